@@ -1,0 +1,17 @@
+"""Tests: fast hashing, tasks run at once, mail kept in memory unless a test points it at a real SMTP server."""
+
+from .base import *  # noqa: F403
+from .base import HUEY
+
+DEBUG = False
+DEMO_MODE = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+HUEY = {**HUEY, "huey_class": "huey.MemoryHuey", "immediate": True}
+HUEY.pop("filename", None)
+HUEY.pop("url", None)
+OPENPRACTICE_FIELD_KEYS = ["dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDAwMDA=", "b2xkLWtleS1vbGQta2V5LW9sZC1rZXktb2xkLWtleS0="]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

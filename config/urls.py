@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from openpractice.api.urls import api
+from openpractice.core import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("", include("openpractice.reporting.urls")),
+    path("accounts/", include("openpractice.accounts.urls")),
+    path("settings/", include("openpractice.core.urls")),
+    path("audit/", include("openpractice.audit.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "openpractice.core.views.errors.forbidden"
+handler404 = "openpractice.core.views.errors.not_found"
+handler500 = "openpractice.core.views.errors.server_error"

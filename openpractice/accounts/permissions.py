@@ -1,0 +1,96 @@
+"""Answers "may this user do P (at this location)?" from the permission table in roles.py.
+
+The user's grants are loaded once per request (two queries) and cached on the user object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from openpractice.core.models import Location
+
+from .roles import permissions_for, requires_mfa
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+_CACHE_ATTR = "_openpractice_grants"
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    tier: str
+    permissions: frozenset[str]
+    all_locations: bool
+    location_ids: frozenset[int]
+
+
+def grants(user: Any) -> tuple[Grant, ...]:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = tuple(
+            Grant(
+                role=assignment.role,
+                tier=assignment.tier,
+                permissions=permissions_for(assignment.role, assignment.tier),
+                all_locations=assignment.all_locations,
+                location_ids=frozenset(location.pk for location in assignment.locations.all()),
+            )
+            for assignment in user.role_assignments.prefetch_related("locations")
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget(user: Any) -> None:
+    """Drop the cached grants (after roles change within one request or test)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def permissions_of(user: Any) -> frozenset[str]:
+    result: set[str] = set()
+    for grant in grants(user):
+        result |= grant.permissions
+    return frozenset(result)
+
+
+def can(user: Any, permission: str, location: Location | int | None = None) -> bool:
+    """True if the user holds `permission` — at `location` when one is given, else anywhere."""
+    location_id = location.pk if isinstance(location, Location) else location
+    for grant in grants(user):
+        if permission not in grant.permissions:
+            continue
+        if location_id is None or grant.all_locations or location_id in grant.location_ids:
+            return True
+    return False
+
+
+def has_all_locations(user: Any, permission: str) -> bool:
+    return any(g.all_locations for g in grants(user) if permission in g.permissions)
+
+
+def location_ids_where(user: Any, permission: str) -> frozenset[int] | None:
+    """Location ids where the user holds `permission`; None means every location."""
+    ids: set[int] = set()
+    for grant in grants(user):
+        if permission in grant.permissions:
+            if grant.all_locations:
+                return None
+            ids |= grant.location_ids
+    return frozenset(ids)
+
+
+def locations_where(user: Any, permission: str) -> QuerySet[Location]:
+    ids = location_ids_where(user, permission)
+    if ids is None:
+        return Location.objects.all()
+    return Location.objects.filter(pk__in=ids)
+
+
+def user_requires_mfa(user: Any) -> bool:
+    return any(requires_mfa(grant.role, grant.tier) for grant in grants(user))

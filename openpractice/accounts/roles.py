@@ -1,0 +1,200 @@
+"""Roles, seniority tiers and THE permission table.
+
+This module is the one place that says who may do what. Views, the API and selectors ask
+`permissions.can()` / `permissions.locations_where()`, which read this table; tests iterate over it.
+
+A permission is "<area>.<capability>". Areas that later modules build (patients, billing, workforce …) are
+listed now because a role is defined by its duties, and the duties decide today which roles see PHI and
+therefore must use MFA. The navigation only shows modules that exist.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PRACTICE_MANAGER = "practice_manager", _("Practice manager")
+    OFFICE_MANAGER = "office_manager", _("Office manager")
+    FRONT_DESK = "front_desk", _("Front desk")
+    BILLER = "biller", _("Biller / coder")
+    PROVIDER = "provider", _("Provider")
+    CLINICAL_STAFF = "clinical_staff", _("Clinical staff")
+    HR = "hr", _("HR specialist")
+    PRIVACY_OFFICER = "privacy_officer", _("Privacy / compliance officer")
+    AUDITOR = "auditor", _("Auditor (read-only)")
+    ADMINISTRATOR = "administrator", _("System administrator")
+
+
+class Tier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    # Practice manager, as MGMA describes the ladder.
+    ENTRY = "entry", _("Entry level")
+    ADVANCED = "advanced", _("Advanced")
+    SENIOR = "senior", _("Senior")
+    # Office manager.
+    MID = "mid", _("Mid level")
+    EXPERIENCED = "experienced", _("Experienced")
+
+
+TIERS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    Role.PRACTICE_MANAGER: (Tier.ENTRY, Tier.ADVANCED, Tier.SENIOR),
+    Role.OFFICE_MANAGER: (Tier.ENTRY, Tier.MID, Tier.EXPERIENCED),
+    **{
+        role: (Tier.STANDARD,)
+        for role in (Role.FRONT_DESK, Role.BILLER, Role.PROVIDER, Role.CLINICAL_STAFF, Role.HR,
+                     Role.PRIVACY_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
+    },
+}
+
+
+class Perm:
+    """Every permission the product knows. Strings, so that they read well in tests and the audit log."""
+
+    # Foundation
+    PRACTICE_VIEW = "practice.view"  # see the practice, its locations and departments
+    PRACTICE_MANAGE = "practice.manage"  # edit them
+    USERS_VIEW = "users.view"  # staff directory with roles
+    USERS_MANAGE = "users.manage"  # invite, change roles and scope, deactivate
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    OUTBOX_VIEW = "outbox.view"  # demo mode: mail the app sent
+    # Patients (PHI)
+    PATIENTS_DEMOGRAPHICS = "patients.view_demographics"
+    PATIENTS_EDIT = "patients.edit_demographics"
+    PATIENTS_FINANCIAL = "patients.view_financial"
+    PATIENTS_CLINICAL = "patients.view_clinical"
+    # Scheduling
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_MANAGE = "schedule.manage"
+    # Billing (financial PHI)
+    BILLING_VIEW = "billing.view"
+    BILLING_MANAGE = "billing.manage"
+    BILLING_POST = "billing.post_payments"
+    BILLING_WRITE_OFF = "billing.approve_write_offs"
+    # Workforce (HR records)
+    WORKFORCE_VIEW = "workforce.view"
+    WORKFORCE_MANAGE = "workforce.manage"
+    WORKFORCE_PAY = "workforce.view_compensation"
+    WORKFORCE_PAYROLL = "workforce.payroll"
+    # Compliance and cases
+    COMPLIANCE_VIEW = "compliance.view"
+    COMPLIANCE_MANAGE = "compliance.manage"
+    COMPLIANCE_INCIDENTS = "compliance.incidents"
+    CASES_VIEW = "cases.view"
+    CASES_MANAGE = "cases.manage"
+    # Front desk communications
+    FRONTDESK_VIEW = "frontdesk.view"
+    FRONTDESK_MANAGE = "frontdesk.manage"
+    # Vendors, inventory, facilities
+    VENDORS_VIEW = "vendors.view"
+    VENDORS_MANAGE = "vendors.manage"
+    VENDORS_NEGOTIATE = "vendors.negotiate"
+    INVENTORY_VIEW = "inventory.view"
+    INVENTORY_USE = "inventory.use"
+    INVENTORY_MANAGE = "inventory.manage"
+    FACILITIES_VIEW = "facilities.view"
+    FACILITIES_MANAGE = "facilities.manage"
+    # Reporting
+    REPORTS_OPERATIONS = "reports.operations"
+    REPORTS_FINANCIAL = "reports.financial"
+
+
+ALL_PERMISSIONS: frozenset[str] = frozenset(
+    value for name, value in vars(Perm).items() if name.isupper() and isinstance(value, str)
+)
+
+# Permissions that disclose protected health information. A role holding any of them must use MFA.
+PHI_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        Perm.PATIENTS_DEMOGRAPHICS, Perm.PATIENTS_EDIT, Perm.PATIENTS_FINANCIAL, Perm.PATIENTS_CLINICAL,
+        Perm.BILLING_VIEW, Perm.BILLING_MANAGE, Perm.BILLING_POST, Perm.BILLING_WRITE_OFF,
+        Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.CASES_VIEW, Perm.CASES_MANAGE,
+        Perm.COMPLIANCE_INCIDENTS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.FRONTDESK_VIEW,
+        Perm.FRONTDESK_MANAGE,
+    }
+)
+# Permissions so powerful (they hand out access) that MFA is required even without PHI.
+PRIVILEGED_PERMISSIONS: frozenset[str] = frozenset({Perm.USERS_MANAGE, Perm.PRACTICE_MANAGE})
+
+P = Perm
+_PM_ENTRY = {
+    P.PRACTICE_VIEW, P.USERS_VIEW, P.PATIENTS_DEMOGRAPHICS, P.SCHEDULE_VIEW, P.SCHEDULE_MANAGE, P.BILLING_VIEW,
+    P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE, P.CASES_VIEW, P.CASES_MANAGE, P.COMPLIANCE_VIEW, P.VENDORS_VIEW,
+    P.INVENTORY_VIEW, P.INVENTORY_USE, P.INVENTORY_MANAGE, P.FACILITIES_VIEW, P.FACILITIES_MANAGE,
+    P.REPORTS_OPERATIONS,
+}
+_PM_ADVANCED = _PM_ENTRY | {
+    P.USERS_MANAGE, P.PATIENTS_FINANCIAL, P.BILLING_MANAGE, P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE,
+    P.COMPLIANCE_MANAGE, P.VENDORS_MANAGE, P.REPORTS_FINANCIAL,
+}
+_PM_SENIOR = _PM_ADVANCED | {
+    P.PRACTICE_MANAGE, P.BILLING_WRITE_OFF, P.WORKFORCE_PAY, P.VENDORS_NEGOTIATE, P.COMPLIANCE_INCIDENTS,
+}
+_OM_ENTRY = {
+    P.PRACTICE_VIEW, P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE, P.INVENTORY_VIEW, P.INVENTORY_USE,
+    P.FACILITIES_VIEW, P.VENDORS_VIEW,
+}
+_OM_MID = _OM_ENTRY | {
+    P.USERS_VIEW, P.WORKFORCE_VIEW, P.INVENTORY_MANAGE, P.FACILITIES_MANAGE, P.VENDORS_MANAGE,
+    P.REPORTS_OPERATIONS,
+}
+_OM_EXPERIENCED = _OM_MID | {P.WORKFORCE_MANAGE, P.WORKFORCE_PAYROLL, P.WORKFORCE_PAY}
+
+PERMISSION_TABLE: dict[tuple[str, str], frozenset[str]] = {
+    (Role.PRACTICE_MANAGER, Tier.ENTRY): frozenset(_PM_ENTRY),
+    (Role.PRACTICE_MANAGER, Tier.ADVANCED): frozenset(_PM_ADVANCED),
+    (Role.PRACTICE_MANAGER, Tier.SENIOR): frozenset(_PM_SENIOR),
+    (Role.OFFICE_MANAGER, Tier.ENTRY): frozenset(_OM_ENTRY),
+    (Role.OFFICE_MANAGER, Tier.MID): frozenset(_OM_MID),
+    (Role.OFFICE_MANAGER, Tier.EXPERIENCED): frozenset(_OM_EXPERIENCED),
+    (Role.FRONT_DESK, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.PATIENTS_DEMOGRAPHICS, P.PATIENTS_EDIT, P.SCHEDULE_VIEW, P.SCHEDULE_MANAGE,
+        P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE,
+    }),
+    (Role.BILLER, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.PATIENTS_DEMOGRAPHICS, P.PATIENTS_FINANCIAL, P.SCHEDULE_VIEW, P.BILLING_VIEW,
+        P.BILLING_MANAGE, P.BILLING_POST, P.REPORTS_FINANCIAL,
+    }),
+    (Role.PROVIDER, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.PATIENTS_DEMOGRAPHICS, P.PATIENTS_CLINICAL, P.SCHEDULE_VIEW, P.BILLING_VIEW,
+    }),
+    (Role.CLINICAL_STAFF, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.PATIENTS_DEMOGRAPHICS, P.PATIENTS_CLINICAL, P.SCHEDULE_VIEW, P.INVENTORY_VIEW,
+        P.INVENTORY_USE, P.FACILITIES_VIEW,
+    }),
+    (Role.HR, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.USERS_VIEW, P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE, P.WORKFORCE_PAY,
+        P.WORKFORCE_PAYROLL, P.COMPLIANCE_VIEW,
+    }),
+    (Role.PRIVACY_OFFICER, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.USERS_VIEW, P.AUDIT_VIEW, P.AUDIT_EXPORT, P.COMPLIANCE_VIEW, P.COMPLIANCE_MANAGE,
+        P.COMPLIANCE_INCIDENTS, P.CASES_VIEW, P.CASES_MANAGE, P.PATIENTS_DEMOGRAPHICS,
+    }),
+    (Role.AUDITOR, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.USERS_VIEW, P.AUDIT_VIEW, P.AUDIT_EXPORT, P.COMPLIANCE_VIEW,
+        P.REPORTS_OPERATIONS, P.REPORTS_FINANCIAL,
+    }),
+    (Role.ADMINISTRATOR, Tier.STANDARD): frozenset({
+        P.PRACTICE_VIEW, P.PRACTICE_MANAGE, P.USERS_VIEW, P.USERS_MANAGE, P.OUTBOX_VIEW,
+    }),
+}  # fmt: skip
+
+
+def role_tier_pairs() -> list[tuple[str, str]]:
+    """Every (role, tier) the product knows, in the table's order."""
+    return list(PERMISSION_TABLE)
+
+
+def permissions_for(role: str, tier: str) -> frozenset[str]:
+    return PERMISSION_TABLE.get((role, tier), frozenset())
+
+
+def tier_is_valid(role: str, tier: str) -> bool:
+    return tier in TIERS_BY_ROLE.get(role, ())
+
+
+def requires_mfa(role: str, tier: str) -> bool:
+    granted = permissions_for(role, tier)
+    return bool(granted & (PHI_PERMISSIONS | PRIVILEGED_PERMISSIONS))

@@ -1,0 +1,86 @@
+"""Writing to the audit trail. `record()` is called by services inside their own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from . import context
+from .chain import CHAIN_COLUMNS, GENESIS_HASH, row_hash
+from .models import AuditEvent, Outcome
+
+# Any fixed 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
+_CHAIN_LOCK_KEY = 0x0A0D17_C4A1
+
+
+def _lock_chain() -> None:
+    """Make appends take turns so each row links to the one before it.
+
+    SQLite: our transactions are BEGIN IMMEDIATE, so the writer already holds the database lock.
+    PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+def _actor_parts(actor: Any) -> tuple[int | None, str]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, getattr(actor, "username", "") or ""
+    return actor.pk, actor.get_username()
+
+
+@transaction.atomic
+def record(
+    *,
+    actor: Any,
+    action: str,
+    target: Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    patient_id: int | None = None,
+    location_id: int | None = None,
+    outcome: str = Outcome.ALLOWED,
+    changed_fields: Iterable[str] = (),
+    reason: str = "",
+) -> AuditEvent:
+    """Append one event. Never pass PHI values: only names of fields, ids and short non-PHI reasons."""
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+    request_context = context.current()
+    actor_id, actor_label = _actor_parts(actor)
+    _lock_chain()
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=timezone.now(),
+        actor_id=actor_id,
+        actor_label=actor_label[:150],
+        action=action,
+        object_type=object_type[:80],
+        object_id=str(object_id)[:64],
+        patient_id=patient_id,
+        location_id=location_id if location_id is not None else request_context.location_id,
+        ip_address=request_context.ip_address,
+        user_agent=request_context.user_agent[:300],
+        outcome=outcome,
+        changed_fields=",".join(sorted(set(changed_fields)))[:1000],
+        reason=reason[:200],
+        prev_hash=prev_hash,
+    )
+    event.hash = row_hash([getattr(event, column) for column in CHAIN_COLUMNS])
+    event.save(force_insert=True)
+    return event
+
+
+def record_denied(*, actor: Any, action: str, object_type: str = "", object_id: str | int = "",
+                  reason: str = "") -> AuditEvent:
+    """A refused access: out of role or out of location scope."""
+    return record(actor=actor, action=action, object_type=object_type, object_id=object_id,
+                  outcome=Outcome.DENIED, reason=reason)

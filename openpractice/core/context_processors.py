@@ -1,0 +1,42 @@
+"""What the shared layout needs on every page: the menu the user may use, their locations, idle timeout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from openpractice.accounts.permissions import can, grants
+
+from . import navigation
+from .models import Location
+from .selectors import practice_settings
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    practice = practice_settings()
+    context: dict[str, Any] = {
+        "practice_name": practice.name,
+        "demo_mode": settings.DEMO_MODE,
+    }
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return context
+    context["nav_items"] = [
+        item
+        for item in navigation.items()
+        if (item.permission is None or can(user, item.permission)) and (settings.DEMO_MODE or not item.demo_only)
+    ]
+    context["idle_timeout_seconds"] = practice.idle_timeout_minutes * 60
+    # Locations for the switcher: wherever any of the user's roles reaches.
+    user_grants = grants(user)
+    if any(grant.all_locations for grant in user_grants):
+        locations = list(Location.objects.active().only("pk", "name"))
+    else:
+        ids = set().union(*(grant.location_ids for grant in user_grants)) if user_grants else set()
+        locations = list(Location.objects.active().filter(pk__in=ids).only("pk", "name"))
+    context["switcher_locations"] = locations
+    selected = request.session.get("location_id")
+    context["current_location"] = next((loc for loc in locations if loc.pk == selected), None)
+    return context

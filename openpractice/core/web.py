@@ -1,0 +1,130 @@
+"""Helpers every view uses: permission checks that answer 404 (no existence leak) and audit the denial,
+scoped object lookup, sortable/searchable/paginated tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Page, Paginator
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from openpractice.accounts.permissions import can
+from openpractice.audit.services import record_denied
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+
+
+def deny(request: HttpRequest, *, permission: str, object_type: str = "", object_id: str | int = "") -> Http404:
+    """Record the refused access and return the 404 to raise: out of role and out of scope look the same
+    as "does not exist"."""
+    record_denied(
+        actor=request.user,
+        action="access.denied",
+        object_type=object_type,
+        object_id=object_id,
+        reason=f"{permission} {request.method} {request.path}"[:200],
+    )
+    return Http404()
+
+
+def require(request: HttpRequest, permission: str, *, location: Any = None) -> None:
+    if not can(request.user, permission, location):
+        raise deny(request, permission=permission)
+
+
+def permission_required(permission: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Sign-in first (redirect to login), then the permission (404 + audit). The permission is kept on the
+    view as `required_permission` so the route tests can check every route against the table."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            require(request, permission)
+            return view(request, *args, **kwargs)
+
+        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def login_required(view: ViewFunc) -> ViewFunc:
+    """For pages every signed-in user may open (their own profile, tokens, the home page)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapper.required_permission = None  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+M = TypeVar("M", bound=Model)
+
+
+def get_scoped_or_404(request: HttpRequest, scoped: QuerySet[M], *, permission: str, **lookup: Any) -> M:
+    """Fetch one object from the actor's scoped queryset. If it exists but is out of scope, audit the denial;
+    either way the answer is 404."""
+    obj = scoped.filter(**lookup).first()
+    if obj is not None:
+        return obj
+    model = scoped.model
+    if model._default_manager.filter(**lookup).exists():
+        raise deny(request, permission=permission, object_type=model._meta.label_lower,
+                   object_id=str(lookup.get("pk", lookup.get("id", ""))))
+    raise Http404()
+
+
+@dataclass
+class Table:
+    """A list page's state: search text, sort key (from an allowlist), one page of rows."""
+
+    page: Page
+    sort: str
+    search: str
+    sort_options: Sequence[str]
+    query_string: str
+
+    def sort_link(self, key: str) -> str:
+        direction = f"-{key}" if self.sort == key else key
+        return f"?sort={direction}&q={self.search}"
+
+
+def table(
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    sorts: dict[str, str],
+    default_sort: str,
+    search_fields: Sequence[str] = (),
+    per_page: int = 25,
+) -> Table:
+    """Apply ?q= (search over `search_fields`), ?sort= (only keys in `sorts`; unknown keys fall back to the
+    default, never reaching the database) and ?page=. `sorts` maps public keys to ORM orderings."""
+    search = (request.GET.get("q") or "").strip()[:100]
+    if search and search_fields:
+        condition = Q()
+        for field in search_fields:
+            condition |= Q(**{f"{field}__icontains": search})
+        queryset = queryset.filter(condition)
+    sort = request.GET.get("sort") or default_sort
+    key = sort.lstrip("-")
+    if key not in sorts:
+        sort, key = default_sort, default_sort.lstrip("-")
+    ordering = sorts[key]
+    descending = sort.startswith("-")
+    queryset = queryset.order_by(f"-{ordering}" if descending else ordering, "pk")
+    paginator = Paginator(queryset, per_page)
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return Table(page=page, sort=sort, search=search, sort_options=list(sorts), query_string=params.urlencode())
