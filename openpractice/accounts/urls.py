@@ -1,5 +1,6 @@
-from django.urls import path  # noqa: F401
+from . import urls_auth, urls_tokens, urls_users
 
 app_name = "accounts"
 
-urlpatterns: list = []
+# One file of routes per topic, so that sign-in, user management and tokens stay apart.
+urlpatterns = [*urls_auth.urlpatterns, *urls_users.urlpatterns, *urls_tokens.urlpatterns]

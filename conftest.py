@@ -1,0 +1,73 @@
+"""Fixtures every test can use: a practice with two locations, users by role, and signing in with MFA done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from openpractice.accounts.models import User
+from openpractice.accounts.roles import Role, Tier
+from openpractice.accounts.tests.factories import confirmed_totp, user_with_role
+from openpractice.core.models import Location, Practice
+from openpractice.core.tests.factories import LocationFactory, PracticeFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_practice_settings_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def practice(db: Any) -> Practice:
+    return PracticeFactory()
+
+
+@pytest.fixture
+def north(practice: Practice) -> Location:
+    return LocationFactory(practice=practice, name="North Clinic", code="north")
+
+
+@pytest.fixture
+def south(practice: Practice) -> Location:
+    return LocationFactory(practice=practice, name="South Clinic", code="south")
+
+
+@pytest.fixture
+def make_user(practice: Practice) -> Callable[..., User]:
+    """make_user(Role.FRONT_DESK, locations=[north]) — a user holding one role; all locations by default."""
+
+    def make(role: str, tier: str = Tier.STANDARD, *, locations: Any = None, **fields: Any) -> User:
+        return user_with_role(role, tier, locations=locations, **fields)
+
+    return make
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """Log in as if password and TOTP code had both been given."""
+    device = confirmed_totp(user) if not user.totpdevice_set.filter(confirmed=True).exists() else user.totpdevice_set.first()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def signed_in(client: Client) -> Callable[[User], Client]:
+    return lambda user: sign_in(client, user)
+
+
+@pytest.fixture
+def administrator(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ADMINISTRATOR, username="admin")
+
+
+@pytest.fixture
+def auditor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.AUDITOR, username="auditor")
