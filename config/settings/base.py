@@ -153,7 +153,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "openpractice.accounts.views.login_throttled"
+AXES_LOCKOUT_CALLABLE = "openpractice.accounts.views.auth.login_throttled"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
@@ -179,7 +179,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploads live outside the web root and are only served through permission-checked views.
 MEDIA_ROOT = Path(env("OPENPRACTICE_MEDIA_ROOT", str(DATA_DIR / "uploads")) or DATA_DIR / "uploads")
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Demo mode without a mail server: mail goes to the Outbox page (OutboxMessage) so its links can be clicked.
+EMAIL_BACKEND = env("EMAIL_BACKEND") or (
+    "openpractice.core.mail.OutboxEmailBackend" if DEMO_MODE and not env("EMAIL_HOST")
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")

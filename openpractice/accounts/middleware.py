@@ -6,23 +6,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.http import urlencode
 
-from openpractice.audit.services import record
 from openpractice.core.selectors import practice_settings
 
 from .mfa import user_has_confirmed_device
 from .permissions import user_requires_mfa
+from .services.sessions import session_end
 
 SESSION_STARTED = "op_auth_started"
 SESSION_LAST_SEEN = "op_last_seen"
-# Paths a half-signed-in user (password given, MFA not yet) may still reach.
+# The page's idle watcher marks its own requests with this header; they are not the person being active.
+BACKGROUND_HEADER = "X-OP-Background"
+# Paths a half-signed-in user (password given, MFA not yet) may still reach. The API is listed because
+# it answers for itself: bearer tokens, and session calls only from a verified session (openpractice.api.auth).
 _MFA_EXEMPT_PREFIXES = ("/accounts/mfa/", "/accounts/logout/", "/static/", "/healthz", "/readyz", "/api/")
 
 
@@ -41,8 +43,9 @@ class SessionLimitsMiddleware:
         if user.is_authenticated:
             now = time.time()
             session = request.session
-            started = session.setdefault(SESSION_STARTED, now)
-            last_seen = session.setdefault(SESSION_LAST_SEEN, now)
+            # Sessions begun elsewhere than the sign-in page (which sets both) start counting now.
+            started = float(session.setdefault(SESSION_STARTED, now))
+            last_seen = float(session.setdefault(SESSION_LAST_SEEN, now))
             limits = practice_settings()
             reason = ""
             if now - last_seen > limits.idle_timeout_minutes * 60:
@@ -50,28 +53,28 @@ class SessionLimitsMiddleware:
             elif now - started > limits.absolute_session_hours * 3600:
                 reason = "absolute"
             if reason:
-                record(actor=user, action="auth.session_expired", target=user, reason=reason)
+                session_end(user=user, session_key=session.session_key,  # type: ignore[arg-type]
+                            action="auth.session_expired", reason=reason)
                 logout(request)
                 return self._signed_out(request, reason)
-            # The idle warning's own "are you still there?" check must not count as activity.
-            if request.headers.get("X-OP-Background") != "1":
+            if request.headers.get(BACKGROUND_HEADER) != "1":
                 session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
 
     def _signed_out(self, request: HttpRequest, reason: str) -> HttpResponse:
-        if _is_api(request):
+        # The message travels in the login URL: MessageMiddleware runs after this one, so no flash here.
+        if _is_api(request) or request.path == reverse("accounts:keepalive"):
             return JsonResponse({"code": "session_expired", "message": "Your session has ended."}, status=401)
-        text = (
-            _("You were signed out after a period of inactivity.")
-            if reason == "idle"
-            else _("Your session reached its time limit. Please sign in again.")
-        )
-        messages.info(request, text)
-        if request.htmx:  # type: ignore[attr-defined]
+        login_url = f"{reverse('accounts:login')}?{urlencode({'expired': reason})}"
+        # django-htmx's request.htmx is set by a later middleware; read its header directly.
+        if request.headers.get("HX-Request") == "true":
             response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("accounts:login")
+            response["HX-Redirect"] = login_url
             return response
-        return redirect_to_login(request.get_full_path())
+        # Come back to the page after signing in again, but only to pages one can GET, and never to sign-out.
+        if request.method == "GET" and request.path != reverse("accounts:logout"):
+            return redirect_to_login(request.get_full_path(), login_url=login_url)
+        return redirect(login_url)
 
 
 class MFARequiredMiddleware:
@@ -84,8 +87,9 @@ class MFARequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and not user.is_verified() and not request.path.startswith(_MFA_EXEMPT_PREFIXES):  # type: ignore[attr-defined]
+            next_query = f"?{urlencode({'next': request.get_full_path()})}" if request.method == "GET" else ""
             if user_has_confirmed_device(user):
-                return redirect(f"{reverse('accounts:mfa_verify')}?next={request.get_full_path()}")
+                return redirect(f"{reverse('accounts:mfa_verify')}{next_query}")
             if user_requires_mfa(user):
-                return redirect(reverse("accounts:mfa_setup"))
+                return redirect(f"{reverse('accounts:mfa_setup')}{next_query}")
         return self.get_response(request)

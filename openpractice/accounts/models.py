@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -19,7 +21,7 @@ class User(AbstractUser):
     job_title = models.CharField(_("job title"), max_length=80, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -75,6 +77,9 @@ class UserSession(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "ended_at"], name="user_session_open_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 of the secret is stored; the secret is shown once."""
@@ -111,6 +116,9 @@ class Invitation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user_id}"
 
     @property
     def is_open(self) -> bool:

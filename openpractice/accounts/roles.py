@@ -41,11 +41,11 @@ class Tier(models.TextChoices):
 TIERS_BY_ROLE: dict[str, tuple[str, ...]] = {
     Role.PRACTICE_MANAGER: (Tier.ENTRY, Tier.ADVANCED, Tier.SENIOR),
     Role.OFFICE_MANAGER: (Tier.ENTRY, Tier.MID, Tier.EXPERIENCED),
-    **{
-        role: (Tier.STANDARD,)
-        for role in (Role.FRONT_DESK, Role.BILLER, Role.PROVIDER, Role.CLINICAL_STAFF, Role.HR,
-                     Role.PRIVACY_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
-    },
+    **dict.fromkeys(
+        (Role.FRONT_DESK, Role.BILLER, Role.PROVIDER, Role.CLINICAL_STAFF, Role.HR, Role.PRIVACY_OFFICER,
+         Role.AUDITOR, Role.ADMINISTRATOR),
+        (Tier.STANDARD,),
+    ),
 }
 
 

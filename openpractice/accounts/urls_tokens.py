@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import tokens
+
+# Personal API tokens: every signed-in user manages their own, under /accounts/tokens/.
+urlpatterns = [
+    path("tokens/", tokens.token_list_view, name="token_list"),
+    path("tokens/new/", tokens.token_create_view, name="token_create"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
+]

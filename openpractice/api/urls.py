@@ -1,3 +1,61 @@
+"""The REST API at /api/v1/: django-ninja, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+
+Callers authenticate with a personal API token (`Authorization: Bearer ...`) or a signed-in browser session
+(CSRF on unsafe methods, MFA done where it applies). Every operation checks the same permission table as the UI;
+out of role or out of location scope answers 404, and the denial is audited. Errors are always JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="OpenPractice API", version="1", urls_namespace="api-v1")
+from . import errors
+from .auth import BearerTokenAuth, SessionMFAAuth, docs_require_sign_in
+from .routers import audit, locations, me, practice, users
+
+DESCRIPTION = """\
+The OpenPractice REST API. The same permissions as the web interface apply: you see only what your roles allow,
+at the locations they cover. Something you may not see answers 404, exactly like something that does not exist.
+
+**Authentication.** Create a personal API token under *Profile → API tokens* and send it as
+`Authorization: Bearer <token>`. From a signed-in browser session the API also works; unsafe methods then need
+the `X-CSRFToken` header.
+
+**Errors** are JSON: `{"code": "...", "message": "..."}`; validation errors (422) add an `errors` list.
+
+**Lists** take `limit` (at most 200) and `offset`, and answer `{"items": [...], "count": n}`.
+"""
+
+
+class OpenPracticeAPI(NinjaAPI):
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = errors.json_fallbacks(pattern.callback)
+        # Anything else under /api/v1/ is a JSON 404, not the HTML error page.
+        return [*patterns, re_path(r"^.*$", errors.not_found, name="not-found")]
+
+
+def build_api() -> OpenPracticeAPI:
+    built = OpenPracticeAPI(
+        title="OpenPractice API",
+        version="1",
+        description=DESCRIPTION,
+        urls_namespace="api-v1",
+        auth=[BearerTokenAuth(), SessionMFAAuth()],
+        docs_decorator=docs_require_sign_in,
+    )
+    errors.install(built)
+    built.add_router("/me", me.router)
+    built.add_router("/practice", practice.router)
+    built.add_router("/locations", locations.router)
+    built.add_router("/users", users.router)
+    built.add_router("/audit-events", audit.router)
+    return built
+
+
+api: Any = build_api()

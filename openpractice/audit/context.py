@@ -13,7 +13,7 @@ class RequestContext:
     location_id: int | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("openpractice_audit_context", default=RequestContext())
+_current: ContextVar[RequestContext] = ContextVar("openpractice_audit_context", default=RequestContext())  # noqa: B039 - frozen, so never mutated
 
 
 def current() -> RequestContext:

@@ -10,7 +10,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from . import context
-from .chain import CHAIN_COLUMNS, GENESIS_HASH, row_hash
+from .chain import CHAIN_COLUMNS, GENESIS_HASH, canonical_ip, row_hash
 from .models import AuditEvent, Outcome
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
@@ -26,6 +26,11 @@ def _lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+def _text(value: str, limit: int) -> str:
+    """Cut to the column's length here, so the hashed text is the stored text; PostgreSQL refuses NUL."""
+    return value.replace("\x00", "")[:limit]
 
 
 def _actor_parts(actor: Any) -> tuple[int | None, str]:
@@ -61,17 +66,19 @@ def record(
         seq=seq,
         occurred_at=timezone.now(),
         actor_id=actor_id,
-        actor_label=actor_label[:150],
-        action=action,
-        object_type=object_type[:80],
-        object_id=str(object_id)[:64],
-        patient_id=patient_id,
-        location_id=location_id if location_id is not None else request_context.location_id,
-        ip_address=request_context.ip_address,
-        user_agent=request_context.user_agent[:300],
-        outcome=outcome,
-        changed_fields=",".join(sorted(set(changed_fields)))[:1000],
-        reason=reason[:200],
+        actor_label=_text(actor_label, 150),
+        action=_text(action, 80),
+        object_type=_text(object_type, 80),
+        object_id=_text(str(object_id), 64),
+        # Integers as the database returns them: a "12" hashed as text would not match the 12 read back.
+        patient_id=int(patient_id) if patient_id is not None else None,
+        location_id=int(location_id) if location_id is not None else request_context.location_id,
+        # Hash the address exactly as the database will hand it back (PostgreSQL's inet normalises it).
+        ip_address=canonical_ip(request_context.ip_address),
+        user_agent=_text(request_context.user_agent, 300),
+        outcome=str(outcome),
+        changed_fields=_text(",".join(sorted(set(changed_fields))), 1000),
+        reason=_text(reason, 200),
         prev_hash=prev_hash,
     )
     event.hash = row_hash([getattr(event, column) for column in CHAIN_COLUMNS])

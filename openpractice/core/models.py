@@ -110,6 +110,9 @@ class Location(TimeStampedModel, AddressFields):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("core:location_detail", kwargs={"pk": self.pk})
+
     def clean(self) -> None:
         super().clean()
         if self.place_of_service not in place_of_service_codes():
@@ -122,9 +125,6 @@ class Location(TimeStampedModel, AddressFields):
     @property
     def place_of_service_name(self) -> str:
         return place_of_service_codes().get(self.place_of_service, "")
-
-    def get_absolute_url(self) -> str:
-        return reverse("core:location_detail", kwargs={"pk": self.pk})
 
 
 class OpeningHours(models.Model):
@@ -174,3 +174,25 @@ class Department(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("core:department_detail", kwargs={"pk": self.pk})
+
+
+class OutboxMessage(models.Model):
+    """A message the app "sent" in demo mode (OutboxEmailBackend): kept here so a person trying the demo can
+    open an invitation or password-reset link without a mail server. Never used in production."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    from_email = models.CharField(_("from"), max_length=254)
+    recipients = models.JSONField(_("to"), default=list)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("text"))
+    html_body = models.TextField(_("HTML"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def recipient_list(self) -> str:
+        return ", ".join(self.recipients)

@@ -4,14 +4,16 @@ scoped object lookup, sortable/searchable/paginated tables."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from openpractice.accounts.permissions import can
 from openpractice.audit.services import record_denied
@@ -86,17 +88,49 @@ def get_scoped_or_404(request: HttpRequest, scoped: QuerySet[M], *, permission: 
 
 @dataclass
 class Table:
-    """A list page's state: search text, sort key (from an allowlist), one page of rows."""
+    """A list page's state: search text, sort key (from an allowlist), one page of rows.
+
+    Links keep every other query parameter (filters) and drop the page number when the sort or search changes.
+    templates/components/table.html renders it; `render_table()` answers htmx requests with only the rows.
+    """
 
     page: Page
     sort: str
     search: str
     sort_options: Sequence[str]
     query_string: str
+    params: QueryDict = field(default_factory=QueryDict)
+    element_id: str = "results"
+
+    def _url(self, **changes: str | int | None) -> str:
+        params = self.params.copy()
+        for key, value in changes.items():
+            if value is None or value == "":
+                params.pop(key, None)
+            else:
+                params[key] = str(value)
+        encoded = params.urlencode()
+        return f"?{encoded}" if encoded else "?"
+
+    def sort_state(self, key: str) -> str | None:
+        """"ascending"/"descending" for the column the rows are sorted by (aria-sort), else None."""
+        if self.sort.lstrip("-") != key:
+            return None
+        return "descending" if self.sort.startswith("-") else "ascending"
+
+    def sort_url(self, key: str) -> str:
+        """Sort by `key`; a second click on the current column reverses it."""
+        return self._url(sort=f"-{key}" if self.sort == key else key, page=None)
 
     def sort_link(self, key: str) -> str:
-        direction = f"-{key}" if self.sort == key else key
-        return f"?sort={direction}&q={self.search}"
+        return self.sort_url(key)
+
+    def page_url(self, number: int) -> str:
+        return self._url(page=number)
+
+    @property
+    def is_sortable(self) -> bool:
+        return bool(self.sort_options)
 
 
 def table(
@@ -107,18 +141,19 @@ def table(
     default_sort: str,
     search_fields: Sequence[str] = (),
     per_page: int = 25,
+    element_id: str = "results",
 ) -> Table:
     """Apply ?q= (search over `search_fields`), ?sort= (only keys in `sorts`; unknown keys fall back to the
     default, never reaching the database) and ?page=. `sorts` maps public keys to ORM orderings."""
     search = (request.GET.get("q") or "").strip()[:100]
     if search and search_fields:
         condition = Q()
-        for field in search_fields:
-            condition |= Q(**{f"{field}__icontains": search})
+        for name in search_fields:
+            condition |= Q(**{f"{name}__icontains": search})
         queryset = queryset.filter(condition)
     sort = request.GET.get("sort") or default_sort
     key = sort.lstrip("-")
-    if key not in sorts:
+    if key not in sorts or sort not in (key, f"-{key}"):
         sort, key = default_sort, default_sort.lstrip("-")
     ordering = sorts[key]
     descending = sort.startswith("-")
@@ -127,4 +162,24 @@ def table(
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    return Table(page=page, sort=sort, search=search, sort_options=list(sorts), query_string=params.urlencode())
+    if search:
+        params["q"] = search
+    else:
+        params.pop("q", None)
+    params["sort"] = sort
+    return Table(page=page, sort=sort, search=search, sort_options=list(sorts), query_string=params.urlencode(),
+                 params=params, element_id=element_id)
+
+
+def render_table(request: HttpRequest, template_name: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """Render a list page; an htmx request aimed at the table (search, sort, page) gets only the table part.
+    `context["table"]` is the Table; the template includes components/table.html."""
+    htmx = getattr(request, "htmx", None)
+    table_state: Table = context["table"]
+    if htmx and not htmx.boosted and not htmx.history_restore_request and htmx.target == table_state.element_id:
+        response = render(request, "components/table_results.html", context, status=status)
+    else:
+        response = render(request, template_name, context, status=status)
+    # The same URL answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -19,6 +19,30 @@
     }
   });
 
+  // Small-screen menu: the ☰ button opens and closes the side navigation.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-nav-toggle]");
+    if (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (nav) { nav.classList.toggle("is-open", open); }
+      return;
+    }
+    // Dismiss a flash message.
+    var close = event.target.closest && event.target.closest("[data-flash-close]");
+    if (close) {
+      var flash = close.closest("[data-flash]");
+      if (flash) { flash.remove(); }
+    }
+  });
+
+  // A form that came back with errors: move focus to its error summary so it is read out first.
+  function focusErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); }
+  }
+
   // Idle logoff warning: a minute before the server would end the session, offer to stay signed in.
   function idleWatch() {
     var body = document.body;
@@ -73,9 +97,14 @@
     schedule();
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", idleWatch);
-  } else {
+  function start() {
     idleWatch();
+    focusErrorSummary();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -1,0 +1,271 @@
+"""Inviting someone end to end — the email goes over real SMTP — and the invited person's page."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from openpractice.accounts.models import Invitation, RoleAssignment, User
+from openpractice.accounts.roles import Role, Tier
+from openpractice.accounts.services.users import RoleSpec, user_invite
+from openpractice.audit.models import AuditEvent
+from openpractice.core.models import Location, OutboxMessage
+from conftest import sign_in
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a-long-and-unusual-passphrase"
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[Mailbox]:
+    """A real SMTP server on localhost, and Django's SMTP backend pointed at it."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+def _text_part(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("no text/plain part")
+
+
+def _link_path(text: str) -> str:
+    match = re.search(r"https?://[^/\s]+(/accounts/invitation/[A-Za-z0-9_-]+/)", text)
+    assert match, text
+    return match.group(1)
+
+
+def _invite_form(north: Location, *, username: str = "nbrooks", email_address: str = "nia@example.test") -> dict[str, Any]:
+    return {
+        "first_name": "Nia", "last_name": "Brooks", "email": email_address, "username": username,
+        "job_title": "Receptionist",
+        "roles-TOTAL_FORMS": "2", "roles-INITIAL_FORMS": "0", "roles-MIN_NUM_FORMS": "0", "roles-MAX_NUM_FORMS": "15",
+        "roles-0-grant": f"{Role.FRONT_DESK}:{Tier.STANDARD}", "roles-0-locations": [str(north.pk)],
+        "roles-1-grant": "",
+    }
+
+
+def test_an_invited_person_gets_the_link_by_smtp_sets_a_password_and_can_sign_in(
+    client: Client, administrator: User, north: Location, smtp_server: Mailbox,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    sign_in(client, administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/users/invite/", _invite_form(north))
+    person = User.objects.get(username="nbrooks")
+    assert response.status_code == 302 and response["Location"] == f"/accounts/users/{person.pk}/"
+    assert not person.is_active
+
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert smtp_server.envelopes[0].rcpt_tos == ["nia@example.test"]
+    assert "invited" in message["Subject"]
+    text = _text_part(message)
+    assert "nbrooks" in text
+    path = _link_path(text)
+
+    visitor = Client()
+    page = visitor.get(path)
+    assert page.status_code == 200
+    assert b"Choose your password" in page.content
+    accepted = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert accepted.status_code == 302 and accepted["Location"] == "/accounts/login/"
+    person.refresh_from_db()
+    assert person.is_active and person.check_password(PASSWORD)
+    assert AuditEvent.objects.filter(actor=person, action="invitation.accepted").exists()
+
+    signed_in = visitor.post("/accounts/login/", {"username": "nbrooks", "password": PASSWORD})
+    assert signed_in.status_code == 302
+    # Front desk sees PHI, so the next step is setting up the authenticator — as a signed-in user.
+    assert signed_in["Location"].startswith("/accounts/mfa/setup/")
+    assert visitor.session["_auth_user_id"] == str(person.pk)
+
+
+def test_the_link_works_once(administrator: User, north: Location, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        user_invite(actor=administrator, email="nia@example.test", username="nbrooks", first_name="Nia",
+                    last_name="Brooks", roles=[RoleSpec(role=Role.FRONT_DESK, location_ids={north.pk})])
+    path = _link_path(mail.outbox[0].body)
+    visitor = Client()
+    assert visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
+    again = visitor.post(path, {"password1": "another-long-passphrase", "password2": "another-long-passphrase"})
+    assert again.status_code == 410
+    assert b"already used" in again.content
+    assert User.objects.get(username="nbrooks").check_password(PASSWORD)
+
+
+def _invited(administrator: User, north: Location, capture: Any) -> tuple[User, str]:
+    with capture(execute=True):
+        person = user_invite(actor=administrator, email="nia@example.test", username="nbrooks", first_name="Nia",
+                             last_name="Brooks", roles=[RoleSpec(role=Role.FRONT_DESK, location_ids={north.pk})])
+    return person, _link_path(mail.outbox[-1].body)
+
+
+def test_an_expired_invitation_is_refused_with_a_friendly_message(
+    administrator: User, north: Location, django_capture_on_commit_callbacks: Any
+) -> None:
+    person, path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    Invitation.objects.filter(user=person).update(expires_at=timezone.now() - timedelta(minutes=1))
+    visitor = Client()
+    page = visitor.get(path)
+    assert page.status_code == 410
+    assert b"This invitation has expired" in page.content
+    assert b"Ask your practice administrator" in page.content
+    refused = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert refused.status_code == 410
+    person.refresh_from_db()
+    assert not person.is_active and not person.has_usable_password()
+    assert Invitation.objects.get(user=person).accepted_at is None
+
+
+def test_a_withdrawn_invitation_is_refused(
+    client: Client, administrator: User, north: Location, django_capture_on_commit_callbacks: Any
+) -> None:
+    person, path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    sign_in(client, administrator)
+    assert client.post(f"/accounts/users/{person.pk}/invitation/revoke/").status_code == 302
+    page = Client().post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert page.status_code == 410 and b"withdrawn" in page.content
+    person.refresh_from_db()
+    assert not person.is_active
+
+
+def test_a_new_link_replaces_the_old_one(
+    client: Client, administrator: User, north: Location, django_capture_on_commit_callbacks: Any
+) -> None:
+    person, old_path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    sign_in(client, administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/accounts/users/{person.pk}/invitation/resend/").status_code == 302
+    new_path = _link_path(mail.outbox[-1].body)
+    assert new_path != old_path
+    visitor = Client()
+    assert visitor.get(old_path).status_code == 410
+    assert visitor.post(new_path, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
+
+
+def test_an_unknown_link_says_so(db: Any) -> None:
+    page = Client().get("/accounts/invitation/not-a-real-token/")
+    assert page.status_code == 404
+    assert b"not recognised" in page.content
+
+
+def test_the_password_validators_apply_and_the_person_stays_inactive(
+    administrator: User, north: Location, django_capture_on_commit_callbacks: Any
+) -> None:
+    person, path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    visitor = Client()
+    short = visitor.post(path, {"password1": "short-pw", "password2": "short-pw"})
+    assert short.status_code == 400
+    assert b"at least 12 characters" in short.content
+    differ = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD + "x"})
+    assert differ.status_code == 400
+    person.refresh_from_db()
+    assert not person.is_active and not person.has_usable_password()
+
+
+def test_an_invited_person_cannot_sign_in_before_accepting(
+    administrator: User, north: Location, django_capture_on_commit_callbacks: Any
+) -> None:
+    person, _path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    visitor = Client()
+    response = visitor.post("/accounts/login/", {"username": "nbrooks", "password": PASSWORD})
+    assert response.status_code != 302
+    assert "_auth_user_id" not in visitor.session
+    # Even an administrator setting a password behind the invitation's back would not make them active.
+    person.set_password(PASSWORD)
+    person.save(update_fields=["password"])
+    assert visitor.post("/accounts/login/", {"username": "nbrooks", "password": PASSWORD}).status_code != 302
+    assert "_auth_user_id" not in visitor.session
+
+
+# --- demo mode: mail goes to the Outbox page ----------------------------------------------------------------
+
+
+def test_in_demo_mode_the_invitation_lands_in_the_outbox_and_its_link_works(
+    client: Client, administrator: User, north: Location, settings: Any, django_capture_on_commit_callbacks: Any,
+    make_user: Callable[..., User],
+) -> None:
+    settings.EMAIL_BACKEND = "openpractice.core.mail.OutboxEmailBackend"
+    settings.DEMO_MODE = True
+    sign_in(client, administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/users/invite/", _invite_form(north))
+    stored = OutboxMessage.objects.get()
+    assert stored.recipients == ["nia@example.test"]
+    assert "<a href=" in stored.html_body
+    listing = client.get("/accounts/outbox/")
+    assert listing.status_code == 200 and stored.subject.encode() in listing.content
+    detail = client.get(f"/accounts/outbox/{stored.pk}/")
+    assert detail.status_code == 200
+    path = _link_path(detail.content.decode())
+    assert f'href="http://127.0.0.1:8000{path}"'.encode() in detail.content
+    assert Client().post(path, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
+    assert User.objects.get(username="nbrooks").is_active
+
+
+def test_the_outbox_does_not_exist_outside_demo_mode(client: Client, administrator: User, settings: Any) -> None:
+    settings.DEMO_MODE = False
+    sign_in(client, administrator)
+    assert client.get("/accounts/outbox/").status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.PRACTICE_MANAGER, Role.HR, Role.AUDITOR, Role.FRONT_DESK])
+def test_only_administrators_see_the_outbox(
+    client: Client, make_user: Callable[..., User], role: str, settings: Any
+) -> None:
+    settings.DEMO_MODE = True
+    tier = Tier.SENIOR if role == Role.PRACTICE_MANAGER else Tier.STANDARD
+    person = make_user(role, tier)
+    message = OutboxMessage.objects.create(from_email="a@example.test", recipients=["b@example.test"],
+                                           subject="Invitation", body="secret link")
+    sign_in(client, person)
+    assert client.get("/accounts/outbox/").status_code == 404
+    assert client.get(f"/accounts/outbox/{message.pk}/").status_code == 404
+    assert AuditEvent.objects.filter(actor=person, outcome="denied").count() == 2
+    assert RoleAssignment.objects.filter(user=person).count() == 1

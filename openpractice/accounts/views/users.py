@@ -1,0 +1,277 @@
+"""People: the staff list, a person's page, inviting, editing roles and profile, deactivating, invitations,
+and the public page where an invited person chooses a password. Thin: parse, call one service or selector,
+render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from openpractice.accounts import selectors
+from openpractice.accounts.forms_users import AcceptInvitationForm, InviteForm, ProfileForm, role_formset
+from openpractice.accounts.models import User
+from openpractice.accounts.roles import Perm
+from openpractice.accounts.selectors import UserStatus
+from openpractice.accounts.services import users as services
+from openpractice.core.web import deny, get_scoped_or_404, permission_required, render_table, table
+
+_STATUS_FILTERS = {
+    "active": UserStatus.ACTIVE,
+    "invited": UserStatus.INVITED,
+    "lapsed": UserStatus.INVITATION_LAPSED,
+    "deactivated": UserStatus.DEACTIVATED,
+}
+
+
+def _manageable_user(request: HttpRequest, pk: int) -> User:
+    """The person, if the actor may change their access; otherwise a 404 with the denial audited."""
+    user = get_scoped_or_404(
+        request, selectors.user_list(actor=request.user, permission=Perm.USERS_MANAGE),
+        permission=Perm.USERS_MANAGE, pk=pk,
+    )
+    if not selectors.user_is_manageable(actor=request.user, user=user):
+        raise deny(request, permission=Perm.USERS_MANAGE, object_type="accounts.user", object_id=pk)
+    return user
+
+
+def _add_errors(form: Any, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its field when the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            for item in errors:
+                form.add_error(name if name in form.fields else None, item)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def _role_errors(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [message for item in error.error_dict.get("roles", []) for message in item.messages]
+    return []
+
+
+def _roles_context(request: HttpRequest, *, data: Any = None, user: User | None = None) -> dict[str, Any]:
+    may_grant_all, locations = selectors.grantable_locations(actor=request.user)
+    formset = role_formset(
+        data=data,
+        grants=selectors.grantable_role_tiers(actor=request.user),
+        locations=locations,
+        may_grant_all=may_grant_all,
+        assignments=list(user.role_assignments.all()) if user is not None else (),
+        blank_rows=1 if user is not None else 2,
+    )
+    return {"formset": formset, "may_grant_all": may_grant_all, "role_errors": []}
+
+
+# --- list and detail ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required(Perm.USERS_VIEW)
+def user_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in _STATUS_FILTERS:
+        status = ""
+    queryset = selectors.user_list(actor=request.user, status=_STATUS_FILTERS.get(status))
+    rows = table(
+        request, queryset,
+        sorts={"name": "last_name", "username": "username", "email": "email", "title": "job_title",
+               "status": "status", "last_login": "last_login"},
+        default_sort="name", search_fields=("username", "first_name", "last_name", "email", "job_title"),
+        element_id="user-table",
+    )
+    return render_table(request, "accounts/users/list.html", {
+        "table": rows,
+        "table_template": "accounts/users/_table.html",
+        "filter_template": "accounts/users/_status_filter.html",
+        "status": status,
+        "status_choices": [("", _("Everyone")), ("active", _("Active")), ("invited", _("Invited")),
+                           ("lapsed", _("Invitation lapsed")), ("deactivated", _("Deactivated"))],
+        "can_invite": bool(selectors.grantable_role_tiers(actor=request.user)),
+    })
+
+
+@require_GET
+@permission_required(Perm.USERS_VIEW)
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_scoped_or_404(request, selectors.user_list(actor=request.user), permission=Perm.USERS_VIEW, pk=pk)
+    detail = selectors.user_detail(actor=request.user, user=user)
+    open_invitation = next(
+        (inv for inv in detail.invitations if inv.accepted_at is None and inv.revoked_at is None), None
+    )
+    return render(request, "accounts/users/detail.html", {"person": user, "detail": detail,
+                                                          "open_invitation": open_invitation})
+
+
+# --- invite, roles, profile --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.USERS_MANAGE)
+def user_invite(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = InviteForm(request.POST)
+        context = _roles_context(request, data=request.POST)
+        formset = context["formset"]
+        if form.is_valid() and formset.is_valid():
+            try:
+                user = services.user_invite(actor=request.user, roles=formset.specs(), **form.cleaned_data)  # type: ignore[arg-type]
+            except PermissionDenied as exc:
+                raise Http404() from exc
+            except ValidationError as exc:
+                _add_errors(form, exc)
+                context["role_errors"] = _role_errors(exc)
+            else:
+                messages.success(request, _("%(name)s was invited. The link was emailed to %(email)s.")
+                                 % {"name": user.display_name, "email": user.email})
+                return redirect(user)
+        return _invite_page(request, form, context, status=400)
+    return _invite_page(request, InviteForm(), _roles_context(request))
+
+
+def _invite_page(request: HttpRequest, form: InviteForm, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    return render(request, "accounts/users/invite.html",
+                  {"form": form, "invitation_days": settings.OPENPRACTICE_INVITATION_DAYS, **context}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.USERS_MANAGE)
+def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _manageable_user(request, pk)
+    if request.method == "POST":
+        context = _roles_context(request, data=request.POST, user=user)
+        formset = context["formset"]
+        if formset.is_valid():
+            try:
+                services.user_set_roles(actor=request.user, user=user, roles=formset.specs())  # type: ignore[arg-type]
+            except PermissionDenied as exc:
+                raise Http404() from exc
+            except ValidationError as exc:
+                context["role_errors"] = _role_errors(exc) or exc.messages
+            else:
+                messages.success(request, _("Roles of %(name)s saved.") % {"name": user.display_name})
+                return redirect(user)
+        return render(request, "accounts/users/roles.html", {"person": user, **context}, status=400)
+    return render(request, "accounts/users/roles.html", {"person": user, **_roles_context(request, user=user)})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.USERS_MANAGE)
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _manageable_user(request, pk)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=User(pk=user.pk))
+        if form.is_valid():
+            try:
+                services.user_update_profile(
+                    actor=request.user, user=user,  # type: ignore[arg-type]
+                    data={name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
+                )
+            except PermissionDenied as exc:
+                raise Http404() from exc
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Details of %(name)s saved.") % {"name": user.display_name})
+                return redirect(user)
+        return render(request, "accounts/users/edit.html", {"person": user, "form": form}, status=400)
+    return render(request, "accounts/users/edit.html", {"person": user, "form": ProfileForm(instance=user)})
+
+
+# --- deactivate, reactivate, invitations -------------------------------------------------------------------
+
+
+def _post_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+    user = _manageable_user(request, pk)
+    try:
+        action(user)
+    except PermissionDenied as exc:
+        raise Http404() from exc
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done % {"name": user.display_name})
+    return redirect(user)
+
+
+@require_POST
+@permission_required(Perm.USERS_MANAGE)
+def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _post_action(
+        request, pk, lambda user: services.user_deactivate(actor=request.user, user=user),  # type: ignore[arg-type]
+        _("%(name)s was deactivated and signed out everywhere."),
+    )
+
+
+@require_POST
+@permission_required(Perm.USERS_MANAGE)
+def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _post_action(
+        request, pk, lambda user: services.user_reactivate(actor=request.user, user=user),  # type: ignore[arg-type]
+        _("%(name)s was reactivated."),
+    )
+
+
+@require_POST
+@permission_required(Perm.USERS_MANAGE)
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    return _post_action(
+        request, pk, lambda user: services.invitation_resend(actor=request.user, user=user),  # type: ignore[arg-type]
+        _("A new invitation link was emailed to %(name)s; earlier links no longer work."),
+    )
+
+
+@require_POST
+@permission_required(Perm.USERS_MANAGE)
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    def revoke(user: User) -> None:
+        invitation = selectors.invitation_open_for(actor=request.user, user=user)
+        if invitation is None:
+            raise ValidationError(_("There is no open invitation to withdraw."), code="none")
+        services.invitation_revoke(actor=request.user, invitation=invitation)  # type: ignore[arg-type]
+
+    return _post_action(request, pk, revoke, _("The invitation for %(name)s was withdrawn; its link no longer works."))
+
+
+# --- the invited person's page (no sign-in) ----------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = selectors.invitation_for_token(token=token)
+    try:
+        services.invitation_check(invitation)
+    except services.InvitationUnusable as exc:
+        status = 404 if exc.code == "invalid" else 410
+        return render(request, "accounts/invitation_unusable.html", {"reason": exc.code, "message": exc.messages[0]},
+                      status=status)
+    assert invitation is not None
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(token=token, password=form.cleaned_data["password1"])
+        except services.InvitationUnusable as exc:
+            return render(request, "accounts/invitation_unusable.html",
+                          {"reason": exc.code, "message": exc.messages[0]}, status=410)
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+        else:
+            messages.success(request, _("Your password is set. Sign in with your username %(username)s.")
+                             % {"username": invitation.user.username})
+            return redirect("accounts:login")
+    status = 400 if request.method == "POST" else 200
+    response = render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},
+                      status=status)
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,1 @@
+"""One router per area; each operation checks its permission with the same table as the UI."""

@@ -1,0 +1,1 @@
+"""Request and response schemas, one In/Out pair per operation, grouped by area."""

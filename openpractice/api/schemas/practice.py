@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from .common import AddressOut, address_of
+
+
+class PracticeOut(Schema):
+    id: int
+    name: str
+    legal_name: str
+    ein: str
+    group_npi: str
+    kind: str
+    kind_name: str
+    timezone: str
+    phone: str
+    address: AddressOut
+    idle_timeout_minutes: int
+    absolute_session_hours: int
+    updated_at: Any
+
+    @staticmethod
+    def resolve_kind_name(obj: Any) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_address(obj: Any) -> AddressOut:
+        return address_of(obj)
+
+
+class PracticePatchIn(Schema):
+    """Only the fields sent are changed. Values are validated by the same rules as the settings page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=120)
+    legal_name: str | None = Field(None, max_length=120)
+    ein: str | None = Field(None, description="NN-NNNNNNN")
+    group_npi: str | None = None
+    kind: str | None = Field(None, description="medical_group, dental_office, outpatient_center, urgent_care or "
+                                               "hospital_practice")
+    timezone: str | None = Field(None, description="IANA time zone, e.g. America/New_York")
+    phone: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = Field(None, description="Two-letter state code")
+    postal_code: str | None = None
+    idle_timeout_minutes: int | None = Field(None, ge=2, le=120)
+    absolute_session_hours: int | None = Field(None, ge=1, le=24)

@@ -1,0 +1,49 @@
+"""API test helpers: a client that sends a personal API token, and a way to make a user of any role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import pytest
+from django.test import Client
+
+from openpractice.accounts.models import User
+from openpractice.accounts.services.tokens import token_create
+from openpractice.accounts.tests.factories import UserFactory
+
+API = "/api/v1"
+
+
+class TokenClient:
+    """A test client whose every request carries `Authorization: Bearer <token>`."""
+
+    def __init__(self, secret: str) -> None:
+        self.client = Client()
+        self.secret = secret
+        self.headers = {"Authorization": f"Bearer {secret}"}
+
+    def get(self, path: str, data: Any = None) -> Any:
+        return self.client.get(path, data, headers=self.headers)
+
+    def patch(self, path: str, data: Any) -> Any:
+        return self.client.patch(path, data, content_type="application/json", headers=self.headers)
+
+    def post(self, path: str, data: Any = None) -> Any:
+        return self.client.post(path, data or {}, content_type="application/json", headers=self.headers)
+
+
+def user_without_roles() -> User:
+    """A signed-up person who holds no role at all."""
+    return cast(User, UserFactory())
+
+
+def token_client_for(user: User) -> TokenClient:
+    _token, secret = token_create(actor=user, user=user, name="tests")
+    return TokenClient(secret)
+
+
+@pytest.fixture
+def api_as() -> Callable[[User], TokenClient]:
+    """api_as(user) -> a client calling the API with a fresh token of that user."""
+    return token_client_for

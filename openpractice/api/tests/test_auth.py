@@ -1,0 +1,255 @@
+"""Who may call the API: token and session callers, and everyone else gets a JSON 401."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from conftest import sign_in
+from openpractice.accounts.models import ApiToken, User
+from openpractice.accounts.roles import Role
+from openpractice.accounts.services.tokens import token_create, token_revoke
+from openpractice.accounts.tests.factories import confirmed_totp
+from openpractice.api.urls import api
+from openpractice.audit.models import AuditEvent
+from openpractice.core.models import Practice
+
+from .conftest import API, TokenClient
+
+pytestmark = pytest.mark.django_db
+
+# Every operation of the API, with a sample path. test_every_operation_is_listed_here keeps this complete.
+ENDPOINTS: list[tuple[str, str]] = [
+    ("get", f"{API}/me"),
+    ("get", f"{API}/practice"),
+    ("patch", f"{API}/practice"),
+    ("get", f"{API}/locations"),
+    ("get", f"{API}/locations/1"),
+    ("get", f"{API}/users"),
+    ("get", f"{API}/users/1"),
+    ("post", f"{API}/users/1/deactivate"),
+    ("get", f"{API}/audit-events"),
+]
+
+
+def _call(client: Client, method: str, path: str, **kwargs: object) -> object:
+    if method in {"get", "delete"}:
+        return getattr(client, method)(path, **kwargs)
+    return getattr(client, method)(path, data="{}", content_type="application/json", **kwargs)
+
+
+def test_every_operation_is_listed_here() -> None:
+    schema = api.get_openapi_schema(path_prefix="")
+    operations = {
+        (method, path.replace("{location_id}", "1").replace("{user_id}", "1"))
+        for path, methods in schema["paths"].items()
+        for method in methods
+    }
+    assert operations == {(method, path.removeprefix(API)) for method, path in ENDPOINTS}
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+def test_an_anonymous_caller_gets_401_json_on_every_endpoint(
+    client: Client, practice: Practice, method: str, path: str
+) -> None:
+    response = _call(client, method, path)
+    assert response.status_code == 401  # type: ignore[attr-defined]
+    assert response["Content-Type"] == "application/json"  # type: ignore[index]
+    body = response.json()  # type: ignore[attr-defined]
+    assert body["code"] == "not_authenticated"
+    assert body["message"]
+    assert response["WWW-Authenticate"].startswith("Bearer")  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+def test_a_wrong_token_gets_401_on_every_endpoint(practice: Practice, method: str, path: str) -> None:
+    client = Client(headers={"Authorization": "Bearer op_abcdefgh_not-a-real-secret"})
+    response = _call(client, method, path)
+    assert response.status_code == 401  # type: ignore[attr-defined]
+    assert response.json()["code"] == "not_authenticated"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Token abc", "op_x"])
+def test_a_malformed_authorization_header_gets_401(practice: Practice, header: str) -> None:
+    response = Client(headers={"Authorization": header}).get(f"{API}/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_bearer_token_authenticates_as_its_owner(
+    make_user: Callable[..., User], api_as: Callable[[User], TokenClient]
+) -> None:
+    clerk = make_user(Role.FRONT_DESK, username="clerk")
+    response = api_as(clerk).get(f"{API}/me")
+    assert response.status_code == 200
+    assert response.json()["username"] == "clerk"
+    assert response.json()["auth_method"] == "token"
+
+
+def test_a_revoked_token_gets_401(make_user: Callable[..., User]) -> None:
+    clerk = make_user(Role.FRONT_DESK)
+    token, secret = token_create(actor=clerk, user=clerk, name="script")
+    client = TokenClient(secret)
+    assert client.get(f"{API}/me").status_code == 200
+
+    token_revoke(actor=clerk, token=token)
+
+    response = client.get(f"{API}/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_deactivated_users_token_gets_401(make_user: Callable[..., User]) -> None:
+    clerk = make_user(Role.FRONT_DESK)
+    _token, secret = token_create(actor=clerk, user=clerk, name="script")
+    User.objects.filter(pk=clerk.pk).update(is_active=False)
+
+    response = TokenClient(secret).get(f"{API}/me")
+    assert response.status_code == 401
+
+
+def test_using_a_token_records_when_it_was_last_used(make_user: Callable[..., User]) -> None:
+    clerk = make_user(Role.FRONT_DESK)
+    token, secret = token_create(actor=clerk, user=clerk, name="script")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(hours=1))
+    before = timezone.now()
+
+    TokenClient(secret).get(f"{API}/me")
+
+    last_used = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert last_used is not None
+    assert last_used >= before
+
+
+def test_the_token_secret_is_not_stored_anywhere_in_the_token_table(make_user: Callable[..., User]) -> None:
+    clerk = make_user(Role.FRONT_DESK)
+    _token, secret = token_create(actor=clerk, user=clerk, name="script")
+    TokenClient(secret).get(f"{API}/me")
+    for row in ApiToken.objects.values():
+        assert all(secret.split("_", 2)[2] not in str(value) for value in row.values())
+
+
+def test_a_signed_in_session_may_call_the_api(client: Client, make_user: Callable[..., User]) -> None:
+    clerk = make_user(Role.FRONT_DESK, username="clerk")
+    sign_in(client, clerk)
+    response = client.get(f"{API}/me")
+    assert response.status_code == 200
+    assert response.json()["auth_method"] == "session"
+
+
+def test_a_session_without_mfa_is_refused_when_the_role_requires_mfa(
+    client: Client, make_user: Callable[..., User]
+) -> None:
+    clerk = make_user(Role.FRONT_DESK)  # front desk sees PHI: MFA required
+    client.force_login(clerk)  # password only
+    response = client.get(f"{API}/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_session_without_mfa_changing_something_gets_401_not_a_csrf_complaint(
+    make_user: Callable[..., User], practice: Practice
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(Role.ADMINISTRATOR))  # password only; administrators need MFA
+    response = client.patch(f"{API}/practice", data='{"name": "Changed"}', content_type="application/json")
+    assert response.status_code == 401
+    practice.refresh_from_db()
+    assert practice.name == "Riverbend Family Medicine"
+
+
+def test_a_session_without_mfa_is_refused_when_the_user_has_an_authenticator(
+    client: Client, make_user: Callable[..., User]
+) -> None:
+    hr = make_user(Role.HR)  # MFA not required for the role, but this person enrolled an authenticator
+    confirmed_totp(hr)
+    client.force_login(hr)
+    assert client.get(f"{API}/me").status_code == 401
+
+
+def test_a_session_without_mfa_is_enough_when_the_role_does_not_require_it(
+    client: Client, make_user: Callable[..., User]
+) -> None:
+    hr = make_user(Role.HR)  # no PHI, hands out no access
+    client.force_login(hr)
+    assert client.get(f"{API}/me").status_code == 200
+
+
+def _csrf_client(user: User) -> tuple[Client, str]:
+    client = Client(enforce_csrf_checks=True)
+    sign_in(client, user)
+    secret = "a" * 32
+    client.cookies[settings.CSRF_COOKIE_NAME] = secret
+    return client, secret
+
+
+def test_a_session_caller_needs_the_csrf_token_to_change_anything(
+    make_user: Callable[..., User], practice: Practice
+) -> None:
+    admin = make_user(Role.ADMINISTRATOR)
+    client, _secret = _csrf_client(admin)
+
+    response = client.patch(f"{API}/practice", data='{"name": "Changed"}', content_type="application/json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    practice.refresh_from_db()
+    assert practice.name == "Riverbend Family Medicine"
+
+
+def test_a_session_caller_with_the_csrf_token_can_change_things(
+    make_user: Callable[..., User], practice: Practice
+) -> None:
+    admin = make_user(Role.ADMINISTRATOR)
+    client, secret = _csrf_client(admin)
+
+    response = client.patch(f"{API}/practice", data='{"name": "Changed"}', content_type="application/json",
+                            headers={"X-CSRFToken": secret})
+
+    assert response.status_code == 200
+    practice.refresh_from_db()
+    assert practice.name == "Changed"
+
+
+def test_a_session_caller_reads_without_a_csrf_token(make_user: Callable[..., User], practice: Practice) -> None:
+    client, _secret = _csrf_client(make_user(Role.ADMINISTRATOR))
+    assert client.get(f"{API}/practice").status_code == 200
+
+
+def test_a_token_caller_needs_no_csrf_token(make_user: Callable[..., User], practice: Practice) -> None:
+    admin = make_user(Role.ADMINISTRATOR)
+    _token, secret = token_create(actor=admin, user=admin, name="script")
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {secret}"})
+    response = client.patch(f"{API}/practice", data='{"name": "Changed"}', content_type="application/json")
+    assert response.status_code == 200
+
+
+def test_a_token_callers_actions_are_audited_as_that_user(make_user: Callable[..., User], practice: Practice) -> None:
+    admin = make_user(Role.ADMINISTRATOR)
+    _token, secret = token_create(actor=admin, user=admin, name="script")
+    TokenClient(secret).patch(f"{API}/practice", {"name": "Changed"})
+    event = AuditEvent.objects.get(action="practice.updated")
+    assert event.actor == admin
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "Token", "bearer"])
+def test_the_secret_never_reaches_the_log_even_in_debug_mode(
+    make_user: Callable[..., User], settings: Any, caplog: pytest.LogCaptureFixture, scheme: str
+) -> None:
+    settings.DEBUG = True
+    clerk = make_user(Role.FRONT_DESK)
+    token, secret = token_create(actor=clerk, user=clerk, name="script")
+    token_revoke(actor=clerk, token=token)  # a refused call is the one most likely to be logged
+    caplog.set_level(logging.DEBUG)
+
+    Client(headers={"Authorization": f"{scheme} {secret}"}).get(f"{API}/me")
+
+    assert caplog.records
+    assert secret.split("_", 2)[2] not in caplog.text

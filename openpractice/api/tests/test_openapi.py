@@ -1,0 +1,118 @@
+"""The OpenAPI document and the interactive docs: for signed-in staff only, and complete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from conftest import sign_in
+from openpractice.accounts.models import User
+from openpractice.accounts.roles import Role
+
+from .conftest import API, TokenClient
+
+pytestmark = pytest.mark.django_db
+
+OPENAPI = f"{API}/openapi.json"
+DOCS = f"{API}/docs"
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def test_the_openapi_document_answers_401_json_to_anonymous_callers(client: Client) -> None:
+    response = client.get(OPENAPI)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_the_docs_page_sends_anonymous_visitors_to_sign_in(client: Client) -> None:
+    response = client.get(DOCS)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert "next=/api/v1/docs" in response["Location"]
+
+
+def test_a_session_that_has_not_finished_mfa_gets_neither(client: Client, make_user: Callable[..., User]) -> None:
+    client.force_login(make_user(Role.FRONT_DESK))  # MFA required, not done
+    assert client.get(OPENAPI).status_code == 401
+    docs = client.get(DOCS)
+    assert docs.status_code == 302
+    assert docs["Location"].startswith("/accounts/mfa/")
+
+
+def test_a_signed_in_user_sees_the_docs_page(client: Client, make_user: Callable[..., User]) -> None:
+    sign_in(client, make_user(Role.FRONT_DESK))
+    response = client.get(DOCS)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "/api/v1/openapi.json" in html
+    assert "cdn" not in html.lower()  # the closed-network promise: django-ninja's own static files
+
+
+@pytest.fixture
+def document(client: Client, make_user: Callable[..., User]) -> dict[str, Any]:
+    sign_in(client, make_user(Role.FRONT_DESK))
+    response = client.get(OPENAPI)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_openapi_document_is_well_formed(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "OpenPractice API"
+    assert document["info"]["version"] == "1"
+    assert "Bearer" in document["info"]["description"]
+    schemas = document["components"]["schemas"]
+    for ref in _refs(document):
+        assert ref.startswith("#/components/schemas/")
+        assert ref.removeprefix("#/components/schemas/") in schemas, ref
+    operation_ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> None:
+    operations = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    assert operations == {
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/practice"),
+        ("PATCH", "/api/v1/practice"),
+        ("GET", "/api/v1/locations"),
+        ("GET", "/api/v1/locations/{location_id}"),
+        ("GET", "/api/v1/users"),
+        ("GET", "/api/v1/users/{user_id}"),
+        ("POST", "/api/v1/users/{user_id}/deactivate"),
+        ("GET", "/api/v1/audit-events"),
+    }
+
+
+def test_every_operation_documents_its_authentication_and_error_answers(document: dict[str, Any]) -> None:
+    security = document["components"]["securitySchemes"]
+    assert {scheme["type"] for scheme in security.values()} == {"http", "apiKey"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation["security"], (method, path)
+            assert {"200", "401", "404"} <= set(operation["responses"]), (method, path)
+            error = operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
+            assert error == "#/components/schemas/ErrorOut"
+
+
+def test_a_token_may_fetch_the_openapi_document_for_code_generators(
+    make_user: Callable[..., User], api_as: Callable[[User], TokenClient]
+) -> None:
+    response = api_as(make_user(Role.FRONT_DESK)).get(OPENAPI)
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")

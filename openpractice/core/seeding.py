@@ -1,0 +1,46 @@
+"""The registry of demo-data seeders. Each app adds a `demo.py` with a function decorated by `@seeder(order)`;
+`openpractice demo` runs them in order inside one transaction.
+
+The registry lives here rather than in `core/demo.py` because `demo.py` is, in every app including core, the
+module that holds that app's seeders (core's creates the practice, its locations and departments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.module_loading import autodiscover_modules
+
+SeederFunc = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Seeder:
+    order: int
+    name: str
+    run: SeederFunc
+
+
+_seeders: dict[str, Seeder] = {}
+
+
+def seeder(order: int) -> Callable[[SeederFunc], SeederFunc]:
+    """Register a seeder. It receives a shared dict (`context`) in which earlier seeders leave what later
+    ones need (the practice, locations, users) and in which it may add to `context["report"]`.
+
+    Orders used so far: 10 core (practice, locations, departments), 20 accounts (one user per role and tier).
+    """
+
+    def decorate(func: SeederFunc) -> SeederFunc:
+        name = f"{func.__module__}.{func.__name__}"
+        _seeders[name] = Seeder(order=order, name=name, run=func)
+        return func
+
+    return decorate
+
+
+def seeders() -> list[Seeder]:
+    autodiscover_modules("demo")
+    return sorted(_seeders.values(), key=lambda s: (s.order, s.name))

@@ -1,0 +1,326 @@
+"""THE route matrix: every named UI route x every (role, tier) of the permission table, plus anonymous.
+
+The routes come from Django's URL resolver, so a route someone adds is covered the moment it exists:
+- anonymous -> redirect to the sign-in page;
+- a role whose permissions include the view's `required_permission` (None: any signed-in user) -> 200;
+- any other role -> 404, an AuditEvent(outcome="denied") for that user, and, for POST, not one row of the
+  core/accounts/MFA tables changed;
+- an object route asked for an object outside the user's locations (or owner) -> the same 404 + audit.
+
+A view declares its permission with core.web.permission_required(...) or login_required. A route without that
+declaration fails `test_every_ui_route_declares_its_permission` unless it is one of the few sign-in-flow pages
+listed in PUBLIC_OR_AUTH_FLOW. A route whose URL takes an object id fails `test_every_object_route_has_sample
+_objects` until SAMPLES knows how to find an object for it (the route name's first word names the kind).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db.models import Model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import sign_in
+from openpractice.accounts.models import ApiToken, Invitation, User
+from openpractice.accounts.roles import PERMISSION_TABLE, Role, Tier, permissions_for
+from openpractice.accounts.tests.factories import UserFactory, give_role, user_with_role
+from openpractice.audit.models import AuditEvent, Outcome
+from openpractice.core.models import Department, Location, OutboxMessage, Practice
+from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
+
+# Pages a person must reach before (or while) signing in. Nothing else may go without a permission declaration.
+PUBLIC_OR_AUTH_FLOW = frozenset({
+    "accounts:login",
+    "accounts:logout",
+    "accounts:keepalive",
+    "accounts:mfa_verify",
+    "accounts:mfa_setup",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "accounts:invitation_accept",
+})
+# Not UI: load-balancer probes (tested in core) and the REST API (tested by the API's own suite).
+NOT_UI_NAMES = frozenset({"healthz", "readyz"})
+NOT_UI_PREFIXES = ("api/", "static/", "media/")
+# Tables whose rows a refused request must leave exactly as they were.
+GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static")
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    callback: Callable[..., Any]
+    kwarg_names: tuple[str, ...]
+
+    @property
+    def permission(self) -> Any:
+        return getattr(self.callback, "required_permission", _MISSING)
+
+    @property
+    def declares_permission(self) -> bool:
+        return self.permission is not _MISSING
+
+    @property
+    def kind(self) -> str:
+        """The kind of object in the URL: the first word of the route name ("location_edit" -> "location")."""
+        return self.name.split(":")[-1].split("_")[0]
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(part for part in (namespace, entry.namespace or "") if part)
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield Route(name=name, pattern=prefix + str(entry.pattern), callback=entry.callback,
+                        kwarg_names=tuple(entry.pattern.regex.groupindex))
+
+
+def ui_routes() -> list[Route]:
+    return [
+        route for route in _walk(get_resolver("config.urls").url_patterns)
+        if route.name not in NOT_UI_NAMES and not route.pattern.startswith(NOT_UI_PREFIXES)
+    ]
+
+
+ROUTES = ui_routes()
+GUARDED_ROUTES = [route for route in ROUTES if route.name not in PUBLIC_OR_AUTH_FLOW]
+ROLE_TIERS = list(PERMISSION_TABLE)
+
+
+def test_every_ui_route_declares_its_permission() -> None:
+    """permission_required(...) or login_required on every UI view, except the sign-in flow."""
+    undeclared = {route.name for route in ROUTES if not route.declares_permission}
+    assert undeclared == PUBLIC_OR_AUTH_FLOW, (
+        f"Routes without a permission declaration that are not sign-in flow: "
+        f"{sorted(undeclared - PUBLIC_OR_AUTH_FLOW)}; allowlisted routes that are gone or now declare one: "
+        f"{sorted(PUBLIC_OR_AUTH_FLOW - undeclared)}"
+    )
+
+
+def test_declared_permissions_exist_in_the_permission_table() -> None:
+    known = set().union(*PERMISSION_TABLE.values())
+    unknown = {route.name: route.permission for route in GUARDED_ROUTES
+               if route.declares_permission and route.permission is not None and route.permission not in known}
+    assert unknown == {}
+
+
+# --- the world every route is tried in ----------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    practice: Practice
+    north: Location
+    south: Location
+    dept_north: Department
+    dept_south: Department
+    # A person whose only role is at North (manageable by every users.manage holder), and one only at South.
+    person_north: User
+    person_south: User
+    outbox_message: OutboxMessage
+    stranger: User  # owns the "other user's" token
+    tokens: dict[int, ApiToken] = field(default_factory=dict)
+
+    def token_of(self, user: User) -> ApiToken:
+        if user.pk not in self.tokens:
+            secret = secrets.token_urlsafe(24)
+            self.tokens[user.pk] = ApiToken.objects.create(
+                user=user, name="Route test", prefix=secret[:10],
+                token_hash=hashlib.sha256(secret.encode()).hexdigest(),
+            )
+        return self.tokens[user.pk]
+
+
+def _invite(user: User, by: User) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    Invitation.objects.create(user=user, token_hash=secrets.token_hex(32), invited_by=by,
+                              expires_at=timezone.now() + dt.timedelta(days=3))
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    practice = PracticeFactory()
+    north = LocationFactory(practice=practice, name="North Clinic", code="north")
+    south = LocationFactory(practice=practice, name="South Clinic", code="south")
+    OpeningHoursFactory(location=north)
+    inviter = user_with_role(Role.ADMINISTRATOR, username="inviter")
+    person_north = UserFactory(username="person-north", is_active=False)
+    give_role(person_north, Role.OFFICE_MANAGER, Tier.ENTRY, locations=[north])
+    _invite(person_north, inviter)
+    person_south = UserFactory(username="person-south", is_active=False)
+    give_role(person_south, Role.OFFICE_MANAGER, Tier.ENTRY, locations=[south])
+    _invite(person_south, inviter)
+    return World(
+        practice=practice, north=north, south=south,
+        dept_north=DepartmentFactory(practice=practice, location=north, name="North desk"),
+        dept_south=DepartmentFactory(practice=practice, location=south, name="South desk"),
+        person_north=person_north, person_south=person_south,
+        outbox_message=OutboxMessage.objects.create(from_email="demo@example.test", recipients=["a@example.test"],
+                                                    subject="Welcome", body="Hello"),
+        stranger=user_with_role(Role.FRONT_DESK, username="stranger"),
+    )
+
+
+# kind -> (object in the actor's scope, object outside it or None when the kind has no scope)
+SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] = {
+    "location": lambda w, actor: (w.north, w.south),
+    "department": lambda w, actor: (w.dept_north, w.dept_south),
+    "user": lambda w, actor: (w.person_north, w.person_south),
+    "invitation": lambda w, actor: (w.person_north, w.person_south),  # users/<pk>/invitation/...
+    "token": lambda w, actor: (w.token_of(actor or w.stranger), w.token_of(w.stranger)),
+    "outbox": lambda w, actor: (w.outbox_message, None),
+}
+
+
+def test_every_object_route_has_sample_objects() -> None:
+    missing = sorted(route.name for route in GUARDED_ROUTES
+                     if route.kwarg_names and (route.kind not in SAMPLES or set(route.kwarg_names) != {"pk"}))
+    assert missing == [], f"Teach SAMPLES in tests/test_routes.py how to build URL kwargs for: {missing}"
+
+
+def url_for(route: Route, world: World, actor: User | None, *, in_scope: bool = True) -> str:
+    if not route.kwarg_names:
+        return reverse(route.name)
+    inside, outside = SAMPLES[route.kind](world, actor)
+    target = inside if in_scope else outside
+    assert target is not None
+    return reverse(route.name, kwargs={"pk": target.pk})
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the guarded tables, every column."""
+    state: dict[str, list[tuple[Any, ...]]] = {}
+    for label in GUARDED_APPS:
+        for model in apps.get_app_config(label).get_models():
+            columns = [f.attname for f in model._meta.concrete_fields]
+            state[model._meta.label] = list(model._default_manager.order_by("pk").values_list(*columns))
+    return state
+
+
+def denied_count(user: User) -> int:
+    return AuditEvent.objects.filter(actor=user, outcome=Outcome.DENIED).count()
+
+
+def permitted(permission: Any, role: str, tier: str) -> bool:
+    return permission is None or permission in permissions_for(role, tier)
+
+
+def signed_in_client(user: User) -> Client:
+    return sign_in(Client(), user)
+
+
+def is_login_redirect(response: Any) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+# --- the matrix ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", GUARDED_ROUTES, ids=[route.name for route in GUARDED_ROUTES])
+def test_route_answers_every_role_as_the_permission_table_says(route: Route, world: World) -> None:
+    if not route.declares_permission:
+        pytest.fail(f"{route.name} declares no permission (see test_every_ui_route_declares_its_permission)")
+    problems: list[str] = []
+
+    # Anonymous: to the sign-in page. A 405 is fine when the view refuses the method before anything else.
+    served: dict[str, bool] = {}
+    for method in ("GET", "POST"):
+        response = getattr(Client(), method.lower())(url_for(route, world, None))
+        served[method] = response.status_code != 405
+        if served[method] and not is_login_redirect(response):
+            problems.append(f"anonymous {method}: {response.status_code}, expected a redirect to sign in")
+    if not any(served.values()):
+        problems.append("anonymous: 405 for both GET and POST")
+
+    users = {pair: user_with_role(*pair, username=f"{pair[0]}-{pair[1]}") for pair in ROLE_TIERS}
+    clients = {pair: signed_in_client(user) for pair, user in users.items()}
+
+    # Not permitted: 404, the refusal audited, nothing changed.
+    for pair, user in users.items():
+        if permitted(route.permission, *pair):
+            continue
+        for method in ("GET", "POST"):
+            if not served[method]:
+                continue
+            url = url_for(route, world, user)
+            before, denials = snapshot(), denied_count(user)
+            response = getattr(clients[pair], method.lower())(url)
+            if response.status_code != 404:
+                problems.append(f"{pair[0]}/{pair[1]} {method}: {response.status_code}, expected 404")
+            if denied_count(user) <= denials:
+                problems.append(f"{pair[0]}/{pair[1]} {method}: no denied AuditEvent")
+            if snapshot() != before:
+                problems.append(f"{pair[0]}/{pair[1]} {method}: the database changed")
+
+    # Permitted: the page opens. (A POST-only view may answer GET with 405.)
+    allowed_pairs = [pair for pair in ROLE_TIERS if permitted(route.permission, *pair)]
+    for pair in allowed_pairs:
+        response = clients[pair].get(url_for(route, world, users[pair]))
+        if response.status_code not in (200, 405):
+            problems.append(f"{pair[0]}/{pair[1]} GET: {response.status_code}, expected 200")
+    # One permitted POST (last: it may change things): refused for a reason other than permission is a bug.
+    if allowed_pairs and served["POST"]:
+        pair = allowed_pairs[0]
+        response = clients[pair].post(url_for(route, world, users[pair]))
+        if response.status_code in (403, 404) or response.status_code >= 500:
+            problems.append(f"{pair[0]}/{pair[1]} POST: {response.status_code}")
+
+    assert problems == [], f"{route.name} ({route.pattern}, requires {route.permission!r}):\n  " + "\n  ".join(problems)
+
+
+SCOPED_ROUTES = [route for route in GUARDED_ROUTES
+                 if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
+                 and route.kind != "outbox"]
+
+
+def _scoped_pair(permission: Any) -> tuple[str, str]:
+    """The first role in the table that holds `permission` (any role for a login-only route)."""
+    for pair in ROLE_TIERS:
+        if permitted(permission, *pair):
+            return pair
+    raise AssertionError(f"no role holds {permission}")
+
+
+@pytest.mark.parametrize("route", SCOPED_ROUTES, ids=[route.name for route in SCOPED_ROUTES])
+def test_object_routes_refuse_objects_outside_the_users_scope(route: Route, world: World) -> None:
+    """A user holding the route's permission at North only: a South object (or someone else's) is not found,
+    the attempt is audited and changes nothing; the North object (or their own) opens."""
+    role, tier = _scoped_pair(route.permission)
+    user = user_with_role(role, tier, locations=[world.north], username="north-only")
+    client = signed_in_client(user)
+    problems: list[str] = []
+    served = {method: getattr(Client(), method.lower())(url_for(route, world, None)).status_code != 405
+              for method in ("GET", "POST")}
+    for method in ("GET", "POST"):
+        if not served[method]:
+            continue
+        url = url_for(route, world, user, in_scope=False)  # may create the sample: before the snapshot
+        before, denials = snapshot(), denied_count(user)
+        response = getattr(client, method.lower())(url)
+        if response.status_code != 404:
+            problems.append(f"{method} out of scope: {response.status_code}, expected 404")
+        if denied_count(user) <= denials:
+            problems.append(f"{method} out of scope: no denied AuditEvent")
+        if snapshot() != before:
+            problems.append(f"{method} out of scope: the database changed")
+    inside = client.get(url_for(route, world, user))
+    if inside.status_code not in (200, 405):
+        problems.append(f"GET in scope: {inside.status_code}, expected 200")
+    assert problems == [], f"{route.name} as {role}/{tier} at North:\n  " + "\n  ".join(problems)
