@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
@@ -50,7 +51,7 @@ def make_user(practice: Practice) -> Callable[..., User]:
 
 def sign_in(client: Client, user: User) -> Client:
     """Log in as if password and TOTP code had both been given."""
-    device = confirmed_totp(user) if not user.totpdevice_set.filter(confirmed=True).exists() else user.totpdevice_set.first()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or confirmed_totp(user)
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id

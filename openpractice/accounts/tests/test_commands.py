@@ -36,7 +36,8 @@ def run(*args: str) -> str:
 def test_users_token_prints_a_working_token_as_json(make_user: Callable[..., User]) -> None:
     admin = make_user(Role.ADMINISTRATOR, username="root")
     data = json.loads(run("users", "token", "--username", "root", "--name", "Nightly export", "--json"))
-    assert data["username"] == "root" and data["name"] == "Nightly export"
+    assert data["username"] == "root"
+    assert data["name"] == "Nightly export"
     assert data["token"].startswith(f"op_{data['prefix']}_")
     assert token_authenticate(data["token"]) == admin
     token = ApiToken.objects.get(user=admin)
@@ -61,10 +62,12 @@ def test_users_create_admin_makes_an_active_administrator_of_all_locations(tmp_p
     data = json.loads(run("users", "create-admin", "--username", "ops", "--email", "Ops@Example.test",
                           "--first-name", "Olive", "--last-name", "Ops", "--password-file", str(secret), "--json"))
     user = User.objects.get(pk=data["id"])
-    assert user.is_active and user.email == "ops@example.test"
+    assert user.is_active
+    assert user.email == "ops@example.test"
     assert user.check_password("first-admin-long-passphrase")
     assignment = RoleAssignment.objects.get(user=user)
-    assert assignment.role == Role.ADMINISTRATOR and assignment.all_locations
+    assert assignment.role == Role.ADMINISTRATOR
+    assert assignment.all_locations
     assert AuditEvent.objects.filter(action="user.provisioned", actor__isnull=True, object_id=str(user.pk)).exists()
 
 
@@ -105,7 +108,7 @@ def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> 
         if process.poll() is not None:
             raise AssertionError(f"serve exited early with {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own local server
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:

@@ -16,12 +16,12 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from conftest import sign_in
 from openpractice.accounts.models import Invitation, RoleAssignment, User
 from openpractice.accounts.roles import Role, Tier
 from openpractice.accounts.services.users import RoleSpec, user_invite
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location, OutboxMessage
-from conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,8 @@ def test_an_invited_person_gets_the_link_by_smtp_sets_a_password_and_can_sign_in
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/users/invite/", _invite_form(north))
     person = User.objects.get(username="nbrooks")
-    assert response.status_code == 302 and response["Location"] == f"/accounts/users/{person.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/users/{person.pk}/"
     assert not person.is_active
 
     assert len(smtp_server.messages) == 1
@@ -114,9 +115,11 @@ def test_an_invited_person_gets_the_link_by_smtp_sets_a_password_and_can_sign_in
     assert page.status_code == 200
     assert b"Choose your password" in page.content
     accepted = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD})
-    assert accepted.status_code == 302 and accepted["Location"] == "/accounts/login/"
+    assert accepted.status_code == 302
+    assert accepted["Location"] == "/accounts/login/"
     person.refresh_from_db()
-    assert person.is_active and person.check_password(PASSWORD)
+    assert person.is_active
+    assert person.check_password(PASSWORD)
     assert AuditEvent.objects.filter(actor=person, action="invitation.accepted").exists()
 
     signed_in = visitor.post("/accounts/login/", {"username": "nbrooks", "password": PASSWORD})
@@ -159,7 +162,8 @@ def test_an_expired_invitation_is_refused_with_a_friendly_message(
     refused = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD})
     assert refused.status_code == 410
     person.refresh_from_db()
-    assert not person.is_active and not person.has_usable_password()
+    assert not person.is_active
+    assert not person.has_usable_password()
     assert Invitation.objects.get(user=person).accepted_at is None
 
 
@@ -170,7 +174,8 @@ def test_a_withdrawn_invitation_is_refused(
     sign_in(client, administrator)
     assert client.post(f"/accounts/users/{person.pk}/invitation/revoke/").status_code == 302
     page = Client().post(path, {"password1": PASSWORD, "password2": PASSWORD})
-    assert page.status_code == 410 and b"withdrawn" in page.content
+    assert page.status_code == 410
+    assert b"withdrawn" in page.content
     person.refresh_from_db()
     assert not person.is_active
 
@@ -206,7 +211,8 @@ def test_the_password_validators_apply_and_the_person_stays_inactive(
     differ = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD + "x"})
     assert differ.status_code == 400
     person.refresh_from_db()
-    assert not person.is_active and not person.has_usable_password()
+    assert not person.is_active
+    assert not person.has_usable_password()
 
 
 def test_an_invited_person_cannot_sign_in_before_accepting(
@@ -240,7 +246,8 @@ def test_in_demo_mode_the_invitation_lands_in_the_outbox_and_its_link_works(
     assert stored.recipients == ["nia@example.test"]
     assert "<a href=" in stored.html_body
     listing = client.get("/accounts/outbox/")
-    assert listing.status_code == 200 and stored.subject.encode() in listing.content
+    assert listing.status_code == 200
+    assert stored.subject.encode() in listing.content
     detail = client.get(f"/accounts/outbox/{stored.pk}/")
     assert detail.status_code == 200
     path = _link_path(detail.content.decode())

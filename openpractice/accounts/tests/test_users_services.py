@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
+from conftest import sign_in
 from openpractice.accounts.models import ApiToken, Invitation, RoleAssignment, User
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm, Role, Tier
@@ -28,7 +29,6 @@ from openpractice.accounts.services.users import (
 )
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
-from conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,8 @@ def test_an_invited_person_is_inactive_without_a_usable_password_and_holds_the_r
     assert (assignment.role, assignment.tier, assignment.all_locations) == (Role.FRONT_DESK, Tier.STANDARD, False)
     assert list(assignment.locations.all()) == [north]
     event = AuditEvent.objects.get(action="user.invited")
-    assert event.actor == administrator and event.object_id == str(user.pk)
+    assert event.actor == administrator
+    assert event.object_id == str(user.pk)
     assert "roles" in event.changed_field_list
 
 
@@ -173,7 +174,8 @@ def test_resending_an_invitation_makes_the_old_link_stop_working(
     with django_capture_on_commit_callbacks(execute=True):
         invitation_resend(actor=administrator, user=user)
     first, second = Invitation.objects.filter(user=user).order_by("created_at", "pk")
-    assert first.revoked_at is not None and second.is_open
+    assert first.revoked_at is not None
+    assert second.is_open
     assert len(mail.outbox) == 2
     assert mail.outbox[0].body != mail.outbox[1].body
     assert AuditEvent.objects.filter(action="invitation.resent", object_id=str(user.pk)).exists()
@@ -184,7 +186,8 @@ def test_revoking_an_invitation_closes_it_and_is_audited(administrator: User, no
     invitation = Invitation.objects.get(user=user)
     invitation_revoke(actor=administrator, invitation=invitation)
     invitation.refresh_from_db()
-    assert invitation.revoked_at is not None and not invitation.is_open
+    assert invitation.revoked_at is not None
+    assert not invitation.is_open
     assert AuditEvent.objects.filter(action="invitation.revoked", changed_fields="revoked_at").exists()
 
 
@@ -211,7 +214,8 @@ def test_changing_roles_replaces_them_and_audits_the_changed_fields(
     }
     assert event.actor == administrator
     person = User.objects.get(pk=person.pk)
-    assert can(person, Perm.WORKFORCE_PAYROLL) and not can(person, Perm.BILLING_POST)
+    assert can(person, Perm.WORKFORCE_PAYROLL)
+    assert not can(person, Perm.BILLING_POST)
 
 
 def test_saving_the_same_roles_changes_nothing_and_writes_no_audit_row(
@@ -245,7 +249,8 @@ def test_a_manager_cannot_change_someone_whose_access_exceeds_their_own(
     administrator.refresh_from_db()
     assert administrator.is_active
     assert RoleAssignment.objects.filter(user=administrator, role=Role.ADMINISTRATOR).exists()
-    assert denied(manager, "user.set_roles") == 1 and denied(manager, "user.deactivate") == 1
+    assert denied(manager, "user.set_roles") == 1
+    assert denied(manager, "user.deactivate") == 1
 
 
 # --- profile -----------------------------------------------------------------------------------------------
@@ -284,7 +289,8 @@ def test_deactivating_ends_every_session_revokes_tokens_and_open_invitations(
     assert Session.objects.count() == 2
     user_deactivate(actor=administrator, user=person)
     person.refresh_from_db()
-    assert not person.is_active and person.deactivated_at is not None
+    assert not person.is_active
+    assert person.deactivated_at is not None
     assert Session.objects.count() == 0
     token.refresh_from_db()
     assert token.revoked_at is not None
@@ -319,7 +325,8 @@ def test_reactivating_gives_back_the_same_roles(administrator: User, make_user: 
     user_deactivate(actor=administrator, user=person)
     user_reactivate(actor=administrator, user=person)
     person = User.objects.get(pk=person.pk)
-    assert person.is_active and person.deactivated_at is None
+    assert person.is_active
+    assert person.deactivated_at is None
     assert can(person, Perm.WORKFORCE_VIEW)
     assert AuditEvent.objects.filter(action="user.reactivated", object_id=str(person.pk)).exists()
 
@@ -333,7 +340,8 @@ def test_reactivating_someone_who_never_accepted_sends_a_new_invitation_instead(
     with django_capture_on_commit_callbacks(execute=True):
         user_reactivate(actor=administrator, user=person)
     person.refresh_from_db()
-    assert not person.is_active and person.deactivated_at is None
+    assert not person.is_active
+    assert person.deactivated_at is None
     assert Invitation.objects.filter(user=person, revoked_at__isnull=True, accepted_at__isnull=True).count() == 1
     assert len(mail.outbox) == 2
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from conftest import sign_in
 from openpractice.accounts.models import Invitation, RoleAssignment, User
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm, Role, Tier, role_tier_pairs
@@ -18,7 +19,6 @@ from openpractice.accounts.selectors import user_is_manageable
 from openpractice.accounts.services.users import RoleSpec, user_deactivate, user_invite
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
-from conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,8 @@ def test_every_people_route_sends_an_anonymous_visitor_to_sign_in(
 ) -> None:
     before = snapshot()
     response = _request(client, route, route.url(people), north)
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
     assert snapshot() == before
 
 
@@ -166,7 +167,8 @@ def test_a_practice_manager_cannot_open_an_administrators_roles(
     sign_in(client, manager)
     detail = client.get(f"/accounts/users/{administrator.pk}/")
     assert detail.status_code == 200
-    assert b"Edit roles" not in detail.content and b"Deactivate" not in detail.content
+    assert b"Edit roles" not in detail.content
+    assert b"Deactivate" not in detail.content
     before = snapshot()
     assert client.get(f"/accounts/users/{administrator.pk}/roles/").status_code == 404
     assert client.post(f"/accounts/users/{administrator.pk}/deactivate/").status_code == 404
@@ -189,10 +191,12 @@ def test_the_people_list_searches_sorts_and_answers_htmx_with_the_table_only(
     usernames = [p.username for p in by_username.context["table"].page.object_list]
     assert usernames == sorted(usernames, reverse=True)
     unknown_sort = client.get("/accounts/users/", {"sort": "password"})
-    assert unknown_sort.status_code == 200 and unknown_sort.context["table"].sort == "name"
+    assert unknown_sort.status_code == 200
+    assert unknown_sort.context["table"].sort == "name"
     partial = client.get("/accounts/users/", {"q": "zed"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="user-table")
     assert partial.status_code == 200
-    assert b"<html" not in partial.content and b"Zed Adams" in partial.content
+    assert b"<html" not in partial.content
+    assert b"Zed Adams" in partial.content
 
 
 def test_the_people_list_filters_by_status(
@@ -284,7 +288,8 @@ def test_editing_roles_through_the_page_replaces_them_and_audits_the_change(
     person = make_user(Role.FRONT_DESK, locations=[north])
     sign_in(client, administrator)
     page = client.get(f"/accounts/users/{person.pk}/roles/")
-    assert page.status_code == 200 and b'value="front_desk:standard" selected' in page.content
+    assert page.status_code == 200
+    assert b'value="front_desk:standard" selected' in page.content
     response = client.post(f"/accounts/users/{person.pk}/roles/", {
         "roles-TOTAL_FORMS": "2", "roles-INITIAL_FORMS": "1",
         "roles-0-grant": "front_desk:standard", "roles-0-locations": [str(north.pk)], "roles-0-DELETE": "on",
@@ -323,7 +328,8 @@ def test_deactivating_from_the_page_signs_the_person_out_at_once(
     response = client.post(f"/accounts/users/{person.pk}/deactivate/")
     assert response.status_code == 302
     next_request = their_browser.get("/accounts/users/")
-    assert next_request.status_code == 302 and next_request["Location"].startswith("/accounts/login/")
+    assert next_request.status_code == 302
+    assert next_request["Location"].startswith("/accounts/login/")
     person.refresh_from_db()
     assert not person.is_active
 
@@ -334,12 +340,14 @@ def test_the_person_page_shows_roles_sessions_and_invitation(
     sign_in(client, administrator)
     page = client.get(f"/accounts/users/{people['pending'].pk}/")
     assert page.status_code == 200
-    assert b"Office manager" in page.content and b"Entry level" in page.content
+    assert b"Office manager" in page.content
+    assert b"Entry level" in page.content
     assert b"waiting" in page.content
     assert b"Withdraw invitation" in page.content
     assert page.context["detail"].open_sessions == 0
     mine = client.get(f"/accounts/users/{administrator.pk}/")
-    assert mine.context["detail"].is_self and b"Deactivate" not in mine.content
+    assert mine.context["detail"].is_self
+    assert b"Deactivate" not in mine.content
 
 
 def test_people_appear_in_the_menu_for_those_who_may_view_them(

@@ -7,7 +7,7 @@ import factory
 from openpractice.core.models import Department, Location, OpeningHours, Practice
 
 
-class PracticeFactory(factory.django.DjangoModelFactory):
+class PracticeFactory(factory.django.DjangoModelFactory[Practice]):
     class Meta:
         model = Practice
         django_get_or_create = ("singleton",)
@@ -26,7 +26,7 @@ class PracticeFactory(factory.django.DjangoModelFactory):
     phone = "919-555-0100"
 
 
-class LocationFactory(factory.django.DjangoModelFactory):
+class LocationFactory(factory.django.DjangoModelFactory[Location]):
     class Meta:
         model = Location
 
@@ -41,7 +41,7 @@ class LocationFactory(factory.django.DjangoModelFactory):
     postal_code = "27603"
 
 
-class OpeningHoursFactory(factory.django.DjangoModelFactory):
+class OpeningHoursFactory(factory.django.DjangoModelFactory[OpeningHours]):
     class Meta:
         model = OpeningHours
 
@@ -51,7 +51,7 @@ class OpeningHoursFactory(factory.django.DjangoModelFactory):
     closes_at = dt.time(17, 0)
 
 
-class DepartmentFactory(factory.django.DjangoModelFactory):
+class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
     class Meta:
         model = Department
 

@@ -55,6 +55,9 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user “{options['username']}”.")
+        if not user.is_active:
+            raise CommandError(f"{user.username} is inactive (deactivated, or has not accepted the invitation); "
+                               "inactive users cannot have API tokens.")
         try:
             # Whoever runs this controls the server; the token is created as if by its owner.
             token, secret = token_create(actor=user, user=user, name=options["name"])
