@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import pytest
 from django.db import connection
@@ -42,7 +43,7 @@ def queries_for(client: Client, url: str) -> int:
 
 @pytest.mark.parametrize("url_name", ["core:location_list", "core:department_list", "reporting:home"])
 def test_query_count_does_not_grow_with_rows(url_name: str, db: None, client: Client) -> None:
-    practice = PracticeFactory()
+    practice = cast(Practice, PracticeFactory())
     # Someone who sees every card of the home page: practice manager (senior) and auditor, all locations.
     user = user_with_role(Role.PRACTICE_MANAGER, Tier.SENIOR, username="viewer")
     give_role(user, Role.AUDITOR)

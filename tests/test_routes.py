@@ -15,17 +15,19 @@ _objects` until SAMPLES knows how to find an object for it (the route name's fir
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.apps import apps
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from conftest import sign_in
 from openpractice.accounts.models import ApiToken, Invitation, User
@@ -146,31 +148,28 @@ class World:
 
 
 def _invite(user: User, by: User) -> None:
-    import datetime as dt
-
-    from django.utils import timezone
-
     Invitation.objects.create(user=user, token_hash=secrets.token_hex(32), invited_by=by,
                               expires_at=timezone.now() + dt.timedelta(days=3))
 
 
 @pytest.fixture
 def world(db: Any) -> World:
-    practice = PracticeFactory()
-    north = LocationFactory(practice=practice, name="North Clinic", code="north")
-    south = LocationFactory(practice=practice, name="South Clinic", code="south")
+    # factory_boy's factories are not generic here: cast what they build.
+    practice = cast(Practice, PracticeFactory())
+    north = cast(Location, LocationFactory(practice=practice, name="North Clinic", code="north"))
+    south = cast(Location, LocationFactory(practice=practice, name="South Clinic", code="south"))
     OpeningHoursFactory(location=north)
     inviter = user_with_role(Role.ADMINISTRATOR, username="inviter")
-    person_north = UserFactory(username="person-north", is_active=False)
+    person_north = cast(User, UserFactory(username="person-north", is_active=False))
     give_role(person_north, Role.OFFICE_MANAGER, Tier.ENTRY, locations=[north])
     _invite(person_north, inviter)
-    person_south = UserFactory(username="person-south", is_active=False)
+    person_south = cast(User, UserFactory(username="person-south", is_active=False))
     give_role(person_south, Role.OFFICE_MANAGER, Tier.ENTRY, locations=[south])
     _invite(person_south, inviter)
     return World(
         practice=practice, north=north, south=south,
-        dept_north=DepartmentFactory(practice=practice, location=north, name="North desk"),
-        dept_south=DepartmentFactory(practice=practice, location=south, name="South desk"),
+        dept_north=cast(Department, DepartmentFactory(practice=practice, location=north, name="North desk")),
+        dept_south=cast(Department, DepartmentFactory(practice=practice, location=south, name="South desk")),
         person_north=person_north, person_south=person_south,
         outbox_message=OutboxMessage.objects.create(from_email="demo@example.test", recipients=["a@example.test"],
                                                     subject="Welcome", body="Hello"),
