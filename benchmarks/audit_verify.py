@@ -2,8 +2,9 @@
 
 Usage: python benchmarks/audit_verify.py --database sqlite|postgresql [--rows 1000000] [--json] [--profile]
 
-Reference, measured in the same run: a plain read of the same rows in the same order (no hashing), i.e. what
-the database and driver alone cost. The ratio shows how much the chain check adds on top of reading.
+Reference, measured in the same run: a plain read of every row and column in the same order through the same
+kind of cursor (no checking), i.e. what merely reading the trail costs. verify asks the database for each row's
+canonical text instead of its 15 columns, which is why it can beat the plain read.
 """
 
 from __future__ import annotations
@@ -27,17 +28,17 @@ TARGET_SECONDS = 10.0
 
 
 def plain_read(chunk_size: int) -> tuple[float, int]:
-    """Read the rows the way verify does (same cursor, same order, same columns) without checking them."""
+    """Read every row, all its columns, in chain order, with the same kind of cursor and nothing else."""
     from django.db import connection, transaction
 
-    from openpractice.audit.verify import _select_sql
+    from openpractice.audit.chain import CHAIN_COLUMNS
 
     started = time.perf_counter()
     count = 0
     # Like verify: a transaction (for the named cursor) on PostgreSQL only.
     scope = transaction.atomic() if connection.vendor == "postgresql" else contextlib.nullcontext()
     with scope, connection.chunked_cursor() as cursor:
-        cursor.execute(_select_sql(connection.vendor, "audit_auditevent"))
+        cursor.execute(f"SELECT {', '.join(CHAIN_COLUMNS)}, id, hash FROM audit_auditevent ORDER BY seq")
         while rows := cursor.fetchmany(chunk_size):
             count += len(rows)
     return time.perf_counter() - started, count

@@ -9,8 +9,9 @@ The routes come from Django's URL resolver, so a route someone adds is covered t
 
 A view declares its permission with core.web.permission_required(...) or login_required. A route without that
 declaration fails `test_every_ui_route_declares_its_permission` unless it is one of the few sign-in-flow pages
-listed in PUBLIC_OR_AUTH_FLOW. A route whose URL takes an object id fails `test_every_object_route_has_sample
-_objects` until SAMPLES knows how to find an object for it (the route name's first word names the kind).
+listed in PUBLIC_OR_AUTH_FLOW. A route whose URL takes an object id fails
+`test_every_object_route_has_sample_objects` until SAMPLES knows how to find an object for it (the first word
+of the route name names the kind of object).
 """
 
 from __future__ import annotations

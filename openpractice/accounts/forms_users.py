@@ -54,7 +54,11 @@ class RoleRowForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not cleaned.get("grant") or cleaned.get("DELETE"):
+        if cleaned.get("DELETE"):
+            return cleaned
+        if not cleaned.get("grant"):
+            if cleaned.get("all_locations") or cleaned.get("locations"):
+                raise ValidationError(_("Choose a role for these locations, or untick them."), code="role_missing")
             return cleaned
         all_locations = cleaned.get("all_locations", False)
         if all_locations and cleaned.get("locations"):
@@ -92,8 +96,7 @@ class BaseRoleFormSet(BaseFormSet):  # type: ignore[type-arg]
 
 
 # Rows beyond one per role plus a few blanks are refused outright, so a forged form cannot make thousands.
-RoleFormSet = formset_factory(RoleRowForm, formset=BaseRoleFormSet, extra=0, can_delete=True,
-                              max_num=len(Role) + 5, absolute_max=len(Role) + 5)
+MAX_ROLE_ROWS = len(Role) + 5
 
 
 def role_formset(*, data: Any = None, grants: Sequence[tuple[str, str]], locations: Sequence[Location],
@@ -107,11 +110,13 @@ def role_formset(*, data: Any = None, grants: Sequence[tuple[str, str]], locatio
         }
         for a in assignments
     ]
-    initial += [{} for _ in range(blank_rows)]
-    return RoleFormSet(
+    # Blank rows are "extra" forms: left empty, they are skipped instead of validated.
+    formset_class = formset_factory(RoleRowForm, formset=BaseRoleFormSet, extra=blank_rows, can_delete=True,
+                                    max_num=MAX_ROLE_ROWS, absolute_max=MAX_ROLE_ROWS)
+    return formset_class(
         data=data,
         prefix="roles",
-        initial=initial if data is None else None,
+        initial=initial,
         form_kwargs={"grants": grants, "locations": locations, "may_grant_all": may_grant_all},
     )
 

@@ -57,15 +57,19 @@ def canonical_ip(value: str | None) -> str | None:
     return str(address)
 
 
-def hash_canonical(values: tuple | list) -> str:
-    """SHA-256 of values that are already canonical (time as canonical text, address as text or None)."""
-    return _sha256(_dumps(values).encode()).hexdigest()
-
-
-def row_hash(values: tuple | list) -> str:
-    """SHA-256 over the previous hash (last column) and the row's canonical JSON content."""
+def canonical_json(values: tuple | list) -> str:
+    """The text that is hashed: a compact JSON array (no spaces, non-ASCII kept) of the canonical values."""
     row = list(values)
     row[TIME_INDEX] = canonical_time(row[TIME_INDEX])
     if row[IP_INDEX] is not None:  # PostgreSQL's inet may come back as an ipaddress object
         row[IP_INDEX] = str(row[IP_INDEX])
-    return hash_canonical(row)
+    return _dumps(row)
+
+
+def hash_text(text: str) -> str:
+    return _sha256(text.encode()).hexdigest()
+
+
+def row_hash(values: tuple | list) -> str:
+    """SHA-256 over the previous hash (last column) and the row's canonical JSON content."""
+    return hash_text(canonical_json(values))

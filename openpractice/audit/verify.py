@@ -17,6 +17,7 @@ million rows take a few seconds.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -25,7 +26,7 @@ from typing import Any
 
 from django.db import connections, transaction
 
-from .chain import CHAIN_COLUMNS, GENESIS_HASH, TIME_INDEX, hash_canonical, row_hash
+from .chain import CHAIN_COLUMNS, GENESIS_HASH, canonical_json, row_hash
 from .models import AuditEvent
 
 DEFAULT_CHUNK_SIZE = 20_000
@@ -82,47 +83,90 @@ class VerifyResult:
         return data
 
 
-def _select_sql(vendor: str, table: str) -> str:
-    """The chain columns in canonical order, then id and hash. The time is turned into its canonical text by
-    the database where that is cheaper than in Python; `row_hash()` remains the definition (see below)."""
-    columns = list(CHAIN_COLUMNS)
+# The canonical text of a row, built by the database: much cheaper than turning 15 columns into Python objects
+# and encoding them again. It is only a shortcut: when its hash does not match, the row is read again column by
+# column and judged by chain.row_hash(), the definition. SQLite's json_array() and PostgreSQL's to_json() escape
+# strings exactly as Python's json module does (tests/test_verify.py checks awkward text).
+_PG_TIME = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+_SQLITE_TIME = (  # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]" (naive UTC)
+    "CASE WHEN length(occurred_at) = 19 THEN replace(occurred_at, ' ', 'T') || '.000000' "
+    "ELSE replace(occurred_at, ' ', 'T') END"
+)
+_PG_JSON = {"occurred_at": f"to_json({_PG_TIME})", "ip_address": "to_json(host(ip_address))"}
+_INTEGER_COLUMNS = {"seq", "actor_id", "patient_id", "location_id"}
+
+
+def canonical_text_sql(vendor: str) -> str | None:
+    """An SQL expression for the row's canonical JSON text, or None where Python must build it."""
+    if vendor == "sqlite":
+        columns = [_SQLITE_TIME if name == "occurred_at" else name for name in CHAIN_COLUMNS]
+        return f"json_array({', '.join(columns)})"
     if vendor == "postgresql":
-        columns[TIME_INDEX] = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
-    elif vendor == "sqlite":
-        # Django writes "YYYY-MM-DD HH:MM:SS[.ffffff]"; an expression also skips sqlite3's datetime converter.
-        columns[TIME_INDEX] = (
-            "CASE WHEN length(occurred_at) = 19 THEN replace(occurred_at, ' ', 'T') || '.000000' "
-            "ELSE replace(occurred_at, ' ', 'T') END"
-        )
-    return f"SELECT {', '.join(columns)}, id, hash FROM {table} ORDER BY seq"  # noqa: S608 - identifiers only
+        parts = []
+        for name in CHAIN_COLUMNS:
+            value = f"{name}::text" if name in _INTEGER_COLUMNS else f"{_PG_JSON.get(name, f'to_json({name})')}::text"
+            parts.append(f"coalesce({value}, 'null')")
+        return "'[' || " + " || ',' || ".join(parts) + " || ']'"
+    return None
 
 
 def _rows(using: str, table: str, chunk_size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Chunks of (canonical text, seq, prev_hash, id, hash) in chain order."""
     connection = connections[using]
-    sql = _select_sql(connection.vendor, connection.ops.quote_name(table))
+    quoted = connection.ops.quote_name(table)
+    text_sql = canonical_text_sql(connection.vendor)
+    columns = f"{text_sql}, seq, prev_hash, id, hash" if text_sql else f"{', '.join(CHAIN_COLUMNS)}, id, hash"
     # chunked_cursor(): a named (server-side) cursor on PostgreSQL, a plain streaming one on SQLite.
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(f"SELECT {columns} FROM {quoted} ORDER BY seq")  # noqa: S608 - identifiers only
         while rows := cursor.fetchmany(chunk_size):
-            yield rows
+            if text_sql:
+                yield rows
+            else:
+                yield [(_python_text(row[:-2]), row[0], row[-3], row[-2], row[-1]) for row in rows]
+
+
+def _python_text(values: tuple[Any, ...]) -> str | None:
+    try:
+        return canonical_json(values)
+    except (TypeError, ValueError):
+        return None
+
+
+def _recheck(using: str, table: str, row_id: Any, seq: Any, stored: str) -> str | None:
+    """The database's canonical text did not hash to the stored hash: judge the row by the definition.
+    Returns None if the row is fine after all, else the problem code."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(CHAIN_COLUMNS)} FROM {connection.ops.quote_name(table)} "  # noqa: S608
+            "WHERE id = %s AND seq = %s",
+            [row_id, seq],
+        )
+        values = cursor.fetchone()
+    if values is None:
+        return UNREADABLE
+    try:
+        recomputed = row_hash(values)
+    except (TypeError, ValueError):
+        return UNREADABLE
+    return None if recomputed == stored else HASH_MISMATCH
 
 
 def _walk(using: str, table: str, chunk_size: int, anchors: Mapping[int, str], started: float) -> VerifyResult:
-    expected_seq = 1
+    expected_seq = 1  # every row before this one checked out
     prev_hash = GENESIS_HASH
-    checked = 0
+    sha256 = hashlib.sha256
 
     def bad(seq: int | None, row_id: int | None, problem: str, detail: str) -> VerifyResult:
         head = Head(expected_seq - 1, prev_hash) if expected_seq > 1 else None
+        checked = expected_seq - 1 if problem == ANCHOR_MISSING else expected_seq  # the good ones + the bad one
         return VerifyResult(ok=False, rows_checked=checked, seconds=time.perf_counter() - started, head=head,
                             first_bad_seq=seq, first_bad_id=row_id, problem=problem, detail=detail,
                             anchors_checked=tuple(sorted(a for a in anchors if a < expected_seq)))
 
     for rows in _rows(using, table, chunk_size):
-        for row in rows:
-            checked += 1
-            values, row_id, stored = row[:-2], row[-2], row[-1]
-            seq = values[0]
+        for text, seq, row_prev_hash, row_id, stored in rows:
             if seq != expected_seq:
                 if isinstance(seq, int) and seq > expected_seq:
                     missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
@@ -131,22 +175,19 @@ def _walk(using: str, table: str, chunk_size: int, anchors: Mapping[int, str], s
                 return bad(seq, row_id, OUT_OF_ORDER,
                            f"Row numbered {seq!r} appears where row {expected_seq} should be: rows were "
                            "inserted or renumbered.")
-            if values[-1] != prev_hash:
+            if row_prev_hash != prev_hash:
                 before = f"row {seq - 1}" if seq > 1 else "the start of the chain"
                 return bad(seq, row_id, BROKEN_LINK,
                            f"Row {seq} does not point at {before} (its prev_hash differs): a row was inserted, "
                            "removed or moved here, or the row before it was rewritten.")
-            if hash_canonical(values) != stored:
-                # The fast path assumed Django's usual storage format; the full canonical form decides.
-                try:
-                    recomputed = row_hash(values)
-                except (TypeError, ValueError) as error:
-                    return bad(seq, row_id, UNREADABLE, f"Row {seq} cannot be read as an audit event ({error}).")
-                if recomputed != stored:
+            if text is None or sha256(text.encode()).hexdigest() != stored:
+                problem = _recheck(using, table, row_id, seq, stored)
+                if problem is not None:
+                    if problem == UNREADABLE:
+                        return bad(seq, row_id, UNREADABLE, f"Row {seq} cannot be read as an audit event.")
                     return bad(seq, row_id, HASH_MISMATCH,
                                f"Row {seq}'s content does not match its stored hash: the row was edited.")
-            anchored = anchors.get(seq)
-            if anchored is not None and anchored != stored:
+            if anchors and anchors.get(seq, stored) != stored:
                 return bad(seq, row_id, ANCHOR_MISMATCH,
                            f"Row {seq}'s hash differs from the head written down earlier: the chain was "
                            "rewritten from this row or before it.")
@@ -159,7 +200,7 @@ def _walk(using: str, table: str, chunk_size: int, anchors: Mapping[int, str], s
                    f"The chain ends at row {last}, but row {beyond[-1]} existed when the head was written down: "
                    "the newest rows were deleted.")
     head = Head(expected_seq - 1, prev_hash) if expected_seq > 1 else None
-    return VerifyResult(ok=True, rows_checked=checked, seconds=time.perf_counter() - started, head=head,
+    return VerifyResult(ok=True, rows_checked=expected_seq - 1, seconds=time.perf_counter() - started, head=head,
                         anchors_checked=tuple(sorted(anchors)))
 
 

@@ -213,10 +213,11 @@ def _rotate_model(
     pk_name = model._meta.pk.attname  # type: ignore[union-attr]
     # Cast to plain text so that the stored token comes back as it is, not decrypted by the field.
     raw = {f"_raw_{f.attname}": Cast(f.attname, output_field=models.TextField()) for f in model_fields}
+    # The base manager: a default manager that hides rows (inactive, archived …) must not hide them from rotation.
     last_pk: Any = None
     while True:
         with transaction.atomic():
-            rows = model._default_manager.select_for_update().order_by(pk_name)
+            rows = model._base_manager.select_for_update().order_by(pk_name)
             if last_pk is not None:
                 rows = rows.filter(**{f"{pk_name}__gt": last_pk})
             batch = list(rows.annotate(**raw).values_list(pk_name, *raw)[:batch_size])
@@ -240,7 +241,7 @@ def _rotate_model(
                         changes[model_field.attname] = models.Value(new_token, output_field=models.TextField())
                         result.rotated += 1
                 if changes:
-                    model._default_manager.filter(**{pk_name: pk}).update(**changes)
+                    model._base_manager.filter(**{pk_name: pk}).update(**changes)
         if len(batch) < batch_size:
             return
         last_pk = batch[-1][0]

@@ -85,7 +85,13 @@ def _apply(instance: Model, data: Mapping[str, Any]) -> list[str]:
     full_clean() converts raw values (e.g. "15" -> 15), so the comparison happens after it."""
     before = {name: getattr(instance, _attname(instance, name)) for name in data}
     for name, value in data.items():
-        setattr(instance, name, value.strip() if isinstance(value, str) else value)
+        if isinstance(value, str):
+            value = value.strip()
+        if instance._meta.get_field(name).is_relation and value is not None and not isinstance(value, Model):
+            # A related object given by id (API, commands): full_clean() checks that it exists.
+            setattr(instance, _attname(instance, name), value)
+        else:
+            setattr(instance, name, value)
     instance.full_clean()
     return [name for name in data if getattr(instance, _attname(instance, name)) != before[name]]
 

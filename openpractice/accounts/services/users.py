@@ -28,7 +28,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -251,7 +251,12 @@ def user_invite(
         )
         user.set_unusable_password()
         user.full_clean()
-        user.save(force_insert=True)
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError as error:  # someone took the email or username a moment ago
+            raise ValidationError(_("This username or email address was just taken. Choose another."),
+                                  code="duplicate") from error
         _create_assignments(user, specs)
         invitation, token = _new_invitation(user=user, invited_by=actor)
         record(actor=actor, action="user.invited", target=user,

@@ -116,11 +116,32 @@ def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> 
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def test_serve_runs_the_worker_beside_the_server_and_stops_it_on_exit(tmp_path: Path) -> None:
+INVITE = """
+from openpractice.accounts.models import User
+from openpractice.accounts.services.users import RoleSpec, user_invite
+user_invite(actor=User.objects.get(username="admin"), email="new.hire@riverbend.example", username="newhire",
+            first_name="New", last_name="Hire", roles=[RoleSpec(role="hr", all_locations=True)])
+"""
+OUTBOX = "from openpractice.core.models import OutboxMessage; print(OutboxMessage.objects.count())"
+
+
+def test_make_run_serves_the_demo_and_its_worker_mails_invitations_to_the_outbox(tmp_path: Path) -> None:
+    """What `make run` does — migrate, demo --if-empty, serve — on a fresh SQLite file: the server answers, the
+    worker beside it sends an invitation queued by another process into the Outbox, and stopping the server
+    stops the worker."""
     port = _free_port()
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "EMAIL_BACKEND"}}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.base", "OPENPRACTICE_DATA_DIR": str(tmp_path),
-            "OPENPRACTICE_DEMO": "1", "PYTHONUNBUFFERED": "1"}
+            "OPENPRACTICE_DEMO": "1", "DJANGO_DEBUG": "1", "PYTHONUNBUFFERED": "1"}
+
+    def openpractice(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "openpractice.cli", *args], cwd=settings.BASE_DIR, env=env,
+                              capture_output=True, text=True, timeout=120, check=True)
+        return done.stdout
+
+    openpractice("migrate", "--noinput")
+    assert "pm_senior" in openpractice("demo", "--if-empty")
     process = subprocess.Popen(
         [sys.executable, "-m", "openpractice.cli", "serve", f"127.0.0.1:{port}", "--noreload"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -132,9 +153,16 @@ def test_serve_runs_the_worker_beside_the_server_and_stops_it_on_exit(tmp_path: 
         match = re.search(r"pid (\d+)", first_line)
         assert match, first_line
         worker_pid = int(match.group(1))
-        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        _wait_for(f"http://127.0.0.1:{port}/accounts/login/", process)
         assert _alive(worker_pid)
         assert "worker" in Path(f"/proc/{worker_pid}/cmdline").read_text()
+
+        openpractice("shell", "-c", INVITE)
+        deadline = time.monotonic() + 30
+        while openpractice("shell", "-c", OUTBOX).split()[-1] != "1":
+            assert time.monotonic() < deadline, "the worker did not send the invitation"
+            time.sleep(0.5)
+
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
         assert "Background worker stopped." in output

@@ -357,3 +357,17 @@ def test_people_appear_in_the_menu_for_those_who_may_view_them(
     assert b'href="/accounts/users/"' in client.get("/accounts/profile/").content
     other = sign_in(Client(), make_user(Role.FRONT_DESK))
     assert b'href="/accounts/users/"' not in other.get("/accounts/profile/").content
+
+
+def test_a_role_row_with_locations_but_no_role_is_not_silently_dropped(
+    client: Client, administrator: User, north: Location
+) -> None:
+    sign_in(client, administrator)
+    response = client.post("/accounts/users/invite/", {
+        "first_name": "A", "last_name": "B", "email": "ab@example.test", "username": "ab",
+        "roles-TOTAL_FORMS": "2", "roles-INITIAL_FORMS": "0", "roles-0-grant": "hr:standard",
+        "roles-0-all_locations": "on", "roles-1-grant": "", "roles-1-locations": [str(north.pk)],
+    })
+    assert response.status_code == 400
+    assert b"Choose a role for these locations" in response.content
+    assert not User.objects.filter(username="ab").exists()

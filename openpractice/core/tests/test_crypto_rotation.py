@@ -33,10 +33,18 @@ TABLE = "op_test_encrypted_record"
 def record_model(db: Any) -> type[Any]:
     with isolate_apps("openpractice.core"):
 
+        class VisibleRecords(models.Manager["EncryptedRecord"]):
+            """A default manager that hides some rows, as "active only" managers do."""
+
+            def get_queryset(self) -> models.QuerySet[EncryptedRecord]:
+                return super().get_queryset().exclude(label="hidden")
+
         class EncryptedRecord(models.Model):
             ssn = EncryptedTextField(null=True, blank=True)
             bank_account = EncryptedTextField(blank=True, default="")
             label = models.CharField(max_length=20)
+
+            objects = VisibleRecords()
 
             class Meta:
                 app_label = "core"
@@ -124,6 +132,17 @@ def test_a_value_no_key_opens_is_reported_and_left_untouched_while_the_rest_rota
     assert stored(record_model, stray.pk, "ssn") == stray_token
     with override_settings(OPENPRACTICE_FIELD_KEYS=[NEW_KEY]):
         assert record_model._default_manager.get(pk=good.pk).ssn == "123-45-6789"
+
+
+def test_rotation_also_reaches_rows_the_default_manager_hides(record_model: type[Any]) -> None:
+    with override_settings(OPENPRACTICE_FIELD_KEYS=[OLD_KEY]):
+        hidden = record_model._default_manager.create(ssn="123-45-6789", bank_account="", label="hidden")
+    assert not record_model._default_manager.filter(pk=hidden.pk).exists()
+    with override_settings(OPENPRACTICE_FIELD_KEYS=[NEW_KEY, OLD_KEY]):
+        report = crypto.encrypted_fields_rotate(model_list=[record_model])
+    assert report.rotated == 1
+    with override_settings(OPENPRACTICE_FIELD_KEYS=[NEW_KEY]):
+        assert record_model._base_manager.get(pk=hidden.pk).ssn == "123-45-6789"
 
 
 def test_rotation_is_recorded_in_the_audit_trail_with_counts_only(record_model: type[Any]) -> None:

@@ -341,3 +341,16 @@ def test_opening_hours_rows_are_not_touched_by_a_refused_location_deactivation(
     with pytest.raises(PermissionDenied):
         services.location_deactivate(actor=biller, location=north)
     assert OpeningHours.objects.filter(location=north).count() == 1
+
+
+def test_a_department_location_may_be_given_by_id_and_an_unknown_id_is_rejected(
+    practice: Practice, north: Location, administrator: User
+) -> None:
+    department = services.department_create(actor=administrator, practice=practice,
+                                             data={"name": "Lab", "location": north.pk})
+    assert department.location == north
+    with pytest.raises(ValidationError) as caught:
+        services.department_update(actor=administrator, department=department, data={"location": 987654})
+    assert "location" in caught.value.message_dict
+    department.refresh_from_db()
+    assert department.location == north
