@@ -53,6 +53,7 @@ def bench_database(vendor: str, name: str) -> Iterator[None]:
     if vendor not in VENDORS:
         raise SystemExit(f"unknown database {vendor!r}; choose from {', '.join(VENDORS)}")
     workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    (workdir / "staticfiles").mkdir()  # the static files middleware wants the directory to exist
     os.environ["OPENPRACTICE_DATA_DIR"] = str(workdir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"

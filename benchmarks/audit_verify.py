@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audit_common import bench_database, load_chain  # noqa: E402
+from audit_common import bench_database, load_chain
 
 TARGET_SECONDS = 10.0
 

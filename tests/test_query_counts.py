@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 import pytest
 from django.db import connection
@@ -23,11 +22,11 @@ def add_rows(practice: Practice, first: int, last: int) -> None:
     """Locations `first`..`last - 1`, each with two opening periods every day, a department, a staff member
     and audit rows (allowed and denied)."""
     for n in range(first, last):
-        location = LocationFactory(practice=practice, name=f"Site {n:02d}", code=f"site-{n:02d}")
+        location = LocationFactory.create(practice=practice, name=f"Site {n:02d}", code=f"site-{n:02d}")
         for weekday in range(7):
             OpeningHoursFactory(location=location, weekday=weekday, opens_at=dt.time(8), closes_at=dt.time(12))
             OpeningHoursFactory(location=location, weekday=weekday, opens_at=dt.time(13), closes_at=dt.time(17))
-        DepartmentFactory(practice=practice, location=location, name=f"Desk {n:02d}")
+        DepartmentFactory.create(practice=practice, location=location, name=f"Desk {n:02d}")
         staff = user_with_role(Role.FRONT_DESK, locations=[location], username=f"staff{n:02d}")
         record(actor=staff, action="test.event")
         record_denied(actor=staff, action="access.denied")
@@ -43,7 +42,7 @@ def queries_for(client: Client, url: str) -> int:
 
 @pytest.mark.parametrize("url_name", ["core:location_list", "core:department_list", "reporting:home"])
 def test_query_count_does_not_grow_with_rows(url_name: str, db: None, client: Client) -> None:
-    practice = cast(Practice, PracticeFactory())
+    practice = PracticeFactory.create()
     # Someone who sees every card of the home page: practice manager (senior) and auditor, all locations.
     user = user_with_role(Role.PRACTICE_MANAGER, Tier.SENIOR, username="viewer")
     give_role(user, Role.AUDITOR)

@@ -21,7 +21,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -155,22 +155,21 @@ def _invite(user: User, by: User) -> None:
 
 @pytest.fixture
 def world(db: Any) -> World:
-    # factory_boy's factories are not generic here: cast what they build.
-    practice = cast(Practice, PracticeFactory())
-    north = cast(Location, LocationFactory(practice=practice, name="North Clinic", code="north"))
-    south = cast(Location, LocationFactory(practice=practice, name="South Clinic", code="south"))
+    practice = PracticeFactory.create()
+    north = LocationFactory.create(practice=practice, name="North Clinic", code="north")
+    south = LocationFactory.create(practice=practice, name="South Clinic", code="south")
     OpeningHoursFactory(location=north)
     inviter = user_with_role(Role.ADMINISTRATOR, username="inviter")
-    person_north = cast(User, UserFactory(username="person-north", is_active=False))
+    person_north = UserFactory.create(username="person-north", is_active=False)
     give_role(person_north, Role.OFFICE_MANAGER, Tier.ENTRY, locations=[north])
     _invite(person_north, inviter)
-    person_south = cast(User, UserFactory(username="person-south", is_active=False))
+    person_south = UserFactory.create(username="person-south", is_active=False)
     give_role(person_south, Role.OFFICE_MANAGER, Tier.ENTRY, locations=[south])
     _invite(person_south, inviter)
     return World(
         practice=practice, north=north, south=south,
-        dept_north=cast(Department, DepartmentFactory(practice=practice, location=north, name="North desk")),
-        dept_south=cast(Department, DepartmentFactory(practice=practice, location=south, name="South desk")),
+        dept_north=DepartmentFactory.create(practice=practice, location=north, name="North desk"),
+        dept_south=DepartmentFactory.create(practice=practice, location=south, name="South desk"),
         person_north=person_north, person_south=person_south,
         outbox_message=OutboxMessage.objects.create(from_email="demo@example.test", recipients=["a@example.test"],
                                                     subject="Welcome", body="Hello"),

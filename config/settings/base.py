@@ -82,6 +82,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Every form renders with labels, help text and inline errors wired for screen readers.
+FORM_RENDERER = "openpractice.core.forms.OpenPracticeFormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

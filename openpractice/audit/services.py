@@ -17,15 +17,24 @@ from .models import AuditEvent, Outcome
 _CHAIN_LOCK_KEY = 0x0A0D17_C4A1
 
 
-def _lock_chain() -> None:
-    """Make appends take turns so each row links to the one before it.
+def _lock_chain_and_read_head() -> tuple[int, str] | None:
+    """Make appends take turns so each row links to the one before it; return the newest (seq, hash).
 
     SQLite: our transactions are BEGIN IMMEDIATE, so the writer already holds the database lock.
-    PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback.
+    PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback. The lock and the read go in
+    one round trip as two statements: the second takes its snapshot after the lock is held, so it sees the row
+    that the previous holder committed.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+            cursor.execute(
+                f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_KEY:d}); "
+                f"SELECT seq, hash FROM {AuditEvent._meta.db_table} ORDER BY seq DESC LIMIT 1"  # noqa: S608
+            )
+            cursor.nextset()
+            row = cursor.fetchone()
+            return (row[0], row[1]) if row else None
+    return AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
 
 
 def _text(value: str, limit: int) -> str:
@@ -39,7 +48,6 @@ def _actor_parts(actor: Any) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
-@transaction.atomic
 def record(
     *,
     actor: Any,
@@ -53,14 +61,36 @@ def record(
     changed_fields: Iterable[str] = (),
     reason: str = "",
 ) -> AuditEvent:
-    """Append one event. Never pass PHI values: only names of fields, ids and short non-PHI reasons."""
+    """Append one event. Never pass PHI values: only names of fields, ids and short non-PHI reasons.
+
+    Inside the caller's transaction when there is one (no savepoint: if the audit row cannot be written, the
+    caller's work must not commit either), else in a transaction of its own.
+    """
+    with transaction.atomic(savepoint=False):
+        return _append(actor=actor, action=action, target=target, object_type=object_type, object_id=object_id,
+                       patient_id=patient_id, location_id=location_id, outcome=outcome,
+                       changed_fields=changed_fields, reason=reason)
+
+
+def _append(
+    *,
+    actor: Any,
+    action: str,
+    target: Model | None,
+    object_type: str,
+    object_id: str | int,
+    patient_id: int | None,
+    location_id: int | None,
+    outcome: str,
+    changed_fields: Iterable[str],
+    reason: str,
+) -> AuditEvent:
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
     request_context = context.current()
     actor_id, actor_label = _actor_parts(actor)
-    _lock_chain()
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    last = _lock_chain_and_read_head()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     event = AuditEvent(
         seq=seq,

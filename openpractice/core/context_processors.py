@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from openpractice.accounts.permissions import can, grants
+from openpractice.accounts.mfa import user_has_confirmed_device
+from openpractice.accounts.permissions import can, grants, user_requires_mfa
 
 from . import navigation
 from .models import Location
@@ -22,6 +23,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     }
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
+        return context
+    if not user.is_verified() and (user_requires_mfa(user) or user_has_confirmed_device(user)):
+        # Password given, second factor not yet: the menu would only bounce back to the MFA page.
         return context
     context["nav_items"] = [
         item

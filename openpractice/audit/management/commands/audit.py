@@ -51,7 +51,8 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps({"seq": head.seq, "hash": head.hash} if head else None))
         elif head is None:
-            self.stdout.write("The audit trail is empty.")
+            # Nothing on stdout: scripts append stdout to their list of kept heads.
+            self.stderr.write("The audit trail is empty.")
         else:
             self.stdout.write(str(head))
 
