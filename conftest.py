@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+pytest_plugins = ["openpractice.audit.tests.pytest_plugin"]
+
 from collections.abc import Callable
 from typing import Any
 

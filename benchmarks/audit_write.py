@@ -64,7 +64,8 @@ def _views() -> list[Any]:
 
 
 def _alternate(plain: Callable[[], Any], audited: Callable[[], Any], count: int) -> tuple[list[float], list[float]]:
-    plain_times, audited_times = [], []
+    plain_times: list[float] = []
+    audited_times: list[float] = []
     for _ in range(count):
         for call, times in ((plain, plain_times), (audited, audited_times)):
             started = time.perf_counter()

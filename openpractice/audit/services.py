@@ -15,6 +15,11 @@ from .models import AuditEvent, Outcome
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 0x0A0D17_C4A1
+# Two statements in one round trip (constants only: no parameters may be bound to a multi-statement query).
+_LOCK_AND_HEAD_SQL = (
+    f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_KEY:d}); "  # noqa: S608 - an integer constant
+    "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
+)
 
 
 def _lock_chain_and_read_head() -> tuple[int, str] | None:
@@ -27,10 +32,7 @@ def _lock_chain_and_read_head() -> tuple[int, str] | None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_KEY:d}); "
-                f"SELECT seq, hash FROM {AuditEvent._meta.db_table} ORDER BY seq DESC LIMIT 1"  # noqa: S608
-            )
+            cursor.execute(_LOCK_AND_HEAD_SQL)
             cursor.nextset()
             row = cursor.fetchone()
             return (row[0], row[1]) if row else None

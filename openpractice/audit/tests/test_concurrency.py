@@ -15,6 +15,7 @@ from openpractice.audit.verify import verify_chain
 PER_THREAD = 40
 
 
+@pytest.mark.postgresql
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="SQLite's in-memory test database is shared by threads through a cache that "
                            "raises 'table is locked' instead of waiting; SQLite writers queue at BEGIN IMMEDIATE")

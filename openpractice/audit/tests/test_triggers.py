@@ -15,7 +15,9 @@ from .tampering import execute, triggers_suspended
 
 pytestmark = pytest.mark.django_db
 
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def on_postgresql(test: Any) -> Any:
+    """The `postgresql` marker, and a skip when the tests run on SQLite."""
+    return pytest.mark.postgresql(pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")(test))
 
 
 @pytest.fixture
