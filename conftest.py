@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["openpractice.audit.tests.pytest_plugin"]
-
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +15,9 @@ from openpractice.accounts.roles import Role, Tier
 from openpractice.accounts.tests.factories import confirmed_totp, user_with_role
 from openpractice.core.models import Location, Practice
 from openpractice.core.tests.factories import LocationFactory, PracticeFactory
+
+# Lets transactional tests flush the append-only audit table (see that module).
+pytest_plugins = ["openpractice.audit.tests.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)
