@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
-from openpractice.accounts.tests.factories import confirmed_totp, user_with_role
+from openpractice.accounts.tests.factories import sign_in, user_with_role
 from openpractice.core.models import Location, Practice
 from openpractice.core.tests.factories import LocationFactory, PracticeFactory
 
@@ -50,16 +48,6 @@ def make_user(practice: Practice) -> Callable[..., User]:
         return user_with_role(role, tier, locations=locations, **fields)
 
     return make
-
-
-def sign_in(client: Client, user: User) -> Client:
-    """Log in as if password and TOTP code had both been given."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or confirmed_totp(user)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 @pytest.fixture

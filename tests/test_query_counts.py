@@ -10,9 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import sign_in
 from openpractice.accounts.roles import Role, Tier
-from openpractice.accounts.tests.factories import give_role, user_with_role
+from openpractice.accounts.tests.factories import give_role, sign_in, user_with_role
 from openpractice.audit.services import record, record_denied
 from openpractice.core.models import Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory

@@ -30,10 +30,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from conftest import sign_in
 from openpractice.accounts.models import ApiToken, Invitation, User
 from openpractice.accounts.roles import PERMISSION_TABLE, Role, Tier, permissions_for
-from openpractice.accounts.tests.factories import UserFactory, give_role, user_with_role
+from openpractice.accounts.tests.factories import UserFactory, give_role, sign_in, user_with_role
 from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory

@@ -104,6 +104,23 @@ def _attname(instance: Model, name: str) -> str:
 # --- practice ------------------------------------------------------------------------------------------------
 
 
+def practice_create(*, actor: Any, data: Mapping[str, Any]) -> Practice:
+    """First-run set-up of a new installation: create THE practice. Only the command line calls this (whoever
+    holds the server's shell is the authority before any user exists); a second practice is refused."""
+    _check_keys(data, PRACTICE_FIELDS)
+    with transaction.atomic():
+        if Practice.objects.select_for_update().exists():
+            raise ValidationError(_("This installation already has its practice; edit it in Settings."),
+                                  code="practice_exists")
+        practice = Practice()
+        _apply(practice, data)
+        practice.save(force_insert=True)
+        record(actor=actor, action="practice.created", target=practice, changed_fields=list(data),
+               reason="command line")
+        transaction.on_commit(practice_settings_forget)
+    return practice
+
+
 def practice_update(*, actor: Any, practice: Practice, data: Mapping[str, Any]) -> Practice:
     """Change the practice's settings. `data` holds only the fields to change (any of PRACTICE_FIELDS)."""
     _authorize(actor=actor, action="practice.update", target=practice)

@@ -4,6 +4,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import factory
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openpractice.accounts.models import RoleAssignment, User
@@ -47,3 +49,13 @@ def user_with_role(role: str, tier: str = Tier.STANDARD, *, locations: Iterable[
 
 def confirmed_totp(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """Log in as if password and TOTP code had both been given."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or confirmed_totp(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -16,10 +16,10 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from conftest import sign_in
 from openpractice.accounts.models import Invitation, RoleAssignment, User
 from openpractice.accounts.roles import Role, Tier
 from openpractice.accounts.services.users import RoleSpec, user_invite
+from openpractice.accounts.tests.factories import sign_in
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location, OutboxMessage
 

@@ -10,10 +10,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import sign_in
 from openpractice.accounts.models import ApiToken, User
 from openpractice.accounts.roles import Role, role_tier_pairs
 from openpractice.accounts.services.tokens import token_authenticate, token_create
+from openpractice.accounts.tests.factories import sign_in
 from openpractice.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,6 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
-from conftest import sign_in
 from openpractice.accounts.models import ApiToken, Invitation, RoleAssignment, User
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm, Role, Tier
@@ -27,6 +26,7 @@ from openpractice.accounts.services.users import (
     user_set_roles,
     user_update_profile,
 )
+from openpractice.accounts.tests.factories import sign_in
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
 

@@ -11,12 +11,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from conftest import sign_in
 from openpractice.accounts.models import Invitation, RoleAssignment, User
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm, Role, Tier, role_tier_pairs
 from openpractice.accounts.selectors import user_is_manageable
 from openpractice.accounts.services.users import RoleSpec, user_deactivate, user_invite
+from openpractice.accounts.tests.factories import sign_in
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
 

@@ -273,5 +273,4 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     response = render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},
                       status=status)
-    response["Referrer-Policy"] = "no-referrer"
     return response

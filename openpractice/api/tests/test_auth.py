@@ -12,11 +12,10 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from conftest import sign_in
 from openpractice.accounts.models import ApiToken, User
 from openpractice.accounts.roles import Role
 from openpractice.accounts.services.tokens import token_create, token_revoke
-from openpractice.accounts.tests.factories import confirmed_totp
+from openpractice.accounts.tests.factories import confirmed_totp, sign_in
 from openpractice.api.urls import api
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Practice

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from conftest import sign_in
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role
+from openpractice.accounts.tests.factories import sign_in
 
 from .conftest import API, TokenClient
 

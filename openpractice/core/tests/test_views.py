@@ -72,7 +72,7 @@ def test_a_bad_ein_is_shown_next_to_the_field_and_in_the_summary(
 def test_the_practice_page_offers_editing_only_to_those_who_may(
     practice: Practice, administrator: User, make_user: Callable[..., User], client: Client
 ) -> None:
-    from conftest import sign_in
+    from openpractice.accounts.tests.factories import sign_in
 
     edit_url = reverse("core:practice_edit")
     sign_in(client, administrator)
