@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("openpractice.accounts.urls")),
     path("settings/", include("openpractice.core.urls")),
     path("audit/", include("openpractice.audit.urls")),
+    path("patients/", include("openpractice.patients.urls")),
+    path("schedule/", include("openpractice.scheduling.urls")),
     path("api/v1/", api.urls),
 ]
 

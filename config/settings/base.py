@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "openpractice.audit",
     "openpractice.core",
     "openpractice.accounts",
+    "openpractice.patients",
+    "openpractice.scheduling",
     "openpractice.reporting",
     "openpractice.api",
 ]
