@@ -36,6 +36,8 @@ from openpractice.accounts.tests.factories import UserFactory, give_role, sign_i
 from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
+from openpractice.patients.tests.factories import route_samples
+from openpractice.scheduling.tests import samples as scheduling_samples
 
 # Pages a person must reach before (or while) signing in. Nothing else may go without a permission declaration.
 PUBLIC_OR_AUTH_FLOW = frozenset({
@@ -49,12 +51,13 @@ PUBLIC_OR_AUTH_FLOW = frozenset({
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
     "accounts:invitation_accept",
+    "accounts:invitation_set_password",
 })
 # Not UI: load-balancer probes (tested in core) and the REST API (tested by the API's own suite).
 NOT_UI_NAMES = frozenset({"healthz", "readyz"})
 NOT_UI_PREFIXES = ("api/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
-GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static")
+GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling")
 
 _MISSING = object()
 
@@ -184,6 +187,12 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "invitation": lambda w, actor: (w.person_north, w.person_south),  # users/<pk>/invitation/...
     "token": lambda w, actor: (w.token_of(actor or w.stranger), w.token_of(w.stranger)),
     "outbox": lambda w, actor: (w.outbox_message, None),
+    "patient": lambda w, actor: route_samples(w, "patient"),
+    "coverage": lambda w, actor: route_samples(w, "coverage"),
+    "card": lambda w, actor: route_samples(w, "card"),
+    "payer": lambda w, actor: route_samples(w, "payer"),  # practice-wide: no out-of-scope payer
+    "provider": scheduling_samples.providers,
+    "appointment": scheduling_samples.appointments,
 }
 
 
@@ -285,7 +294,7 @@ def test_route_answers_every_role_as_the_permission_table_says(route: Route, wor
 
 SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
-                 and route.kind != "outbox"]
+                 and route.kind not in ("outbox", "payer")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

@@ -149,6 +149,9 @@ SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_NAME = "op_session"
 CSRF_COOKIE_NAME = "op_csrftoken"
+# Scripts never read the CSRF cookie (pages hand the token to htmx and fetch() in the body's hx-headers), so
+# it is HttpOnly everywhere: development behaves like production, where check --deploy expects it.
+CSRF_COOKIE_HTTPONLY = True
 # Defaults; the practice's own settings page overrides both.
 OPENPRACTICE_IDLE_TIMEOUT_MINUTES = int(env("OPENPRACTICE_IDLE_TIMEOUT_MINUTES", "15") or 15)
 OPENPRACTICE_ABSOLUTE_SESSION_HOURS = int(env("OPENPRACTICE_ABSOLUTE_SESSION_HOURS", "12") or 12)

@@ -43,6 +43,9 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+# Set here, not inherited: base.py chose its mail backend while OPENPRACTICE_DEMO was still on, and demo
+# mode's Outbox would keep patients' and staff's mail inside the app instead of sending it.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -15,8 +15,7 @@ from django.utils.http import urlencode
 
 from openpractice.core.selectors import practice_settings
 
-from .mfa import user_has_confirmed_device
-from .permissions import user_requires_mfa
+from .mfa import mfa_pending, user_has_confirmed_device
 from .services.sessions import session_end
 
 SESSION_STARTED = "op_auth_started"
@@ -86,10 +85,9 @@ class MFARequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not user.is_verified() and not request.path.startswith(_MFA_EXEMPT_PREFIXES):  # type: ignore[attr-defined]
+        if not request.path.startswith(_MFA_EXEMPT_PREFIXES) and mfa_pending(user):
             next_query = f"?{urlencode({'next': request.get_full_path()})}" if request.method == "GET" else ""
-            if user_has_confirmed_device(user):
-                return redirect(f"{reverse('accounts:mfa_verify')}{next_query}")
-            if user_requires_mfa(user):
-                return redirect(f"{reverse('accounts:mfa_setup')}{next_query}")
+            # An authenticator is there: use it. None yet, but the role needs one: set it up.
+            step = "accounts:mfa_verify" if user_has_confirmed_device(user) else "accounts:mfa_setup"
+            return redirect(f"{reverse(step)}{next_query}")
         return self.get_response(request)

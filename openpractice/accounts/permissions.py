@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from openpractice.audit.services import record_denied
 from openpractice.core.models import Location
 
 from .roles import permissions_for, requires_mfa
@@ -16,6 +20,8 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 _CACHE_ATTR = "_openpractice_grants"
+# Where the location a person chose to work at lives in their session (the switcher, the page shell).
+SESSION_LOCATION_KEY = "location_id"
 
 
 @dataclass(frozen=True)
@@ -94,3 +100,40 @@ def locations_where(user: Any, permission: str) -> QuerySet[Location]:
 
 def user_requires_mfa(user: Any) -> bool:
     return any(requires_mfa(grant.role, grant.tier) for grant in grants(user))
+
+
+def permissions_at(user: Any, location_id: int | None) -> frozenset[str]:
+    """What the user may do at one location: the permissions of the roles that reach it. With None, only the
+    roles held at all locations count (what holds everywhere, including locations added later)."""
+    result: set[str] = set()
+    for grant in grants(user):
+        if grant.all_locations or (location_id is not None and location_id in grant.location_ids):
+            result |= grant.permissions
+    return frozenset(result)
+
+
+def reachable_location_ids(user: Any) -> frozenset[int] | None:
+    """Locations any of the user's roles reaches; None means every location."""
+    ids: set[int] = set()
+    for grant in grants(user):
+        if grant.all_locations:
+            return None
+        ids |= grant.location_ids
+    return frozenset(ids)
+
+
+def refuse(
+    *, actor: Any, permission: str, action: str, target: Any = None, reason: str = "", message: str = "",
+) -> PermissionDenied:
+    """Audit a refused change (outcome "denied") and return the PermissionDenied to raise.
+
+    Call it before any transaction opens, or after the transaction rolled back: a denial recorded inside a
+    transaction that then raises would be rolled back with it."""
+    record_denied(
+        actor=actor,
+        action=action,
+        object_type=target._meta.label_lower if target is not None else "",
+        object_id=str(target.pk) if target is not None and target.pk else "",
+        reason=(reason or f"{permission} required")[:200],
+    )
+    return PermissionDenied(message or _("You may not make this change."))

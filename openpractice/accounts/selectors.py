@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +15,9 @@ from django.utils import timezone
 from openpractice.core.models import Location, OutboxMessage
 
 from .models import Invitation, RoleAssignment, User, UserSession
-from .permissions import can, grants, location_ids_where, permissions_of
+from .permissions import can, grants, location_ids_where, permissions_at
 from .roles import Perm, Role, permissions_for, role_tier_pairs
+from .tokens_hash import token_digest
 
 
 class UserStatus:
@@ -37,33 +38,50 @@ def assignment_scope(assignment: RoleAssignment) -> tuple[bool, frozenset[int]]:
     return False, frozenset(location.pk for location in assignment.locations.all())
 
 
-def user_is_manageable(*, actor: Any, user: User) -> bool:
-    """May `actor` change this person's access? Administrators may manage anyone; others only someone whose
-    every role is within the actor's own permissions and users.manage locations (accounts.services.users
-    explains why)."""
+def may_grant(actor: Any, role: str, tier: str, *, all_locations: bool, location_ids: Iterable[int]) -> bool:
+    """May a non-administrator hand out (or hold sway over) `role` at `tier` there? At every location in
+    question the actor must hold, at that location, each permission of the role plus users.manage. For "all
+    locations" only the actor's all-location roles count. Permissions are never pooled across locations."""
+    needed = permissions_for(role, tier) | {Perm.USERS_MANAGE}
+    places: list[int | None] = [None] if all_locations else [*sorted(set(location_ids))]
+    return bool(places) and all(needed <= permissions_at(actor, place) for place in places)
+
+
+def manage_refusal(*, actor: Any, user: User | None) -> str:
+    """Why `actor` may not change this person's access ("" when they may; `user` None: anyone at all).
+    Administrators may manage anyone; others only someone each of whose roles they could grant themselves
+    (see may_grant). Reads the user's roles afresh unless they were prefetched."""
     if not can(actor, Perm.USERS_MANAGE):
-        return False
-    if is_administrator(actor):
-        return True
-    held = permissions_of(actor)
-    scope = location_ids_where(actor, Perm.USERS_MANAGE)
+        return f"{Perm.USERS_MANAGE} required"
+    if user is None or is_administrator(actor):
+        return ""
     for assignment in user.role_assignments.all():
-        if not permissions_for(assignment.role, assignment.tier) <= held:
-            return False
         all_locations, ids = assignment_scope(assignment)
-        if scope is not None and (all_locations or not ids <= scope):
-            return False
-    return True
+        if not may_grant(actor, assignment.role, assignment.tier, all_locations=all_locations, location_ids=ids):
+            return "target has access beyond the actor's"
+    return ""
+
+
+def user_is_manageable(*, actor: Any, user: User) -> bool:
+    """May `actor` change this person's access? (accounts.services.users explains the rule.)"""
+    return not manage_refusal(actor=actor, user=user)
 
 
 def grantable_role_tiers(*, actor: Any) -> list[tuple[str, str]]:
-    """The (role, tier) pairs the actor may hand out, in the permission table's order."""
+    """The (role, tier) pairs the actor may hand out at one location at least, in the permission table's
+    order (the service then checks each chosen location)."""
     if not can(actor, Perm.USERS_MANAGE):
         return []
     if is_administrator(actor):
         return role_tier_pairs()
-    held = permissions_of(actor)
-    return [(role, tier) for role, tier in role_tier_pairs() if permissions_for(role, tier) <= held]
+    # Where a location-scoped role adds to the all-location ones, and the all-location baseline (None).
+    specific = sorted({pk for grant in grants(actor) for pk in grant.location_ids})
+    places: list[int | None] = [None, *specific]
+    held_at = [permissions_at(actor, place) for place in places]
+    return [
+        (role, tier) for role, tier in role_tier_pairs()
+        if any(permissions_for(role, tier) | {Perm.USERS_MANAGE} <= held for held in held_at)
+    ]
 
 
 def grantable_locations(*, actor: Any) -> tuple[bool, list[Location]]:
@@ -158,8 +176,7 @@ def invitation_for_token(*, token: str) -> Invitation | None:
     """The invitation a link points at (the token is the credential: only its SHA-256 is stored)."""
     if not token or len(token) > 100:
         return None
-    digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    return Invitation.objects.select_related("user").filter(token_hash=digest).first()
+    return Invitation.objects.select_related("user").filter(token_hash=token_digest(token)).first()
 
 
 def outbox_list(*, actor: Any) -> QuerySet[OutboxMessage]:

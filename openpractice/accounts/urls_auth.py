@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("keepalive/", auth.keepalive, name="keepalive"),
+    path("session/remaining/", auth.session_remaining, name="session_remaining"),
     path("location/", auth.switch_location, name="switch_location"),
     path("mfa/verify/", auth.mfa_verify, name="mfa_verify"),
     path("mfa/setup/", auth.mfa_setup, name="mfa_setup"),

@@ -13,6 +13,8 @@ urlpatterns = [
     path("users/<int:pk>/reactivate/", users.user_reactivate, name="user_reactivate"),
     path("users/<int:pk>/invitation/resend/", users.invitation_resend, name="invitation_resend"),
     path("users/<int:pk>/invitation/revoke/", users.invitation_revoke, name="invitation_revoke"),
+    # Declared before the token route, which would otherwise take "set-password" for a token.
+    path("invitation/set-password/", users.invitation_set_password, name="invitation_set_password"),
     path("invitation/<str:token>/", users.invitation_accept, name="invitation_accept"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<int:pk>/", outbox.outbox_detail, name="outbox_detail"),

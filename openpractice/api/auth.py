@@ -15,8 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from ninja.security import APIKeyCookie, HttpBearer
 
-from openpractice.accounts.mfa import user_has_confirmed_device
-from openpractice.accounts.permissions import user_requires_mfa
+from openpractice.accounts.mfa import mfa_pending, user_has_confirmed_device
 from openpractice.accounts.services.tokens import token_authenticate
 
 from .errors import unauthenticated
@@ -46,17 +45,6 @@ class BearerTokenAuth(HttpBearer):
         return user
 
 
-def session_mfa_pending(user: Any) -> bool:
-    """True when the session has only the password behind it but MFA applies to this user.
-
-    Mirrors the UI's MFARequiredMiddleware: a user with an authenticator must have used it, and a user whose
-    roles see PHI (or hand out access) must have one.
-    """
-    if user.is_verified():
-        return False
-    return user_has_confirmed_device(user) or user_requires_mfa(user)
-
-
 class SessionMFAAuth(APIKeyCookie):
     """The signed-in browser session, with CSRF required on unsafe methods and MFA done where it applies."""
 
@@ -73,7 +61,7 @@ class SessionMFAAuth(APIKeyCookie):
         # No usable session: answer 401, not a CSRF complaint. CSRF is checked only once there is a fully
         # signed-in session to protect.
         user = request.user
-        if not user.is_authenticated or not user.is_active or session_mfa_pending(user):
+        if not user.is_authenticated or not user.is_active or mfa_pending(user):
             return None
         return super()._get_key(request)
 
@@ -100,7 +88,7 @@ def docs_require_sign_in(view: Any) -> Any:
             if wants_json:
                 return unauthenticated(request)
             return redirect_to_login(request.get_full_path())
-        if session_mfa_pending(user):
+        if mfa_pending(user):
             if wants_json:
                 return unauthenticated(request)
             if user_has_confirmed_device(user):

@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import BearerTokenAuth, SessionMFAAuth, docs_require_sign_in
-from .routers import audit, locations, me, practice, users
+from .routers import appointments, audit, coverages, locations, me, patients, payers, practice, providers, users
 
 DESCRIPTION = """\
 The OpenPractice REST API. The same permissions as the web interface apply: you see only what your roles allow,
@@ -55,6 +55,11 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/locations", locations.router)
     built.add_router("/users", users.router)
     built.add_router("/audit-events", audit.router)
+    built.add_router("/providers", providers.router)
+    built.add_router("/appointments", appointments.router)
+    built.add_router("/patients", patients.router)
+    built.add_router("/coverages", coverages.router)
+    built.add_router("/payers", payers.router)
     return built
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 class RequestContext:
     ip_address: str | None = None
     user_agent: str = ""
-    location_id: int | None = None
 
 
 _current: ContextVar[RequestContext] = ContextVar("openpractice_audit_context", default=RequestContext())  # noqa: B039 - frozen, so never mutated

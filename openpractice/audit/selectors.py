@@ -39,7 +39,8 @@ def audit_event_list(
     """Audit events the actor may review, newest first.
 
     Only holders of `audit.view` see anything. Someone who holds it at some locations only sees the events
-    recorded at those locations. `date_from`/`date_to` are days in the practice's time zone (both included);
+    about objects that belong to those locations (the `location_id` the recording service passed); events
+    without a location (sign-ins, practice-wide settings) are for practice-wide reviewers only. `date_from`/`date_to` are days in the practice's time zone (both included);
     `since`/`until` are exact instants (until excluded). `action` matches exactly, or as a prefix when it ends
     with "*" ("billing.*").
     """

@@ -65,6 +65,11 @@ def record(
 ) -> AuditEvent:
     """Append one event. Never pass PHI values: only names of fields, ids and short non-PHI reasons.
 
+    `location_id` is the location the audited object belongs to (an appointment's clinic, an employee's site),
+    passed by the calling service; reviewers whose audit access is limited to some locations see the events
+    with those ids. It is never taken from the actor's session (the location switcher): that only says where
+    the actor was looking. Events about nothing location-bound (sign-in, practice settings) leave it empty.
+
     Inside the caller's transaction when there is one (no savepoint: if the audit row cannot be written, the
     caller's work must not commit either), else in a transaction of its own.
     """
@@ -104,7 +109,7 @@ def _append(
         object_id=_text(str(object_id), 64),
         # Integers as the database returns them: a "12" hashed as text would not match the 12 read back.
         patient_id=int(patient_id) if patient_id is not None else None,
-        location_id=int(location_id) if location_id is not None else request_context.location_id,
+        location_id=int(location_id) if location_id is not None else None,
         # Hash the address exactly as the database will hand it back (PostgreSQL's inet normalises it).
         ip_address=canonical_ip(request_context.ip_address),
         user_agent=_text(request_context.user_agent, 300),

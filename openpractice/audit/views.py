@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import practice_timezone_name
-from openpractice.core.web import permission_required, table
+from openpractice.core.web import permission_required, render_table, table
 
 from . import services
 from .forms import AuditFilterForm
@@ -57,12 +57,13 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "can_export": can(request.user, Perm.AUDIT_EXPORT),
         "export_query": filter_params.urlencode(),
         "action_names": audit_action_names(actor=request.user),
+        "table_template": "audit/_event_rows.html",
+        "table_caption": _("Audit events"),
+        "empty_message": _("No audit events match these filters."),
     }
-    htmx = getattr(request, "htmx", None)
-    template = "audit/_event_table.html" if htmx and not htmx.boosted else "audit/event_list.html"
-    response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    return response
+    # Only sorting and paging (aimed at the table) get the rows alone; a filter change, a boosted link or the
+    # back button restoring history get the whole page.
+    return render_table(request, "audit/event_list.html", context)
 
 
 def csv_cell(value: object) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from openpractice.accounts.mfa import user_has_confirmed_device
-from openpractice.accounts.permissions import can, grants, user_requires_mfa
+from openpractice.accounts.mfa import mfa_pending
+from openpractice.accounts.permissions import SESSION_LOCATION_KEY, can, reachable_location_ids
 
 from . import navigation
 from .models import Location
@@ -24,7 +24,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
-    if not user.is_verified() and (user_requires_mfa(user) or user_has_confirmed_device(user)):
+    if mfa_pending(user):
         # Password given, second factor not yet: the menu would only bounce back to the MFA page.
         return context
     context["nav_items"] = [
@@ -34,13 +34,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     ]
     context["idle_timeout_seconds"] = practice.idle_timeout_minutes * 60
     # Locations for the switcher: wherever any of the user's roles reaches.
-    user_grants = grants(user)
-    if any(grant.all_locations for grant in user_grants):
-        locations = list(Location.objects.active().only("pk", "name"))
-    else:
-        ids = set().union(*(grant.location_ids for grant in user_grants)) if user_grants else set()
-        locations = list(Location.objects.active().filter(pk__in=ids).only("pk", "name"))
+    ids = reachable_location_ids(user)
+    active = Location.objects.active().only("pk", "name")
+    locations = list(active if ids is None else active.filter(pk__in=ids))
     context["switcher_locations"] = locations
-    selected = request.session.get("location_id")
+    selected = request.session.get(SESSION_LOCATION_KEY)
     context["current_location"] = next((loc for loc in locations if loc.pk == selected), None)
     return context

@@ -73,9 +73,10 @@ class Practice(TimeStampedModel, AddressFields):
     def clean(self) -> None:
         super().clean()
         errors = {}
-        if not 2 <= self.idle_timeout_minutes <= 120:
+        # None (an API client sending null) is the field's own "required" error; comparing it would raise.
+        if self.idle_timeout_minutes is not None and not 2 <= self.idle_timeout_minutes <= 120:
             errors["idle_timeout_minutes"] = _("Choose between 2 and 120 minutes.")
-        if not 1 <= self.absolute_session_hours <= 24:
+        if self.absolute_session_hours is not None and not 1 <= self.absolute_session_hours <= 24:
             errors["absolute_session_hours"] = _("Choose between 1 and 24 hours.")
         if errors:
             raise ValidationError(errors)

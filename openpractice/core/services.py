@@ -13,14 +13,14 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import can, has_all_locations
+from openpractice.accounts.permissions import can, has_all_locations, refuse
 from openpractice.accounts.roles import Perm
-from openpractice.audit.services import record, record_denied
+from openpractice.audit.services import record
 
 from .choices import Weekday
 from .models import Department, Location, OpeningHours, Practice
@@ -45,18 +45,6 @@ Period = tuple[int, dt.time, dt.time]
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _refuse(*, actor: Any, permission: str, action: str, target: Model | None = None) -> PermissionDenied:
-    """Audit a refused write and return the exception to raise."""
-    record_denied(
-        actor=actor,
-        action=action,
-        object_type=target._meta.label_lower if target is not None else "",
-        object_id=str(target.pk) if target is not None and target.pk else "",
-        reason=f"{permission} required",
-    )
-    return PermissionDenied(_("You may not make this change."))
-
-
 def _authorize(*, actor: Any, action: str, target: Model | None = None, locations: Iterable[Location | None] = ()) -> None:
     """PRACTICE_MANAGE at every location the change touches; a practice-wide change (None among `locations`,
     or no location at all) needs it at all locations, so that a manager of one site cannot reconfigure the
@@ -69,7 +57,7 @@ def _authorize(*, actor: Any, action: str, target: Model | None = None, location
             else can(actor, Perm.PRACTICE_MANAGE, location)
         )
         if not allowed:
-            raise _refuse(actor=actor, permission=Perm.PRACTICE_MANAGE, action=action, target=target)
+            raise refuse(actor=actor, permission=Perm.PRACTICE_MANAGE, action=action, target=target)
 
 
 def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:

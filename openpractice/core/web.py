@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -72,6 +73,18 @@ def login_required(view: ViewFunc) -> ViewFunc:
 
 
 M = TypeVar("M", bound=Model)
+
+
+def add_service_errors(form: Any, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: each message on its field when the form has that field,
+    else at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            for item in errors:
+                form.add_error(name if name in form.fields else None, item)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
 
 
 def get_scoped_or_404(request: HttpRequest, scoped: QuerySet[M], *, permission: str, **lookup: Any) -> M:

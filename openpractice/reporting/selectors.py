@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from openpractice.accounts import selectors as accounts_selectors
-from openpractice.accounts.permissions import can, grants
+from openpractice.accounts.permissions import can, grants, reachable_location_ids
 from openpractice.accounts.roles import Perm, Role, Tier
 from openpractice.audit import selectors as audit_selectors
 from openpractice.audit.models import Outcome
@@ -56,8 +56,10 @@ def _greeting(hour: int) -> Any:
 
 def _grant_summaries(actor: Any) -> list[GrantSummary]:
     actor_grants = grants(actor)
-    location_ids = set().union(*(grant.location_ids for grant in actor_grants)) if actor_grants else set()
-    names = dict(Location.objects.filter(pk__in=location_ids).values_list("pk", "name")) if location_ids else {}
+    # Names only for roles held at chosen locations ("all locations" is shown as such): no query without them.
+    reach = reachable_location_ids(actor)
+    places = Location.objects.all() if reach is None else Location.objects.filter(pk__in=reach)
+    names = dict(places.values_list("pk", "name")) if any(g.location_ids for g in actor_grants) else {}
     return [
         GrantSummary(
             role=str(Role(grant.role).label) if grant.role in Role.values else grant.role,

@@ -246,6 +246,7 @@ class LiveApp:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "OPENPRACTICE_"))}
         env.update(
             {
+                # Named here on purpose: gunicorn loads config.wsgi, whose default is production settings.
                 "DJANGO_SETTINGS_MODULE": "config.settings.base",
                 "DJANGO_DEBUG": "0",  # served as in production: whitenoise, no debug pages
                 "OPENPRACTICE_DEMO": "1",

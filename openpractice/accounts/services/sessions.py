@@ -19,10 +19,7 @@ from openpractice.audit.services import record
 from openpractice.core.models import Location
 
 from ..models import User, UserSession
-from ..permissions import grants
-
-# Where the chosen location lives in the session (core.context_processors and the audit middleware read it).
-SESSION_LOCATION = "location_id"
+from ..permissions import SESSION_LOCATION_KEY, reachable_location_ids
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -131,16 +128,17 @@ def location_in_reach(*, user: User, location_id: int) -> bool:
     """May `user` work at this (active) location under any of their roles?"""
     if not Location.objects.active().filter(pk=location_id).exists():
         return False
-    return any(grant.all_locations or location_id in grant.location_ids for grant in grants(user))
+    reach = reachable_location_ids(user)
+    return reach is None or location_id in reach
 
 
 def session_location_set(*, user: User, request: HttpRequest, location_id: int | None) -> bool:
     """Choose the location the user works at in this session (None: all of theirs). Refuses, leaving the
     session unchanged, a location outside the user's roles."""
     if location_id is None:
-        request.session.pop(SESSION_LOCATION, None)
+        request.session.pop(SESSION_LOCATION_KEY, None)
         return True
     if not location_in_reach(user=user, location_id=location_id):
         return False
-    request.session[SESSION_LOCATION] = location_id
+    request.session[SESSION_LOCATION_KEY] = location_id
     return True

@@ -6,23 +6,22 @@ SHA-256 of the whole token; the secret itself is never stored or logged.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import string
 from datetime import timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openpractice.accounts.models import ApiToken, User
-from openpractice.accounts.permissions import can
+from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
-from openpractice.audit.models import Outcome
+from openpractice.accounts.tokens_hash import token_digest
 from openpractice.audit.services import record
 
 TOKEN_SCHEME = "op"
@@ -30,10 +29,6 @@ PREFIX_LENGTH = 8
 # last_used_at is a hint for people ("is this token still in use?"), not a log: one write a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
-
-
-def token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def _new_prefix() -> str:
@@ -49,12 +44,7 @@ def _may_manage(actor: Any, user: User) -> bool:
     )
 
 
-def _refuse(*, actor: Any, action: str, target: Any, message: str) -> PermissionDenied:
-    """Audit a refusal and return the exception to raise. Called before any transaction opens: a denial
-    written inside a transaction that then raises would be rolled back with it."""
-    record(actor=actor, action=action, target=target, outcome=Outcome.DENIED,
-           reason="not the owner and no users.manage")
-    return PermissionDenied(message)
+_NOT_OWNER = "not the owner and no users.manage"
 
 
 def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
@@ -63,8 +53,8 @@ def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     The actor must be the user themself or hold users.manage. Refused for inactive users.
     """
     if not _may_manage(actor, user):
-        raise _refuse(actor=actor, action="accounts.token_created", target=user,
-                      message=_("You may not create API tokens for this user."))
+        raise refuse(actor=actor, permission=Perm.USERS_MANAGE, action="accounts.token_created", target=user,
+                     reason=_NOT_OWNER, message=_("You may not create API tokens for this user."))
     if not user.is_active:
         raise ValidationError({"user": _("An inactive user cannot have API tokens.")})
     token = ApiToken(user=user, name=(name or "").strip())
@@ -76,7 +66,7 @@ def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
             prefix = _new_prefix()
             raw = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
             token.prefix = prefix
-            token.token_hash = token_hash(raw)
+            token.token_hash = token_digest(raw)
             try:
                 with transaction.atomic():
                     token.save(force_insert=True)
@@ -95,8 +85,8 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     """Revoke a token at once. Revoking an already revoked token changes nothing (and is not re-audited)."""
     owner = User.objects.get(pk=token.user_id)
     if not _may_manage(actor, owner):
-        raise _refuse(actor=actor, action="accounts.token_revoked", target=token,
-                      message=_("You may not revoke this API token."))
+        raise refuse(actor=actor, permission=Perm.USERS_MANAGE, action="accounts.token_revoked", target=token,
+                     reason=_NOT_OWNER, message=_("You may not revoke this API token."))
     with transaction.atomic():
         current = ApiToken.objects.select_for_update().get(pk=token.pk)
         if current.revoked_at is None:
@@ -106,6 +96,12 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
                    reason=f"for {owner.get_username()}"[:200])
     token.revoked_at = current.revoked_at
     return current
+
+
+def tokens_revoke_all(*, user: User, now: Any = None) -> int:
+    """Revoke every live token of `user` at once (deactivation, password reset); returns how many. The caller
+    audits the event that ended them, in the same transaction."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
 
 
 def _parse(raw: str) -> str | None:
@@ -123,7 +119,7 @@ def token_authenticate(raw: str) -> User | None:
     prefix = _parse(raw)
     if prefix is None:
         return None
-    presented = token_hash(raw)
+    presented = token_digest(raw)
     # Looked up by the hash (unique index): the database only ever sees a digest, never the secret.
     token = ApiToken.objects.select_related("user").filter(token_hash=presented).first()
     # Then compared in constant time, so timing says nothing about how close a guess came.

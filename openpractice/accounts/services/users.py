@@ -4,20 +4,24 @@ deactivation and reactivation.
 Who may hand out access (the rule every write here enforces):
 - the actor needs ``users.manage`` (Perm.USERS_MANAGE);
 - a system administrator may grant any role at any tier and location, and manage anyone;
-- anyone else may only grant a role/tier whose permissions they hold themselves, only at locations where they
-  hold ``users.manage`` ("all locations" only if they hold it everywhere), and may only manage (edit, deactivate,
-  re-invite) a person whose current access is within theirs in the same sense. So nobody can raise anyone,
-  including a second account of their own, above themselves; administrators do the rest.
-- the practice always keeps at least one active administrator, and nobody deactivates themselves.
+- anyone else may grant role R at location L only if, at L, they hold every permission of R and
+  ``users.manage`` ("all locations" only from roles they hold at all locations): permissions are compared
+  location by location, never pooled across locations. They may only manage (edit, deactivate, re-invite) a
+  person whose every role is within theirs in the same sense. So nobody can raise anyone, including a second
+  account of their own, above themselves; administrators do the rest.
+- nobody changes their own roles (another administrator must), nobody deactivates themselves, and the
+  practice always keeps at least one active administrator.
+- the checks run before the write transaction and again inside it once the rows are locked (administrators
+  first, then the people concerned, each in pk order), so a change made meanwhile cannot slip through.
 
-Refusals are audited (outcome "denied") before any write transaction opens, so the audit row survives the
+Refusals are audited (outcome "denied") outside any write transaction, so the audit row survives the
 refusal; the change itself and its audit row commit together or not at all. Mail is sent after commit by a
-background task, so a rolled-back invitation never sends a link.
+background task, so a rolled-back invitation never sends a link; the task makes the link itself, so the secret
+never sits in the task queue.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -34,14 +38,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openpractice.audit.services import record, record_denied
+from openpractice.audit.services import record
 from openpractice.core.models import Location
 
-from ..models import ApiToken, Invitation, RoleAssignment, User
-from ..permissions import forget, location_ids_where, permissions_of
-from ..roles import Perm, Role, Tier, permissions_for, tier_is_valid
-from ..selectors import assignment_scope, is_administrator, user_is_manageable
+from ..models import Invitation, RoleAssignment, User
+from ..permissions import forget, refuse
+from ..roles import Perm, Role, Tier, tier_is_valid
+from ..selectors import assignment_scope, is_administrator, manage_refusal, may_grant
+from ..tokens_hash import token_digest
 from .sessions import sessions_end_all
+from .tokens import tokens_revoke_all
 
 
 @dataclass(frozen=True)
@@ -68,27 +74,15 @@ class InvitationUnusable(ValidationError):
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _refuse(*, actor: Any, action: str, reason: str, target: User | None = None) -> PermissionDenied:
-    """Audit a refused change (before any transaction, so the row stays) and return the exception to raise."""
-    record_denied(
-        actor=actor,
-        action=action,
-        object_type="accounts.user" if target is not None else "",
-        object_id=str(target.pk) if target is not None and target.pk else "",
-        reason=reason[:200],
-    )
-    return PermissionDenied(_("You may not make this change."))
+class _RefusedUnderLock(Exception):
+    """A permission check that failed only once the rows were locked: raised out of the transaction (so the
+    change rolls back) and turned into an audited refusal outside it (so the denial row stays)."""
 
 
 def _require_manage(*, actor: Any, action: str, target: User | None = None) -> None:
-    if not permissions_of(actor) & {Perm.USERS_MANAGE}:
-        raise _refuse(actor=actor, action=action, target=target, reason=f"{Perm.USERS_MANAGE} required")
-    if target is not None and not user_is_manageable(actor=actor, user=target):
-        raise _refuse(actor=actor, action=action, target=target, reason="target has access beyond the actor's")
+    reason = manage_refusal(actor=actor, user=target)
+    if reason:
+        raise refuse(actor=actor, permission=Perm.USERS_MANAGE, action=action, target=target, reason=reason)
 
 
 def _clean_specs(roles: Iterable[RoleSpec]) -> list[RoleSpec]:
@@ -135,20 +129,43 @@ def _clean_specs(roles: Iterable[RoleSpec]) -> list[RoleSpec]:
     return specs
 
 
-def _authorize_grants(*, actor: Any, action: str, specs: list[RoleSpec], target: User | None = None) -> None:
-    """Nobody hands out more than they hold (administrators excepted); see the module docstring."""
+def _grant_refusal(*, actor: Any, specs: list[RoleSpec]) -> str:
+    """Why the actor may not hand out `specs` ("" when they may). Compared location by location: at each
+    location a role is granted for, the actor must hold there every permission of that role and users.manage;
+    "all locations" needs the same from roles the actor holds at all locations. Administrators may grant
+    anything."""
     if is_administrator(actor):
-        return
-    held = permissions_of(actor)
-    scope = location_ids_where(actor, Perm.USERS_MANAGE)
+        return ""
     for spec in specs:
-        extra = permissions_for(spec.role, spec.tier) - held
-        if extra:
-            raise _refuse(actor=actor, action=action, target=target,
-                          reason=f"grant {spec.role}/{spec.tier} beyond own: {','.join(sorted(extra))}")
-        if scope is not None and (spec.all_locations or not set(spec.location_ids) <= scope):
-            raise _refuse(actor=actor, action=action, target=target,
-                          reason=f"grant {spec.role} outside own users.manage locations")
+        if not may_grant(actor, spec.role, spec.tier, all_locations=spec.all_locations,
+                         location_ids=spec.location_ids):
+            where = "all locations" if spec.all_locations else "locations " + ",".join(
+                str(pk) for pk in sorted(spec.location_ids))
+            return f"grant {spec.role}/{spec.tier} at {where} beyond own access there"
+    return ""
+
+
+def _authorize_grants(*, actor: Any, action: str, specs: list[RoleSpec], target: User | None = None) -> None:
+    """Nobody hands out more than they hold where they hand it out (administrators excepted)."""
+    reason = _grant_refusal(actor=actor, specs=specs)
+    if reason:
+        raise refuse(actor=actor, permission=Perm.USERS_MANAGE, action=action, target=target, reason=reason)
+
+
+def _lock_and_recheck(*, actor: User, user: User, specs: list[RoleSpec] | None = None) -> tuple[list[int], User]:
+    """Inside the write transaction: lock the active administrators, then the actor's and the target's rows
+    (always in this order, each by pk, so two changes never wait on each other in a circle), and check the
+    permission again on the rows as they are now — the roles of either may have changed since the check made
+    before the transaction. Returns (active administrator ids, the target's locked row)."""
+    admin_ids = _lock_active_administrators()
+    rows = {row.pk: row for row in User.objects.select_for_update().filter(pk__in={actor.pk, user.pk}).order_by("pk")}
+    fresh_actor, current = rows[actor.pk], rows[user.pk]
+    reason = manage_refusal(actor=fresh_actor, user=current)
+    if not reason and specs is not None:
+        reason = _grant_refusal(actor=fresh_actor, specs=specs)
+    if reason:
+        raise _RefusedUnderLock(reason)
+    return admin_ids, current
 
 
 def _create_assignments(user: User, specs: list[RoleSpec]) -> None:
@@ -162,18 +179,20 @@ def _create_assignments(user: User, specs: list[RoleSpec]) -> None:
 
 
 def _lock_active_administrators() -> list[int]:
-    """Ids of active administrators, with their rows locked (PostgreSQL) so two people cannot remove the last
-    two administrators at the same moment. SQLite's IMMEDIATE transactions already serialise writers."""
+    """Ids of active administrators, with their rows locked in pk order (PostgreSQL) so two people cannot
+    remove the last two administrators at the same moment. SQLite's IMMEDIATE transactions already serialise
+    writers. Taken first in every transaction that locks user rows (see _lock_and_recheck)."""
     admin_user_ids = RoleAssignment.objects.filter(role=Role.ADMINISTRATOR).values("user_id")
     return list(
-        User.objects.select_for_update().filter(pk__in=admin_user_ids, is_active=True).values_list("pk", flat=True)
+        User.objects.select_for_update().filter(pk__in=admin_user_ids, is_active=True).order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
-def _check_keeps_an_administrator(user: User, *, losing_admin: bool) -> None:
+def _check_keeps_an_administrator(user: User, *, losing_admin: bool, admin_ids: list[int]) -> None:
     if not losing_admin:
         return
-    remaining = [pk for pk in _lock_active_administrators() if pk != user.pk]
+    remaining = [pk for pk in admin_ids if pk != user.pk]
     if not remaining:
         raise ValidationError(
             _("%(name)s is the last active system administrator. Make someone else an administrator first.")
@@ -186,25 +205,27 @@ def _roles_reason(specs: Iterable[RoleSpec]) -> str:
     return "roles: " + ", ".join(f"{spec.role}/{spec.tier}" for spec in specs)
 
 
-def _new_invitation(*, user: User, invited_by: User) -> tuple[Invitation, str]:
-    token = secrets.token_urlsafe(32)
+def _new_invitation(*, user: User, invited_by: User) -> Invitation:
     invitation = Invitation(
         user=user,
         invited_by=invited_by,
-        token_hash=_token_hash(token),
+        # No link exists yet: the mail task makes one (invitation_email_send). Until then the stored digest is
+        # of a secret nobody holds, so the row opens nothing.
+        token_hash=token_digest(secrets.token_urlsafe(32)),
         expires_at=timezone.now() + timedelta(days=settings.OPENPRACTICE_INVITATION_DAYS),
     )
     invitation.full_clean(exclude=["token_hash"])
     invitation.save(force_insert=True)
-    return invitation, token
+    return invitation
 
 
-def _send_after_commit(invitation: Invitation, token: str) -> None:
+def _send_after_commit(invitation: Invitation) -> None:
     # Imported here: the task module imports this one to do the sending.
     from openpractice.accounts.tasks import send_invitation_email
 
+    # Only the id goes into the task queue; the secret link is made by the task itself.
     invitation_id = invitation.pk
-    transaction.on_commit(lambda: send_invitation_email(invitation_id, token))
+    transaction.on_commit(lambda: send_invitation_email(invitation_id))
 
 
 def _revoke_open_invitations(user: User, now: Any) -> int:
@@ -258,11 +279,11 @@ def user_invite(
             raise ValidationError(_("This username or email address was just taken. Choose another."),
                                   code="duplicate") from error
         _create_assignments(user, specs)
-        invitation, token = _new_invitation(user=user, invited_by=actor)
+        invitation = _new_invitation(user=user, invited_by=actor)
         record(actor=actor, action="user.invited", target=user,
                changed_fields=["username", "email", "first_name", "last_name", "job_title", "roles"],
                reason=_roles_reason(specs))
-        _send_after_commit(invitation, token)
+        _send_after_commit(invitation)
     return user
 
 
@@ -279,9 +300,9 @@ def invitation_resend(*, actor: User, user: User) -> Invitation:
             raise ValidationError(_("%(name)s is deactivated; reactivate them instead.")
                                   % {"name": current.display_name}, code="deactivated")
         _revoke_open_invitations(current, timezone.now())
-        invitation, token = _new_invitation(user=current, invited_by=actor)
+        invitation = _new_invitation(user=current, invited_by=actor)
         record(actor=actor, action="invitation.resent", target=current)
-        _send_after_commit(invitation, token)
+        _send_after_commit(invitation)
     return invitation
 
 
@@ -320,7 +341,7 @@ def invitation_check(invitation: Invitation | None) -> None:
 
 def invitation_accept(*, token: str, password: str) -> User:
     """Set the invited person's password (the password validators apply) and activate their account."""
-    token_hash = _token_hash(token or "")
+    token_hash = token_digest(token or "")
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update().select_related("user").filter(token_hash=token_hash).first()
@@ -343,12 +364,22 @@ def invitation_accept(*, token: str, password: str) -> User:
     return user
 
 
-def invitation_email_send(*, invitation_id: int, token: str) -> bool:
-    """Email the invitation link (run by the background task after the invitation committed). Returns False,
-    sending nothing, when the invitation was accepted, withdrawn or expired meanwhile."""
-    invitation = Invitation.objects.select_related("user", "invited_by").filter(pk=invitation_id).first()
-    if invitation is None or not invitation.is_open:
-        return False
+def invitation_email_send(*, invitation_id: int) -> bool:
+    """Make a fresh link for the invitation and email it (run by the background task after the invitation
+    committed, so the secret never sits in the task queue). Only the newest link works: a retried send makes
+    a new one, and the one before stops working. Returns False, sending nothing, when the invitation was
+    accepted, withdrawn or expired meanwhile."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",)).select_related("user", "invited_by")
+            .filter(pk=invitation_id).first()
+        )
+        if invitation is None or not invitation.is_open:
+            return False
+        token = secrets.token_urlsafe(32)
+        invitation.token_hash = token_digest(token)
+        invitation.save(update_fields=["token_hash"])
+    # Sent after the commit: the link works by the time it arrives, and a slow mail server holds no lock.
     from openpractice.core.selectors import practice_settings
 
     context = {
@@ -378,11 +409,27 @@ def invitation_email_send(*, invitation_id: int, token: str) -> bool:
 def user_set_roles(*, actor: User, user: User, roles: Iterable[RoleSpec]) -> User:
     """Replace the person's roles with `roles`. The audit row names what changed (roles.<role>,
     roles.<role>.tier, roles.<role>.locations), never more."""
-    _require_manage(actor=actor, action="user.set_roles", target=user)
+    action = "user.set_roles"
+    if actor.pk == user.pk:
+        # Not even an administrator changes their own access: a second administrator must do it.
+        raise refuse(actor=actor, permission=Perm.USERS_MANAGE, action=action, target=user,
+                     reason="own roles: another administrator must change them")
+    _require_manage(actor=actor, action=action, target=user)
     specs = _clean_specs(roles)
-    _authorize_grants(actor=actor, action="user.set_roles", specs=specs, target=user)
+    _authorize_grants(actor=actor, action=action, specs=specs, target=user)
+    try:
+        current = _set_roles_locked(actor=actor, user=user, specs=specs)
+    except _RefusedUnderLock as refused:
+        raise refuse(actor=actor, permission=Perm.USERS_MANAGE, action=action, target=user,
+                     reason=str(refused)) from None
+    forget(actor)
+    forget(user)
+    return current
+
+
+def _set_roles_locked(*, actor: User, user: User, specs: list[RoleSpec]) -> User:
     with transaction.atomic():
-        current = User.objects.select_for_update().get(pk=user.pk)
+        admin_ids, current = _lock_and_recheck(actor=actor, user=user, specs=specs)
         existing = {a.role: a for a in RoleAssignment.objects.filter(user=current).prefetch_related("locations")}
         wanted = {spec.role: spec for spec in specs}
         changed: list[str] = []
@@ -401,7 +448,7 @@ def user_set_roles(*, actor: User, user: User, roles: Iterable[RoleSpec]) -> Use
             return current
         losing_admin = Role.ADMINISTRATOR in existing and Role.ADMINISTRATOR not in wanted
         if current.is_active:
-            _check_keeps_an_administrator(current, losing_admin=losing_admin)
+            _check_keeps_an_administrator(current, losing_admin=losing_admin, admin_ids=admin_ids)
         RoleAssignment.objects.filter(user=current, role__in=existing.keys() - wanted.keys()).delete()
         for role in existing.keys() & wanted.keys():
             assignment, spec = existing[role], wanted[role]
@@ -413,7 +460,6 @@ def user_set_roles(*, actor: User, user: User, roles: Iterable[RoleSpec]) -> Use
         _create_assignments(current, [wanted[role] for role in sorted(wanted.keys() - existing.keys())])
         record(actor=actor, action="user.roles_changed", target=current, changed_fields=changed,
                reason=_roles_reason(specs))
-    forget(user)
     return current
 
 
@@ -450,24 +496,33 @@ def user_deactivate(*, actor: User, user: User) -> User:
     if actor.pk == user.pk:
         raise ValidationError(_("You cannot deactivate your own account."), code="self")
     _require_manage(actor=actor, action="user.deactivate", target=user)
+    try:
+        current = _deactivate_locked(actor=actor, user=user)
+    except _RefusedUnderLock as refused:
+        raise refuse(actor=actor, permission=Perm.USERS_MANAGE, action="user.deactivate", target=user,
+                     reason=str(refused)) from None
+    forget(user)
+    user.is_active, user.deactivated_at = current.is_active, current.deactivated_at
+    return current
+
+
+def _deactivate_locked(*, actor: User, user: User) -> User:
     with transaction.atomic():
-        current = User.objects.select_for_update().get(pk=user.pk)
+        admin_ids, current = _lock_and_recheck(actor=actor, user=user)
         if current.deactivated_at is not None:
             return current
         is_admin = RoleAssignment.objects.filter(user=current, role=Role.ADMINISTRATOR).exists()
         if current.is_active:
-            _check_keeps_an_administrator(current, losing_admin=is_admin)
+            _check_keeps_an_administrator(current, losing_admin=is_admin, admin_ids=admin_ids)
         now = timezone.now()
         current.is_active = False
         current.deactivated_at = now
         current.save(update_fields=["is_active", "deactivated_at"])
-        tokens = ApiToken.objects.filter(user=current, revoked_at__isnull=True).update(revoked_at=now)
+        tokens = tokens_revoke_all(user=current, now=now)
         invitations = _revoke_open_invitations(current, now)
         sessions = sessions_end_all(user=current, actor=actor)
         record(actor=actor, action="user.deactivated", target=current, changed_fields=["is_active", "deactivated_at"],
                reason=f"{sessions} session(s) ended, {tokens} token(s) and {invitations} invitation(s) revoked")
-    forget(user)
-    user.is_active, user.deactivated_at = current.is_active, current.deactivated_at
     return current
 
 
@@ -487,10 +542,10 @@ def user_reactivate(*, actor: User, user: User) -> User:
                    changed_fields=["is_active", "deactivated_at"])
         else:
             current.save(update_fields=["deactivated_at"])
-            invitation, token = _new_invitation(user=current, invited_by=actor)
+            invitation = _new_invitation(user=current, invited_by=actor)
             record(actor=actor, action="user.reactivated", target=current, changed_fields=["deactivated_at"],
                    reason="never accepted: invitation sent again")
-            _send_after_commit(invitation, token)
+            _send_after_commit(invitation)
     forget(user)
     user.is_active, user.deactivated_at = current.is_active, current.deactivated_at
     return current

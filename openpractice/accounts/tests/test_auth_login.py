@@ -132,10 +132,28 @@ def test_a_wrong_password_is_refused_and_audited_with_the_typed_username_but_nev
     assert all("not-the-password-123" not in str(value) for value in row.values())
 
 
-def test_a_very_long_typed_username_is_cut_short_in_the_audit_trail(client: Client, practice: Any) -> None:
-    password_login(client, "x" * 150, "whatever-password")
+def test_a_password_typed_into_the_username_box_never_reaches_the_audit_trail(
+    client: Client, hr_person: User
+) -> None:
+    password_login(client, "Secret-Passphrase-42", "Secret-Passphrase-42")
 
-    assert AuditEvent.objects.get(action="auth.login_failed").actor_label == "x" * 150
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert event.actor_id is None
+    assert event.actor_label == ""
+    assert event.reason == "unknown username"
+    row = AuditEvent.objects.filter(pk=event.pk).values().get()
+    assert all("Secret-Passphrase-42" not in str(value) for value in row.values())
+
+
+def test_a_throttled_unknown_username_is_audited_without_it(client: Client, practice: Any) -> None:
+    statuses = [password_login(client, "my-password-123", "whatever-password").status_code for _ in range(6)]
+
+    assert statuses[-1] == 429
+    throttled = AuditEvent.objects.filter(action="auth.login_throttled")
+    assert throttled.exists()
+    assert {event.actor_label for event in throttled} == {""}
+    assert all("unknown username" in event.reason for event in throttled)
+    assert not AuditEvent.objects.filter(actor_label="my-password-123").exists()
 
 
 def test_a_deactivated_user_cannot_sign_in(client: Client, hr_person: User) -> None:

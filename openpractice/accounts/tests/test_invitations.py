@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import logging
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from django.utils import timezone
 from openpractice.accounts.models import Invitation, RoleAssignment, User
 from openpractice.accounts.roles import Role, Tier
 from openpractice.accounts.services.users import RoleSpec, user_invite
+from openpractice.accounts.tasks import send_invitation_email
 from openpractice.accounts.tests.factories import sign_in
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location, OutboxMessage
@@ -80,6 +82,21 @@ def _link_path(text: str) -> str:
     return match.group(1)
 
 
+SET_PASSWORD = "/accounts/invitation/set-password/"
+
+
+def _open(visitor: Client, path: str) -> None:
+    """Open the emailed link: the secret moves into the session and the browser goes on to a URL without it."""
+    opened = visitor.get(path)
+    assert opened.status_code == 302
+    assert opened["Location"] == SET_PASSWORD
+
+
+def _accept(visitor: Client, path: str, password: str = PASSWORD, repeat: str | None = None) -> Any:
+    _open(visitor, path)
+    return visitor.post(SET_PASSWORD, {"password1": password, "password2": password if repeat is None else repeat})
+
+
 def _invite_form(north: Location, *, username: str = "nbrooks", email_address: str = "nia@example.test") -> dict[str, Any]:
     return {
         "first_name": "Nia", "last_name": "Brooks", "email": email_address, "username": username,
@@ -111,10 +128,11 @@ def test_an_invited_person_gets_the_link_by_smtp_sets_a_password_and_can_sign_in
     path = _link_path(text)
 
     visitor = Client()
-    page = visitor.get(path)
+    _open(visitor, path)
+    page = visitor.get(SET_PASSWORD)
     assert page.status_code == 200
     assert b"Choose your password" in page.content
-    accepted = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    accepted = visitor.post(SET_PASSWORD, {"password1": PASSWORD, "password2": PASSWORD})
     assert accepted.status_code == 302
     assert accepted["Location"] == "/accounts/login/"
     person.refresh_from_db()
@@ -135,10 +153,14 @@ def test_the_link_works_once(administrator: User, north: Location, django_captur
                     last_name="Brooks", roles=[RoleSpec(role=Role.FRONT_DESK, location_ids={north.pk})])
     path = _link_path(mail.outbox[0].body)
     visitor = Client()
-    assert visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
-    again = visitor.post(path, {"password1": "another-long-passphrase", "password2": "another-long-passphrase"})
+    assert _accept(visitor, path).status_code == 302
+    again = visitor.get(path)
     assert again.status_code == 410
     assert b"already used" in again.content
+    # The form's URL holds no secret of its own: without a live link opened first it opens nothing.
+    replay = visitor.post(SET_PASSWORD, {"password1": "another-long-passphrase",
+                                         "password2": "another-long-passphrase"})
+    assert replay.status_code == 404
     assert User.objects.get(username="nbrooks").check_password(PASSWORD)
 
 
@@ -159,8 +181,6 @@ def test_an_expired_invitation_is_refused_with_a_friendly_message(
     assert page.status_code == 410
     assert b"This invitation has expired" in page.content
     assert b"Ask your practice administrator" in page.content
-    refused = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD})
-    assert refused.status_code == 410
     person.refresh_from_db()
     assert not person.is_active
     assert not person.has_usable_password()
@@ -171,9 +191,11 @@ def test_a_withdrawn_invitation_is_refused(
     client: Client, administrator: User, north: Location, django_capture_on_commit_callbacks: Any
 ) -> None:
     person, path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    visitor = Client()
+    _open(visitor, path)  # the invited person has the form open ...
     sign_in(client, administrator)
     assert client.post(f"/accounts/users/{person.pk}/invitation/revoke/").status_code == 302
-    page = Client().post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    page = visitor.post(SET_PASSWORD, {"password1": PASSWORD, "password2": PASSWORD})  # ... and submits it late
     assert page.status_code == 410
     assert b"withdrawn" in page.content
     person.refresh_from_db()
@@ -191,7 +213,7 @@ def test_a_new_link_replaces_the_old_one(
     assert new_path != old_path
     visitor = Client()
     assert visitor.get(old_path).status_code == 410
-    assert visitor.post(new_path, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
+    assert _accept(visitor, new_path).status_code == 302
 
 
 def test_an_unknown_link_says_so(db: Any) -> None:
@@ -205,11 +227,12 @@ def test_the_password_validators_apply_and_the_person_stays_inactive(
 ) -> None:
     person, path = _invited(administrator, north, django_capture_on_commit_callbacks)
     visitor = Client()
-    short = visitor.post(path, {"password1": "short-pw", "password2": "short-pw"})
-    assert short.status_code == 400
+    # Form errors answer 200: a 4xx would have the server log the request, and the link's page is not at fault.
+    short = _accept(visitor, path, "short-pw")
+    assert short.status_code == 200
     assert b"at least 12 characters" in short.content
-    differ = visitor.post(path, {"password1": PASSWORD, "password2": PASSWORD + "x"})
-    assert differ.status_code == 400
+    differ = visitor.post(SET_PASSWORD, {"password1": PASSWORD, "password2": PASSWORD + "x"})
+    assert differ.status_code == 200
     person.refresh_from_db()
     assert not person.is_active
     assert not person.has_usable_password()
@@ -252,7 +275,7 @@ def test_in_demo_mode_the_invitation_lands_in_the_outbox_and_its_link_works(
     assert detail.status_code == 200
     path = _link_path(detail.content.decode())
     assert f'href="http://127.0.0.1:8000{path}"'.encode() in detail.content
-    assert Client().post(path, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
+    assert _accept(Client(), path).status_code == 302
     assert User.objects.get(username="nbrooks").is_active
 
 
@@ -276,3 +299,76 @@ def test_only_administrators_see_the_outbox(
     assert client.get(f"/accounts/outbox/{message.pk}/").status_code == 404
     assert AuditEvent.objects.filter(actor=person, outcome="denied").count() == 2
     assert RoleAssignment.objects.filter(user=person).count() == 1
+
+
+# --- the link's secret stays out of logs and out of the task queue --------------------------------------------
+
+
+def test_the_link_moves_its_secret_into_the_session_and_no_log_line_holds_it(
+    administrator: User, north: Location, django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    _person, path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    visitor = Client()
+    with caplog.at_level(logging.DEBUG):
+        _open(visitor, path)
+        page = visitor.get(SET_PASSWORD)
+        weak = visitor.post(SET_PASSWORD, {"password1": "short-pw", "password2": "short-pw"})
+    assert page.status_code == 200
+    assert token not in page.content.decode()
+    assert weak.status_code == 200
+    assert all(token not in record.getMessage() for record in caplog.records)
+    assert all(token not in str(getattr(record, "request", "")) for record in caplog.records)
+
+
+@pytest.fixture
+def task_queue() -> Iterator[Any]:
+    """The real huey queue instead of running tasks at once, as a worker would see it."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = False
+    try:
+        yield HUEY
+    finally:
+        HUEY.flush()
+        HUEY.immediate = True
+
+
+def test_the_task_queue_holds_only_the_invitation_id_and_the_worker_makes_the_link(
+    administrator: User, north: Location, django_capture_on_commit_callbacks: Any, task_queue: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        person = user_invite(actor=administrator, email="nia@example.test", username="nbrooks", first_name="Nia",
+                             last_name="Brooks", roles=[RoleSpec(role=Role.FRONT_DESK, location_ids={north.pk})])
+    invitation = Invitation.objects.get(user=person)
+    assert mail.outbox == []
+    raw = task_queue.storage.dequeue()
+    task = task_queue.deserialize_task(raw)
+    assert task.args == (invitation.pk,)
+    assert task.kwargs == {}
+
+    task_queue.execute(task)  # what `openpractice worker` does
+
+    path = _link_path(mail.outbox[0].body)
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    assert token.encode() not in raw
+    assert Invitation.objects.get(user=person).token_hash != invitation.token_hash
+    assert _accept(Client(), path).status_code == 302
+
+
+def test_a_repeated_send_makes_a_new_link_on_the_same_invitation_and_only_the_newest_works(
+    administrator: User, north: Location, django_capture_on_commit_callbacks: Any,
+) -> None:
+    person, first_path = _invited(administrator, north, django_capture_on_commit_callbacks)
+    invitation = Invitation.objects.get(user=person)
+
+    assert send_invitation_email.call_local(invitation.pk) is True
+
+    second_path = _link_path(mail.outbox[-1].body)
+    assert second_path != first_path
+    assert Invitation.objects.filter(user=person).count() == 1
+    assert Client().get(first_path).status_code == 404
+    assert _accept(Client(), second_path).status_code == 302
+    # Once accepted, a late retry sends nothing.
+    assert send_invitation_email.call_local(invitation.pk) is False
+    assert len(mail.outbox) == 2

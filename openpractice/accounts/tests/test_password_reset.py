@@ -20,8 +20,9 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from openpractice.accounts.models import User, UserSession
+from openpractice.accounts.models import ApiToken, User, UserSession
 from openpractice.accounts.roles import Role
+from openpractice.accounts.services.tokens import token_authenticate, token_create
 from openpractice.accounts.tests.factories import TEST_PASSWORD
 from openpractice.accounts.tests.test_auth_login import PROFILE, password_login
 from openpractice.audit.models import AuditEvent
@@ -56,10 +57,21 @@ def _signed_in(client: Client) -> bool:
     return SESSION_KEY in client.session
 
 
+@pytest.fixture
+def ask(client: Client, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
+    """Ask for a reset link; the mail task runs once the request's transaction commits, as in production."""
+    def post(email: str, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(RESET, {"email": email}, **kwargs)
+    return post
+
+
 # Asking for a link ---------------------------------------------------------------------------------------------
 
-def test_asking_for_a_link_for_a_known_address_sends_one_and_is_audited(client: Client, hr_person: User) -> None:
-    response = client.post(RESET, {"email": "hana@example.test"})
+def test_asking_for_a_link_for_a_known_address_sends_one_and_is_audited(
+    client: Client, hr_person: User, ask: Callable[..., Any],
+) -> None:
+    response = ask("hana@example.test")
 
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:password_reset_done")
@@ -72,11 +84,13 @@ def test_asking_for_a_link_for_a_known_address_sends_one_and_is_audited(client: 
     assert AuditEvent.objects.filter(action="auth.password_reset_requested", object_id=str(hr_person.pk)).count() == 1
 
 
-def test_an_unknown_address_gets_exactly_the_same_answer_and_no_mail(client: Client, hr_person: User) -> None:
-    known = client.post(RESET, {"email": "hana@example.test"}, follow=True)
+def test_an_unknown_address_gets_exactly_the_same_answer_and_no_mail(
+    client: Client, hr_person: User, ask: Callable[..., Any],
+) -> None:
+    known = ask("hana@example.test", follow=True)
     mail.outbox.clear()
 
-    unknown = client.post(RESET, {"email": "nobody@example.test"}, follow=True)
+    unknown = ask("nobody@example.test", follow=True)
 
     assert unknown.redirect_chain == known.redirect_chain
     assert _without_csrf(unknown.content) == _without_csrf(known.content)
@@ -84,11 +98,11 @@ def test_an_unknown_address_gets_exactly_the_same_answer_and_no_mail(client: Cli
     assert AuditEvent.objects.filter(action="auth.password_reset_requested").count() == 1
 
 
-def test_a_deactivated_person_gets_no_link(client: Client, hr_person: User) -> None:
+def test_a_deactivated_person_gets_no_link(client: Client, hr_person: User, ask: Callable[..., Any]) -> None:
     hr_person.is_active = False
     hr_person.save(update_fields=["is_active"])
 
-    response = client.post(RESET, {"email": "hana@example.test"})
+    response = ask("hana@example.test")
 
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert mail.outbox == []
@@ -113,11 +127,13 @@ def _open_link(client: Client, link: str) -> Any:
     return response
 
 
-def test_the_link_sets_a_new_password_ends_every_session_and_is_audited(client: Client, hr_person: User) -> None:
+def test_the_link_sets_a_new_password_ends_every_session_and_is_audited(
+    client: Client, hr_person: User, ask: Callable[..., Any],
+) -> None:
     laptop, phone = Client(), Client()
     password_login(laptop, hr_person)
     password_login(phone, hr_person)
-    client.post(RESET, {"email": "hana@example.test"})
+    ask("hana@example.test")
     page = _open_link(client, _link_in(mail.outbox[0].body))
     form_url = page.redirect_chain[-1][0]
 
@@ -136,10 +152,10 @@ def test_the_link_sets_a_new_password_ends_every_session_and_is_audited(client: 
 
 
 def test_resetting_from_a_browser_signed_in_as_the_same_person_signs_it_out_cleanly(
-    client: Client, hr_person: User
+    client: Client, hr_person: User, ask: Callable[..., Any],
 ) -> None:
     password_login(client, hr_person)
-    client.post(RESET, {"email": "hana@example.test"})
+    ask("hana@example.test")
     page = _open_link(client, _link_in(mail.outbox[0].body))
 
     response = client.post(page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
@@ -149,8 +165,8 @@ def test_resetting_from_a_browser_signed_in_as_the_same_person_signs_it_out_clea
     assert client.get(response["Location"]).status_code == 200
 
 
-def test_the_link_works_only_once(client: Client, hr_person: User) -> None:
-    client.post(RESET, {"email": "hana@example.test"})
+def test_the_link_works_only_once(client: Client, hr_person: User, ask: Callable[..., Any]) -> None:
+    ask("hana@example.test")
     link = _link_in(mail.outbox[0].body)
     page = _open_link(client, link)
     client.post(page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
@@ -160,8 +176,10 @@ def test_the_link_works_only_once(client: Client, hr_person: User) -> None:
     assert "This link no longer works" in again.content.decode()
 
 
-def test_a_short_new_password_is_refused_by_the_validators(client: Client, hr_person: User) -> None:
-    client.post(RESET, {"email": "hana@example.test"})
+def test_a_short_new_password_is_refused_by_the_validators(
+    client: Client, hr_person: User, ask: Callable[..., Any],
+) -> None:
+    ask("hana@example.test")
     page = _open_link(client, _link_in(mail.outbox[0].body))
 
     response = client.post(page.redirect_chain[-1][0], {"new_password1": "short-pw1", "new_password2": "short-pw1"})
@@ -231,12 +249,12 @@ def smtp_server() -> Iterator[tuple[int, _Collect]]:
 
 
 def test_the_reset_mail_travels_over_real_smtp_and_its_link_works(
-    client: Client, hr_person: User, smtp_server: tuple[int, _Collect]
+    client: Client, hr_person: User, smtp_server: tuple[int, _Collect], ask: Callable[..., Any],
 ) -> None:
     port, handler = smtp_server
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
                            EMAIL_HOST="127.0.0.1", EMAIL_PORT=port, OPENPRACTICE_BASE_URL="http://testserver"):
-        client.post(RESET, {"email": "hana@example.test"})
+        ask("hana@example.test")
 
     assert len(handler.messages) == 1
     message = handler.messages[0]
@@ -295,3 +313,55 @@ def test_changing_the_password_needs_a_signed_in_user(client: Client, practice: 
     response = client.get(reverse("accounts:password_change"))
 
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+# Mail after commit, API tokens ended ------------------------------------------------------------------------
+
+
+def test_a_mail_outage_does_not_break_the_request_page_and_the_request_is_audited_without_an_actor(
+    client: Client, hr_person: User, ask: Callable[..., Any],
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: the mail server is down
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+                           EMAIL_PORT=closed_port, EMAIL_USE_TLS=False, EMAIL_TIMEOUT=2):
+        response = ask("hana@example.test")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    event = AuditEvent.objects.get(action="auth.password_reset_requested")
+    assert event.actor_id is None
+    assert event.actor_label == ""
+    assert (event.object_type, event.object_id) == ("accounts.user", str(hr_person.pk))
+
+
+def test_the_reset_mail_is_sent_only_after_the_request_commits(
+    client: Client, hr_person: User, django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(RESET, {"email": "hana@example.test"})
+    assert mail.outbox == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert len(mail.outbox) == 1
+    assert _link_in(mail.outbox[0].body).startswith("http://127.0.0.1:8000/accounts/password/reset/")
+
+
+def test_completing_a_reset_revokes_every_api_token_and_says_so(
+    client: Client, hr_person: User, ask: Callable[..., Any],
+) -> None:
+    first, _secret = token_create(actor=hr_person, user=hr_person, name="laptop script")
+    second, second_secret = token_create(actor=hr_person, user=hr_person, name="report export")
+    ask("hana@example.test")
+    page = _open_link(client, _link_in(mail.outbox[0].body))
+
+    response = client.post(page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD,
+                                                        "new_password2": NEW_PASSWORD}, follow=True)
+
+    assert not ApiToken.objects.filter(user=hr_person, revoked_at__isnull=True).exists()
+    assert token_authenticate(second_secret) is None
+    event = AuditEvent.objects.get(action="auth.password_reset_completed")
+    assert event.reason == "2 API token(s) revoked"
+    assert "API tokens were revoked" in response.content.decode()
+    assert {first.pk, second.pk} == set(ApiToken.objects.filter(user=hr_person).values_list("pk", flat=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,11 +11,14 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from openpractice.accounts.models import ApiToken, Invitation, RoleAssignment, User
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm, Role, Tier
+from openpractice.accounts.selectors import user_is_manageable
 from openpractice.accounts.services.tokens import token_create
 from openpractice.accounts.services.users import (
     RoleSpec,
@@ -26,7 +30,7 @@ from openpractice.accounts.services.users import (
     user_set_roles,
     user_update_profile,
 )
-from openpractice.accounts.tests.factories import sign_in
+from openpractice.accounts.tests.factories import give_role, sign_in
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
 
@@ -226,13 +230,18 @@ def test_saving_the_same_roles_changes_nothing_and_writes_no_audit_row(
     assert not AuditEvent.objects.filter(action="user.roles_changed").exists()
 
 
-def test_the_last_active_administrator_cannot_lose_the_role(
+def test_nobody_changes_their_own_roles_not_even_an_administrator(
     administrator: User, make_user: Callable[..., User]
 ) -> None:
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(PermissionDenied):
         user_set_roles(actor=administrator, user=administrator, roles=[RoleSpec(role=Role.HR, all_locations=True)])
-    assert error.value.code == "last_administrator"
-    assert RoleAssignment.objects.filter(user=administrator, role=Role.ADMINISTRATOR).exists()
+    assert list(RoleAssignment.objects.filter(user=administrator).values_list("role", flat=True)) == [
+        Role.ADMINISTRATOR]
+    denied = AuditEvent.objects.get(action="user.set_roles", outcome="denied")
+    assert denied.actor == administrator
+    assert denied.object_id == str(administrator.pk)
+    assert "own roles" in denied.reason
+    # Another administrator may.
     second = make_user(Role.ADMINISTRATOR)
     user_set_roles(actor=second, user=administrator, roles=[RoleSpec(role=Role.HR, all_locations=True)])
     assert not RoleAssignment.objects.filter(user=administrator, role=Role.ADMINISTRATOR).exists()
@@ -313,10 +322,12 @@ def test_an_administrator_deactivated_by_another_leaves_that_one_as_the_last(
 ) -> None:
     other_admin = make_user(Role.ADMINISTRATOR)
     user_deactivate(actor=other_admin, user=administrator)
-    # Now other_admin is the only active administrator and cannot drop the role.
-    with pytest.raises(ValidationError) as error:
+    # Now other_admin is the only active administrator and can neither drop the role nor leave.
+    with pytest.raises(PermissionDenied):
         user_set_roles(actor=other_admin, user=other_admin, roles=[RoleSpec(role=Role.HR, all_locations=True)])
-    assert error.value.code == "last_administrator"
+    with pytest.raises(ValidationError) as error:
+        user_deactivate(actor=other_admin, user=other_admin)
+    assert error.value.code == "self"
     assert User.objects.filter(is_active=True, role_assignments__role=Role.ADMINISTRATOR).get() == other_admin
 
 
@@ -362,3 +373,111 @@ def test_an_invitation_withdrawn_before_the_task_runs_sends_no_mail(
         # Same transaction-less test block: the task runs at the end, after the withdrawal.
         invitation_revoke(actor=administrator, invitation=Invitation.objects.get(user=person))
     assert mail.outbox == []
+
+
+# --- permissions compared location by location ---------------------------------------------------------------
+
+
+@pytest.fixture
+def split_manager(make_user: Callable[..., User], north: Location, south: Location) -> User:
+    """Manages people at North; at South works the front desk (whose permissions the manager role lacks)."""
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR, locations=[north])
+    give_role(manager, Role.FRONT_DESK, locations=[south])
+    return manager
+
+
+def test_a_manager_cannot_grant_at_one_location_what_they_hold_only_at_another(
+    split_manager: User, north: Location
+) -> None:
+    with pytest.raises(PermissionDenied):
+        user_invite(actor=split_manager, email="nia@example.test", username="nbrooks", first_name="Nia",
+                    last_name="Brooks", roles=[front_desk_at(north)])
+    assert not User.objects.filter(username="nbrooks").exists()
+    denied = AuditEvent.objects.get(action="user.invite", outcome="denied")
+    assert denied.actor == split_manager
+    assert f"at locations {north.pk}" in denied.reason
+
+
+def test_a_manager_cannot_manage_someone_whose_role_they_hold_only_at_another_location(
+    split_manager: User, make_user: Callable[..., User], north: Location
+) -> None:
+    desk = make_user(Role.FRONT_DESK, locations=[north])
+    assert not user_is_manageable(actor=split_manager, user=desk)
+    with pytest.raises(PermissionDenied):
+        user_deactivate(actor=split_manager, user=desk)
+    desk.refresh_from_db()
+    assert desk.is_active
+    assert AuditEvent.objects.filter(actor=split_manager, action="user.deactivate", outcome="denied").exists()
+
+
+def test_a_manager_may_still_grant_what_they_hold_at_that_location(
+    make_user: Callable[..., User], north: Location
+) -> None:
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR, locations=[north])
+    give_role(manager, Role.FRONT_DESK, locations=[north])
+    person = user_invite(actor=manager, email="nia@example.test", username="nbrooks", first_name="Nia",
+                         last_name="Brooks", roles=[front_desk_at(north)])
+    assert user_is_manageable(actor=manager, user=person)
+
+
+# --- checked again once the rows are locked -------------------------------------------------------------------
+
+
+def test_a_manager_whose_role_was_removed_meanwhile_is_refused_under_the_lock(
+    make_user: Callable[..., User], north: Location
+) -> None:
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR)
+    desk = make_user(Role.OFFICE_MANAGER, Tier.ENTRY, locations=[north])
+    assert user_is_manageable(actor=manager, user=desk)  # the request's view, read before the change below
+    RoleAssignment.objects.filter(user=manager).delete()  # another administrator removes the role meanwhile
+
+    with pytest.raises(PermissionDenied):
+        user_deactivate(actor=manager, user=desk)
+
+    desk.refresh_from_db()
+    assert desk.is_active
+    assert desk.deactivated_at is None
+    denied = AuditEvent.objects.get(action="user.deactivate", outcome="denied")
+    assert denied.object_id == str(desk.pk)
+    assert not AuditEvent.objects.filter(action="user.deactivated").exists()
+
+
+def test_a_person_raised_to_administrator_meanwhile_cannot_be_changed_by_a_manager(
+    make_user: Callable[..., User], north: Location
+) -> None:
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR)
+    desk = make_user(Role.OFFICE_MANAGER, Tier.ENTRY, locations=[north])
+    stale = User.objects.prefetch_related("role_assignments__locations").get(pk=desk.pk)
+    assert user_is_manageable(actor=manager, user=stale)  # the page read the person's roles ...
+    give_role(desk, Role.ADMINISTRATOR)  # ... then another administrator made them an administrator
+
+    with pytest.raises(PermissionDenied):
+        user_set_roles(actor=manager, user=stale,
+                       roles=[RoleSpec(role=Role.OFFICE_MANAGER, tier=Tier.MID, location_ids={north.pk})])
+
+    assert RoleAssignment.objects.filter(user=desk, role=Role.ADMINISTRATOR).exists()
+    assert AuditEvent.objects.filter(action="user.set_roles", outcome="denied", object_id=str(desk.pk)).exists()
+    assert not AuditEvent.objects.filter(action="user.roles_changed").exists()
+
+
+@pytest.mark.parametrize("change", ["set_roles", "deactivate"])
+def test_the_administrators_are_locked_first_then_the_people_concerned_in_pk_order(
+    administrator: User, make_user: Callable[..., User], north: Location, change: str
+) -> None:
+    desk = make_user(Role.FRONT_DESK, locations=[north])
+    with CaptureQueriesContext(connection) as queries:
+        if change == "set_roles":
+            user_set_roles(actor=administrator, user=desk, roles=[RoleSpec(role=Role.HR, all_locations=True)])
+        else:
+            user_deactivate(actor=administrator, user=desk)
+    user_reads = [q["sql"] for q in queries.captured_queries
+                  if q["sql"].startswith("SELECT") and 'FROM "accounts_user"' in q["sql"]]
+    admins = next(i for i, sql in enumerate(user_reads) if "accounts_roleassignment" in sql)
+    people = next(i for i, sql in enumerate(user_reads) if "accounts_roleassignment" not in sql
+                  and '"accounts_user"."id" IN' in sql)
+    assert admins < people
+    assert re.search(r'ORDER BY (1|"accounts_user"\."id") ASC', user_reads[admins])
+    assert re.search(r'ORDER BY (1|"accounts_user"\."id") ASC', user_reads[people])
+    if connection.vendor == "postgresql":
+        assert user_reads[admins].endswith("FOR UPDATE")
+        assert user_reads[people].endswith("FOR UPDATE")

@@ -303,17 +303,22 @@ def test_editing_roles_through_the_page_replaces_them_and_audits_the_change(
     assert set(event.changed_field_list) == {"roles.front_desk", "roles.office_manager"}
 
 
-def test_removing_the_last_administrators_role_through_the_page_is_refused_with_a_message(
+def test_an_administrator_cannot_change_their_own_roles_through_the_page(
     client: Client, administrator: User
 ) -> None:
     sign_in(client, administrator)
+    assert client.get(f"/accounts/users/{administrator.pk}/roles/").status_code == 404
     response = client.post(f"/accounts/users/{administrator.pk}/roles/", {
         "roles-TOTAL_FORMS": "1", "roles-INITIAL_FORMS": "0", "roles-0-grant": "hr:standard",
         "roles-0-all_locations": "on",
     })
-    assert response.status_code == 400
-    assert b"last active system administrator" in response.content
-    assert RoleAssignment.objects.filter(user=administrator, role=Role.ADMINISTRATOR).exists()
+    assert response.status_code == 404
+    assert list(RoleAssignment.objects.filter(user=administrator).values_list("role", flat=True)) == [
+        Role.ADMINISTRATOR]
+    assert AuditEvent.objects.filter(actor=administrator, outcome="denied",
+                                     object_id=str(administrator.pk)).count() == 2
+    detail = client.get(f"/accounts/users/{administrator.pk}/")
+    assert f"/accounts/users/{administrator.pk}/roles/".encode() not in detail.content
 
 
 def test_deactivating_from_the_page_signs_the_person_out_at_once(

@@ -40,6 +40,7 @@ from ..middleware import SESSION_LAST_SEEN, SESSION_STARTED
 from ..models import User
 from ..permissions import user_requires_mfa
 from ..services import mfa as mfa_services
+from ..services.passwords import password_reset_request, user_password_reset
 from ..services.sessions import (
     session_end,
     session_list_open,
@@ -60,6 +61,16 @@ class _Attempt:
 
     username: str
     is_authenticated: bool = False
+
+
+def _attempt(username: str) -> tuple[_Attempt, str]:
+    """(actor, reason) for the audit row of a refused sign-in. The typed name is kept only when it is
+    someone's username: people type their password into the username box, and the audit trail is append-only,
+    so anything else is left out."""
+    username = username[:_ATTEMPT_LABEL_LENGTH]
+    if username and User._default_manager.filter(**{User.USERNAME_FIELD: username}).exists():
+        return _Attempt(username), ""
+    return _Attempt(""), "unknown username"
 
 
 def _me(request: HttpRequest) -> User:
@@ -122,8 +133,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return _signed_in(request, user, next_url)
         if not getattr(request, "axes_locked_out", False):
             # A throttled attempt is audited by login_throttled instead.
-            record(actor=_Attempt(username[:_ATTEMPT_LABEL_LENGTH]), action="auth.login_failed",
-                   reason="wrong username or password")
+            attempt, unknown = _attempt(username)
+            record(actor=attempt, action="auth.login_failed", reason=unknown or "wrong password or account not active")
         form.add_error(None, _("The username or password is not right. Check both and try again."))
     expired = request.GET.get("expired")
     notice = ""
@@ -160,8 +171,9 @@ def login_throttled(
     username = str((credentials or {}).get("username") or request.POST.get("username") or "")
     cool_off = get_cool_off(request)
     minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else 15
-    record(actor=_Attempt(username[:_ATTEMPT_LABEL_LENGTH]), action="auth.login_throttled",
-           reason=f"paused for {minutes} min after {settings.AXES_FAILURE_LIMIT} failures")
+    attempt, unknown = _attempt(username)
+    paused = f"paused for {minutes} min after {settings.AXES_FAILURE_LIMIT} failures"
+    record(actor=attempt, action="auth.login_throttled", reason=f"{paused}; {unknown}" if unknown else paused)
     response = render(request, "accounts/auth/throttled.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
@@ -372,14 +384,9 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form: PasswordResetRequestForm) -> HttpResponse:  # type: ignore[override]
-        # Links point at the configured public address, not at whatever Host the request carried.
-        self.extra_email_context = {
-            "base_url": str(settings.OPENPRACTICE_BASE_URL).rstrip("/"),
-            "practice_name": practice_settings().name,
-        }
-        for user in form.get_users(form.cleaned_data["email"]):
-            record(actor=user, action="auth.password_reset_requested", target=user)
-        return super().form_valid(form)
+        # The mail goes out from a background task after commit: no mail-server outage or delay shows here.
+        password_reset_request(users=form.get_users(form.cleaned_data["email"]))
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -395,9 +402,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:  # type: ignore[override]
         user = form.user
         request = self.request
-        # A reset means the password may have been known to someone else: every session of the user ends.
-        user_password_set(actor=user, user=user, new_password=form.cleaned_data["new_password1"],
-                          keep_session_key=None, action="auth.password_reset_completed")
+        # A reset means the password may have been known to someone else: every session and API token ends.
+        user_password_reset(user=user, new_password=form.cleaned_data["new_password1"])
         if request.user.is_authenticated and request.user.pk == user.pk:
             logout(request)  # this browser's session row is already gone; start a clean one
         else:
@@ -407,3 +413,21 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/auth/password_reset_complete.html"
+
+
+@never_cache
+@login_required
+def session_remaining(request: HttpRequest) -> HttpResponse:
+    """The idle warning asks this before signing a tab out: activity in another tab of the same session may
+    have moved the server's idle clock. The page sends it with the background header, so SessionLimitsMiddleware
+    does not count it as activity. Seconds until the server would end the session (idle or absolute limit)."""
+    from django.http import JsonResponse  # kept local: this function is an isolated addition to the module
+
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    now = time.time()
+    limits = practice_settings()
+    session = request.session
+    idle_left = limits.idle_timeout_minutes * 60 - (now - float(session.get(SESSION_LAST_SEEN, now)))
+    absolute_left = limits.absolute_session_hours * 3600 - (now - float(session.get(SESSION_STARTED, now)))
+    return JsonResponse({"seconds_left": max(0, int(min(idle_left, absolute_left)))})

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts import selectors
@@ -21,7 +22,14 @@ from openpractice.accounts.models import User
 from openpractice.accounts.roles import Perm
 from openpractice.accounts.selectors import UserStatus
 from openpractice.accounts.services import users as services
-from openpractice.core.web import deny, get_scoped_or_404, permission_required, render_table, table
+from openpractice.core.web import (
+    add_service_errors,
+    deny,
+    get_scoped_or_404,
+    permission_required,
+    render_table,
+    table,
+)
 
 _STATUS_FILTERS = {
     "active": UserStatus.ACTIVE,
@@ -40,17 +48,6 @@ def _manageable_user(request: HttpRequest, pk: int) -> User:
     if not selectors.user_is_manageable(actor=request.user, user=user):
         raise deny(request, permission=Perm.USERS_MANAGE, object_type="accounts.user", object_id=pk)
     return user
-
-
-def _add_errors(form: Any, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(name if name in form.fields else None, item)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _role_errors(error: ValidationError) -> list[str]:
@@ -128,7 +125,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
             except PermissionDenied as exc:
                 raise Http404() from exc
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
                 context["role_errors"] = _role_errors(exc)
             else:
                 messages.success(request, _("%(name)s was invited. The link was emailed to %(email)s.")
@@ -147,6 +144,9 @@ def _invite_page(request: HttpRequest, form: InviteForm, context: dict[str, Any]
 @permission_required(Perm.USERS_MANAGE)
 def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
     user = _manageable_user(request, pk)
+    if user.pk == request.user.pk:
+        # One's own access is changed by another administrator, never by oneself.
+        raise deny(request, permission=Perm.USERS_MANAGE, object_type="accounts.user", object_id=pk)
     if request.method == "POST":
         context = _roles_context(request, data=request.POST, user=user)
         formset = context["formset"]
@@ -179,7 +179,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except PermissionDenied as exc:
                 raise Http404() from exc
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Details of %(name)s saved.") % {"name": user.display_name})
                 return redirect(user)
@@ -246,31 +246,53 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the invited person's page (no sign-in) ----------------------------------------------------------------
 
 
+# Where the invitation link's secret waits between the link and the password form (as Django's password reset
+# does it): the browser is sent on to a URL without the secret, so it stays out of server and proxy logs, the
+# Referer header and the browser history.
+INVITATION_SESSION_TOKEN = "_invitation_token"
+
+
+def _unusable(request: HttpRequest, exc: services.InvitationUnusable) -> HttpResponse:
+    request.session.pop(INVITATION_SESSION_TOKEN, None)
+    return render(request, "accounts/invitation_unusable.html", {"reason": exc.code, "message": exc.messages[0]},
+                  status=404 if exc.code == "invalid" else 410)
+
+
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_GET
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: keep its secret in the session and move on to the password form."""
+    try:
+        services.invitation_check(selectors.invitation_for_token(token=token))
+    except services.InvitationUnusable as exc:
+        return _unusable(request, exc)
+    request.session[INVITATION_SESSION_TOKEN] = token
+    return redirect("accounts:invitation_set_password")
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def invitation_set_password(request: HttpRequest) -> HttpResponse:
+    token = str(request.session.get(INVITATION_SESSION_TOKEN) or "")
     invitation = selectors.invitation_for_token(token=token)
     try:
         services.invitation_check(invitation)
     except services.InvitationUnusable as exc:
-        status = 404 if exc.code == "invalid" else 410
-        return render(request, "accounts/invitation_unusable.html", {"reason": exc.code, "message": exc.messages[0]},
-                      status=status)
+        return _unusable(request, exc)
     assert invitation is not None
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.invitation_accept(token=token, password=form.cleaned_data["password1"])
         except services.InvitationUnusable as exc:
-            return render(request, "accounts/invitation_unusable.html",
-                          {"reason": exc.code, "message": exc.messages[0]}, status=410)
+            return _unusable(request, exc)
         except ValidationError as exc:
             form.add_error("password1", exc)
         else:
+            request.session.pop(INVITATION_SESSION_TOKEN, None)
             messages.success(request, _("Your password is set. Sign in with your username %(username)s.")
                              % {"username": invitation.user.username})
             return redirect("accounts:login")
-    status = 400 if request.method == "POST" else 200
-    response = render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},
-                      status=status)
-    return response
+    # Form errors answer 200, like Django's own password forms.
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})

@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from openpractice.accounts.permissions import grants, permissions_of
+from openpractice.accounts.permissions import grants, permissions_of, reachable_location_ids
 from openpractice.core.models import Location
 
 from ..errors import COMMON_RESPONSES
@@ -21,12 +21,10 @@ router = Router(tags=["me"])
 def me(request: HttpRequest) -> Any:
     user: Any = request.user
     held = grants(user)
-    all_locations = any(grant.all_locations for grant in held)
-    location_ids: set[int] = set()
-    for grant in held:
-        location_ids |= grant.location_ids
+    reach = reachable_location_ids(user)
+    all_locations = reach is None
     # Location names are not protected; the ids come from the user's own grants.
-    locations = Location.objects.all() if all_locations else Location.objects.filter(pk__in=location_ids)
+    locations = Location.objects.all() if reach is None else Location.objects.filter(pk__in=reach)
     return {
         "id": user.pk,
         "username": user.get_username(),

@@ -35,6 +35,12 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("get", f"{API}/users/1"),
     ("post", f"{API}/users/1/deactivate"),
     ("get", f"{API}/audit-events"),
+    ("get", f"{API}/providers"),
+    ("get", f"{API}/providers/1"),
+    ("get", f"{API}/appointments"),
+    ("post", f"{API}/appointments"),
+    ("get", f"{API}/appointments/1"),
+    ("patch", f"{API}/appointments/1"),
 ]
 
 
@@ -47,7 +53,8 @@ def _call(client: Client, method: str, path: str, **kwargs: object) -> object:
 def test_every_operation_is_listed_here() -> None:
     schema = api.get_openapi_schema(path_prefix="")
     operations = {
-        (method, path.replace("{location_id}", "1").replace("{user_id}", "1"))
+        (method, path.replace("{location_id}", "1").replace("{user_id}", "1")
+                 .replace("{provider_id}", "1").replace("{appointment_id}", "1"))
         for path, methods in schema["paths"].items()
         for method in methods
     }

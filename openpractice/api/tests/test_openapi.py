@@ -96,6 +96,12 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("GET", "/api/v1/users/{user_id}"),
         ("POST", "/api/v1/users/{user_id}/deactivate"),
         ("GET", "/api/v1/audit-events"),
+        ("GET", "/api/v1/providers"),
+        ("GET", "/api/v1/providers/{provider_id}"),
+        ("GET", "/api/v1/appointments"),
+        ("POST", "/api/v1/appointments"),
+        ("GET", "/api/v1/appointments/{appointment_id}"),
+        ("PATCH", "/api/v1/appointments/{appointment_id}"),
     }
 
 

@@ -13,5 +13,5 @@ def record_events(count: int, *, actor: Any = None, action: str = "test.happened
             for i in range(count)]
 
 
-def bound_request_context(ip_address: str | None = None, user_agent: str = "", location_id: int | None = None) -> object:
-    return context.bind(context.RequestContext(ip_address=ip_address, user_agent=user_agent, location_id=location_id))
+def bound_request_context(ip_address: str | None = None, user_agent: str = "") -> object:
+    return context.bind(context.RequestContext(ip_address=ip_address, user_agent=user_agent))

@@ -141,14 +141,41 @@ def test_sorting_follows_the_allowlist_only(reviewer: User, desk: User, signed_i
     assert unknown.context["table"].sort == "-seq"
 
 
-def test_an_htmx_filter_change_gets_only_the_table(reviewer: User, signed_in: Callable[[User], Client]) -> None:
+def test_sorting_or_paging_through_htmx_gets_only_the_rows(reviewer: User, signed_in: Callable[[User], Client]) -> None:
     record(actor=reviewer, action="compliance.reviewed")
-    response = signed_in(reviewer).get(f"{LIST_URL}?action=compliance.reviewed", headers={"HX-Request": "true"})
+    response = signed_in(reviewer).get(f"{LIST_URL}?action=compliance.reviewed&sort=action",
+                                       headers={"HX-Request": "true", "HX-Target": "results"})
     assert response.status_code == 200
     assert b"compliance.reviewed" in response.content
     assert b"<html" not in response.content
     assert b"<form" not in response.content
+    assert "HX-Request" in response["Vary"]
+
+
+def test_an_htmx_filter_change_gets_the_page_with_the_new_export_link(
+    reviewer: User, signed_in: Callable[[User], Client]
+) -> None:
+    # The filter form swaps #audit-results out of the whole page: errors, export link and rows change together.
+    record(actor=reviewer, action="compliance.reviewed")
+    response = signed_in(reviewer).get(f"{LIST_URL}?action=compliance.reviewed",
+                                       headers={"HX-Request": "true", "HX-Target": "audit-results"})
+    assert response.status_code == 200
+    assert b'id="audit-results"' in response.content
     assert b'href="/audit/export.csv?action=compliance.reviewed"' in response.content
+    assert b"compliance.reviewed" in response.content
+
+
+def test_the_back_button_restoring_history_gets_the_whole_page(
+    reviewer: User, signed_in: Callable[[User], Client]
+) -> None:
+    # htmx asks again for a pushed URL it has no snapshot of; a table fragment would replace the whole page.
+    record(actor=reviewer, action="compliance.reviewed")
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true", "HX-Target": "results"}
+    response = signed_in(reviewer).get(f"{LIST_URL}?action=compliance.reviewed", headers=headers)
+    assert response.status_code == 200
+    assert b"<html" in response.content
+    assert b'class="card audit-filters"' in response.content
+    assert b"compliance.reviewed" in response.content
 
 
 def test_times_are_shown_in_the_practice_time_zone(reviewer: User, signed_in: Callable[[User], Client]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +18,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.core import selectors, services
 from openpractice.core.forms import DepartmentForm, LocationForm, OpeningHoursForm, PracticeForm
 from openpractice.core.models import Department, Location, Practice
-from openpractice.core.web import deny, get_scoped_or_404, permission_required, render_table, table
+from openpractice.core.web import add_service_errors, deny, get_scoped_or_404, permission_required, render_table, table
 
 _ACTIVE_FILTER = {"active": True, "inactive": False}
 
@@ -35,15 +34,6 @@ def _require_practice_wide(request: HttpRequest) -> None:
     """Practice-wide settings take PRACTICE_MANAGE at every location, as the services demand."""
     if not has_all_locations(request.user, Perm.PRACTICE_MANAGE):
         raise deny(request, permission=f"{Perm.PRACTICE_MANAGE} (all locations)")
-
-
-def _errors_to_form(form: BaseForm, error: ValidationError) -> None:
-    """Put a service's validation errors on the form: on the field they name when it is in the form."""
-    if hasattr(error, "error_dict"):
-        for name, field_errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 def _status_filter(request: HttpRequest) -> str:
@@ -77,7 +67,7 @@ def practice_edit(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Practice settings saved."))
             return redirect("core:practice")
@@ -146,7 +136,7 @@ def location_create(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Location “%(name)s” added. Now set its opening hours.") % {"name": location.name})
             return redirect("core:location_hours", pk=location.pk)
@@ -165,7 +155,7 @@ def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Location saved."))
             return redirect(location)
@@ -184,7 +174,7 @@ def location_hours(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Opening hours saved."))
             return redirect(location)
@@ -280,7 +270,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Department “%(name)s” added.") % {"name": department.name})
             return redirect(department)
@@ -298,7 +288,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Department saved."))
             return redirect(department)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from .common import LocationRefOut
+
+
+class RefOut(Schema):
+    id: int
+    name: str
+
+
+class PatientRefOut(Schema):
+    id: int
+    account_number: str
+    first_name: str
+    last_name: str
+
+
+class ProviderRefOut(Schema):
+    id: int
+    display_name: str
+
+
+class AppointmentOut(Schema):
+    id: int
+    patient: PatientRefOut
+    provider: ProviderRefOut
+    location: LocationRefOut
+    room: RefOut | None
+    appointment_type: RefOut
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+    checked_in_at: dt.datetime | None
+    checked_out_at: dt.datetime | None
+    notes: str | None = Field(None, description="Only for callers who may see front-desk notes.")
+
+    @staticmethod
+    def resolve_notes(obj: Any, context: Any) -> str | None:
+        return obj.notes if getattr(obj, "show_notes", False) else None
+
+
+class AppointmentFilters(Schema):
+    provider: int | None = None
+    location: int | None = None
+    patient: int | None = None
+    status: str | None = None
+    starts_from: dt.datetime | None = Field(None, description="Appointments starting at or after this instant.")
+    starts_before: dt.datetime | None = Field(None, description="Appointments starting before this instant.")
+
+
+class AppointmentIn(Schema):
+    patient: int
+    provider: int
+    location: int
+    appointment_type: int
+    room: int | None = None
+    starts_at: dt.datetime = Field(description="With a time zone offset, e.g. 2025-03-03T09:00:00-05:00.")
+    notes: str = Field("", max_length=200)
+
+
+class AppointmentPatch(Schema):
+    action: Literal["reschedule", "cancel"]
+    starts_at: dt.datetime | None = Field(None, description="reschedule: the new start.")
+    provider: int | None = Field(None, description="reschedule: another provider (optional).")
+    reason: str = Field("", max_length=200, description="cancel: why (required).")

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, Schema
+
+from .common import AddressOut, address_of
+
+
+class PayerPlanOut(Schema):
+    id: int
+    name: str
+    plan_type: str
+    is_active: bool
+
+
+class PayerOut(Schema):
+    id: int
+    name: str
+    payer_id: str = Field(description="Electronic payer ID")
+    address: AddressOut
+    claim_filing_indicator: str = Field(description="X12 837 SBR09 code, e.g. CI, MB, MC")
+    timely_filing_days: int
+    phone: str
+    portal_url: str
+    notes: str
+    is_active: bool
+    plans: list[PayerPlanOut]
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_address(obj: Any) -> AddressOut:
+        return address_of(obj)
+
+    @staticmethod
+    def resolve_plans(obj: Any) -> list[Any]:
+        return list(obj.plans.all())
+
+
+class PayerIn(Schema):
+    name: str
+    payer_id: str = ""
+    address_line1: str
+    address_line2: str = ""
+    city: str
+    state: str
+    postal_code: str
+    claim_filing_indicator: str = "CI"
+    timely_filing_days: int = 90
+    phone: str = ""
+    portal_url: str = ""
+    notes: str = ""
+
+
+class PayerPatchIn(Schema):
+    name: str | None = None
+    payer_id: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    claim_filing_indicator: str | None = None
+    timely_filing_days: int | None = None
+    phone: str | None = None
+    portal_url: str | None = None
+    notes: str | None = None
+    is_active: bool | None = None

@@ -1,0 +1,402 @@
+"""Providers, scheduling settings, the day view, booking and the appointment's actions, under /schedule/.
+
+Thin views: parse, call one service or selector, render. A refusal from a service becomes the same 404 as a
+refusal here (the service already audited it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from openpractice.accounts.permissions import can, has_all_locations
+from openpractice.accounts.roles import Perm
+from openpractice.audit.services import record
+from openpractice.core.selectors import location_scoped, practice_now
+from openpractice.core.web import get_scoped_or_404, permission_required, render_table, table
+from openpractice.patients.selectors import patient_record_viewed, patient_search
+
+from . import selectors, services
+from .forms import AppointmentTypeForm, BookingForm, CancelForm, CheckInForm, ProviderForm, RescheduleForm, RoomForm
+from .models import Appointment, AppointmentType, Provider
+
+PATIENT_PICK_LIMIT = 20
+
+
+def _errors_to_form(form: BaseForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, field_errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+def _status(form: BaseForm) -> int:
+    return 400 if form.errors else 200
+
+
+# --- providers -----------------------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def provider_list(request: HttpRequest) -> HttpResponse:
+    rows = table(
+        request, selectors.provider_list(actor=request.user),
+        sorts={"name": "last_name", "npi": "npi", "kind": "kind", "status": "is_active"},
+        default_sort="name", search_fields=("first_name", "last_name", "npi", "taxonomy_code"),
+        element_id="provider-table",
+    )
+    return render_table(request, "scheduling/provider_list.html", {
+        "table": rows, "table_template": "scheduling/_provider_table.html",
+        "can_create": can(request.user, Perm.PRACTICE_MANAGE),
+    })
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_scoped_or_404(request, selectors.provider_list(actor=request.user),
+                                 permission=Perm.SCHEDULE_VIEW, pk=pk)
+    manageable = selectors.provider_list(actor=request.user, permission=Perm.PRACTICE_MANAGE)
+    return render(request, "scheduling/provider_detail.html", {
+        "provider": provider,
+        "templates": selectors.provider_templates(provider),
+        "time_off": selectors.provider_time_off(provider, after=practice_now()),
+        "can_manage": manageable.filter(pk=provider.pk).exists(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.PRACTICE_MANAGE)
+def provider_create(request: HttpRequest) -> HttpResponse:
+    form = ProviderForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider = services.provider_create(actor=request.user, data=form.service_data(),
+                                                locations=form.cleaned_data["locations"])
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Provider %(name)s added.") % {"name": provider.display_name})
+            return redirect(provider)
+    return render(request, "scheduling/provider_form.html", {"form": form, "provider": None}, status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.PRACTICE_MANAGE)
+def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_scoped_or_404(request, selectors.provider_list(actor=request.user, permission=Perm.PRACTICE_MANAGE),
+                                 permission=Perm.PRACTICE_MANAGE, pk=pk)
+    form = ProviderForm(request.POST or None, actor=request.user, instance=Provider.objects.get(pk=provider.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.provider_update(actor=request.user, provider=provider, data=form.service_data(),
+                                     locations=form.cleaned_data["locations"])
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Provider saved."))
+            return redirect(provider)
+    return render(request, "scheduling/provider_form.html", {"form": form, "provider": provider},
+                  status=_status(form))
+
+
+# --- settings: appointment types and rooms ---------------------------------------------------------------------
+
+
+def _settings_page(request: HttpRequest, *, type_form: AppointmentTypeForm | None = None,
+                   room_form: RoomForm | None = None) -> HttpResponse:
+    manage_all = has_all_locations(request.user, Perm.PRACTICE_MANAGE)
+    manage_some = can(request.user, Perm.PRACTICE_MANAGE)
+    bad = (type_form is not None and type_form.errors) or (room_form is not None and room_form.errors)
+    return render(request, "scheduling/settings.html", {
+        "appointment_types": selectors.appointment_type_list(),
+        "rooms": selectors.room_list(actor=request.user).order_by("location__name", "name"),
+        "type_form": type_form or (AppointmentTypeForm() if manage_all else None),
+        "room_form": room_form or (RoomForm(actor=request.user) if manage_some else None),
+    }, status=400 if bad else 200)
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return _settings_page(request)
+
+
+@require_POST
+@permission_required(Perm.PRACTICE_MANAGE)
+def type_create(request: HttpRequest) -> HttpResponse:
+    form = AppointmentTypeForm(request.POST)
+    if form.is_valid():
+        try:
+            kind = services.appointment_type_save(actor=request.user, data=form.cleaned_data)
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Appointment type “%(name)s” added.") % {"name": kind.name})
+            return redirect("scheduling:settings")
+    return _settings_page(request, type_form=form)
+
+
+@require_POST
+@permission_required(Perm.PRACTICE_MANAGE)
+def room_create(request: HttpRequest) -> HttpResponse:
+    form = RoomForm(request.POST, actor=request.user)
+    if form.is_valid():
+        try:
+            room = services.room_save(actor=request.user, data=form.cleaned_data)
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Room “%(name)s” added.") % {"name": room.name})
+            return redirect("scheduling:settings")
+    return _settings_page(request, room_form=form)
+
+
+# --- the day -------------------------------------------------------------------------------------------------
+
+
+def _day_params(request: HttpRequest) -> dict[str, Any]:
+    """?date=YYYY-MM-DD&provider=ID&location=ID, each checked against the actor's scope (unknown = ignored)."""
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = practice_now().date()
+    provider = location = None
+    if (request.GET.get("provider") or "").isdigit():
+        provider = selectors.provider_list(actor=request.user).filter(pk=int(request.GET["provider"])).first()
+    if (request.GET.get("location") or "").isdigit():
+        location = location_scoped(actor=request.user, permission=Perm.SCHEDULE_VIEW).filter(
+            pk=int(request.GET["location"])).first()
+    return {"day": day, "provider": provider, "location": location}
+
+
+def _day_context(request: HttpRequest) -> dict[str, Any]:
+    params = _day_params(request)
+    view = selectors.day_view(actor=request.user, **params)
+    record(actor=request.user, action="schedule.day_viewed", object_type="scheduling.day",
+           object_id=params["day"].isoformat(), location_id=params["location"].pk if params["location"] else None)
+    base = {k: v.pk for k, v in params.items() if k != "day" and v is not None}
+    return {
+        **params, "view": view, "filters": base,
+        "previous_day": params["day"] - dt.timedelta(days=1), "next_day": params["day"] + dt.timedelta(days=1),
+        "today": practice_now().date(),
+        "providers": selectors.provider_list(actor=request.user).filter(is_active=True).order_by("last_name"),
+        "locations": location_scoped(actor=request.user, permission=Perm.SCHEDULE_VIEW).filter(is_active=True),
+        "show_details": selectors.may_see_money_and_notes(request.user),
+        "can_book": can(request.user, Perm.SCHEDULE_MANAGE),
+    }
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def schedule_day(request: HttpRequest) -> HttpResponse:
+    context = _day_context(request)
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == "day-grid" and not htmx.history_restore_request:
+        return render(request, "scheduling/_day_grid.html", context)
+    return render(request, "scheduling/day.html", context)
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def schedule_sheet(request: HttpRequest) -> HttpResponse:
+    return render(request, "scheduling/day_sheet.html", _day_context(request))
+
+
+# --- booking -------------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.SCHEDULE_MANAGE)
+def schedule_book(request: HttpRequest) -> HttpResponse:
+    initial = {name: request.GET[name] for name in ("patient", "appointment_type", "provider", "location", "room",
+                                                      "date", "time") if request.GET.get(name)}
+    form = BookingForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.appointment_book(
+                actor=request.user, patient=data["patient"], provider=data["provider"], location=data["location"],
+                appointment_type=data["appointment_type"], room=data["room"], starts_at=form.starts_at,
+                notes=data["notes"])
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Appointment booked."))
+            return redirect(appointment)
+    search = (request.GET.get("q") or "").strip()[:100]
+    matches = list(patient_search(actor=request.user, text=search)[:PATIENT_PICK_LIMIT]) if search else []
+    chosen_id = request.POST.get("patient") or initial.get("patient")
+    chosen = None
+    if chosen_id and str(chosen_id).isdigit():
+        chosen = form.fields["patient"].queryset.filter(pk=int(chosen_id)).first()  # type: ignore[attr-defined]
+    slots: list[selectors.FreeSlot] = []
+    type_id = request.GET.get("appointment_type") or ""
+    if type_id.isdigit():
+        kind = AppointmentType.objects.filter(pk=int(type_id), is_active=True).first()
+        if kind is not None:
+            slots = selectors.next_free_slots(actor=request.user, appointment_type=kind, provider=_pick_provider(request),
+                                              location=_pick_location(request), limit=8)
+    return render(request, "scheduling/book.html", {
+        "form": form, "search": search, "matches": matches, "chosen": chosen, "slots": slots,
+        "query": request.GET.copy(),
+    }, status=_status(form))
+
+
+def _pick_provider(request: HttpRequest) -> Provider | None:
+    value = request.GET.get("provider") or ""
+    return selectors.provider_list(actor=request.user, permission=Perm.SCHEDULE_MANAGE).filter(
+        pk=int(value)).first() if value.isdigit() else None
+
+
+def _pick_location(request: HttpRequest) -> Any:
+    value = request.GET.get("location") or ""
+    return location_scoped(actor=request.user, permission=Perm.SCHEDULE_MANAGE).filter(
+        pk=int(value)).first() if value.isdigit() else None
+
+
+# --- one appointment -----------------------------------------------------------------------------------------
+
+
+def _appointment(request: HttpRequest, pk: int, permission: str) -> Appointment:
+    return get_scoped_or_404(request, selectors.appointment_list(actor=request.user, permission=permission),
+                             permission=permission, pk=pk)
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, Perm.SCHEDULE_VIEW)
+    patient_record_viewed(actor=request.user, patient=appointment.patient, how="appointment")
+    show_details = selectors.may_see_money_and_notes(request.user, appointment.location_id)
+    can_manage = can(request.user, Perm.SCHEDULE_MANAGE, appointment.location_id)
+    copay_due = has_coverage = None
+    if show_details:
+        copay_due, has_coverage = services.copay_due_for(actor=request.user, appointment=appointment)
+    return render(request, "scheduling/appointment_detail.html", {
+        "appointment": appointment,
+        "show_details": show_details,
+        "copays": selectors.appointment_copays(appointment) if show_details else [],
+        "copay_due": copay_due, "has_coverage": has_coverage,
+        "can_manage": can_manage,
+        "started": appointment.starts_at <= practice_now(),
+    })
+
+
+def _act(request: HttpRequest, appointment: Appointment, action: Any, done: str, **kwargs: Any) -> HttpResponse:
+    try:
+        action(actor=request.user, appointment=appointment, **kwargs)
+    except PermissionDenied as exc:
+        raise Http404() from exc
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done)
+    return redirect(appointment)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.SCHEDULE_MANAGE)
+def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, Perm.SCHEDULE_MANAGE)
+    form = RescheduleForm(request.POST or None, actor=request.user, location=appointment.location)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_reschedule(actor=request.user, appointment=appointment, starts_at=form.starts_at,
+                                            provider=form.cleaned_data["provider"])
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Appointment moved."))
+            return redirect(appointment)
+    return render(request, "scheduling/appointment_action.html", {
+        "appointment": appointment, "form": form, "title": _("Reschedule"), "submit_label": _("Move appointment"),
+    }, status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.SCHEDULE_MANAGE)
+def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, Perm.SCHEDULE_MANAGE)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_cancel(actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"])
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Appointment cancelled."))
+            return redirect(appointment)
+    return render(request, "scheduling/appointment_action.html", {
+        "appointment": appointment, "form": form, "title": _("Cancel appointment"),
+        "submit_label": _("Cancel appointment"),
+    }, status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.SCHEDULE_MANAGE)
+def appointment_checkin(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, Perm.SCHEDULE_MANAGE)
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.appointment_check_in(
+                actor=request.user, appointment=appointment, copay_amount=form.cleaned_data["copay_amount"],
+                copay_method=form.cleaned_data["copay_method"])
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            if result.payment is not None:
+                messages.success(request, _("Checked in. Copay of $%(amount)s received, receipt %(receipt)s.") % {
+                    "amount": result.payment.amount, "receipt": result.payment.receipt_number})
+            else:
+                messages.success(request, _("Checked in."))
+            return redirect(appointment)
+    copay_due, has_coverage = services.copay_due_for(actor=request.user, appointment=appointment)
+    return render(request, "scheduling/appointment_action.html", {
+        "appointment": appointment, "form": form, "title": _("Check in"), "submit_label": _("Check in"),
+        "copay_due": copay_due, "has_coverage": has_coverage, "checking_in": True,
+    }, status=_status(form))
+
+
+@require_POST
+@permission_required(Perm.SCHEDULE_MANAGE)
+def appointment_noshow(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, Perm.SCHEDULE_MANAGE)
+    return _act(request, appointment, services.appointment_mark_no_show, _("Marked as no-show."))
+
+
+@require_POST
+@permission_required(Perm.SCHEDULE_MANAGE)
+def appointment_checkout(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, Perm.SCHEDULE_MANAGE)
+    return _act(request, appointment, services.appointment_check_out, _("Checked out: the visit is complete."))
