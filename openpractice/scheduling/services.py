@@ -473,3 +473,15 @@ def copay_due_for(*, actor: Any, appointment: Appointment) -> tuple[Decimal | No
     service_date = appointment.starts_at.astimezone(practice_zone()).date()
     coverages = coverages_active_on(actor=actor, patient=appointment.patient, on_date=service_date)
     return primary_copay_due(coverages), bool(coverages)
+
+
+def appointments_move_to_survivor(*, actor: Any, survivor: Patient, duplicate: Patient) -> int:
+    """After two patient records are merged, the duplicate's appointments belong to the survivor.
+
+    Runs inside the merge's transaction (patients.services.patient_merge announces the merge through
+    `patient_merged`, because patients may not import scheduling); audited once with the count."""
+    moved = Appointment.objects.filter(patient=duplicate).update(patient=survivor)
+    if moved:
+        record(actor=actor, action="appointments.moved_on_merge", target=survivor, patient_id=survivor.pk,
+               reason=f"{moved} appointment(s) from patient {duplicate.pk}")
+    return moved

@@ -41,7 +41,28 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/appointments"),
     ("get", f"{API}/appointments/1"),
     ("patch", f"{API}/appointments/1"),
+    ("get", f"{API}/patients"),
+    ("post", f"{API}/patients"),
+    ("get", f"{API}/patients/1"),
+    ("patch", f"{API}/patients/1"),
+    ("get", f"{API}/coverages"),
+    ("post", f"{API}/coverages"),
+    ("get", f"{API}/coverages/1"),
+    ("patch", f"{API}/coverages/1"),
+    ("get", f"{API}/payers"),
+    ("post", f"{API}/payers"),
+    ("get", f"{API}/payers/1"),
+    ("patch", f"{API}/payers/1"),
 ]
+# Path parameters of the OpenAPI document, replaced by the sample id used above.
+PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
+            "{payer_id}")
+
+
+def _sample_path(path: str) -> str:
+    for name in PATH_IDS:
+        path = path.replace(name, "1")
+    return path
 
 
 def _call(client: Client, method: str, path: str, **kwargs: object) -> object:
@@ -53,8 +74,7 @@ def _call(client: Client, method: str, path: str, **kwargs: object) -> object:
 def test_every_operation_is_listed_here() -> None:
     schema = api.get_openapi_schema(path_prefix="")
     operations = {
-        (method, path.replace("{location_id}", "1").replace("{user_id}", "1")
-                 .replace("{provider_id}", "1").replace("{appointment_id}", "1"))
+        (method, _sample_path(path))
         for path, methods in schema["paths"].items()
         for method in methods
     }

@@ -334,3 +334,21 @@ def test_next_free_slots_only_at_the_users_locations(
     ProviderTemplateFactory(provider=provider, location=north, weekday=0)
     south_desk = make_user(Role.FRONT_DESK, locations=[south], username="south-only")
     assert selectors.next_free_slots(actor=south_desk, appointment_type=AppointmentTypeFactory()) == []
+
+
+def test_merging_two_patient_records_moves_the_duplicates_appointments_to_the_survivor(
+    make_user: Callable[..., User], desk: User, provider: Provider, north: Location
+) -> None:
+    from openpractice.patients.services import patient_merge
+
+    survivor = PatientFactory(home_location=north)
+    duplicate = PatientFactory(home_location=north)
+    appointment = book(desk, provider, north, next_monday(10), patient=duplicate)
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.ADVANCED)
+
+    patient_merge(actor=manager, survivor=survivor, duplicate=duplicate)
+
+    appointment.refresh_from_db()
+    assert appointment.patient_id == survivor.pk
+    event = AuditEvent.objects.get(action="appointments.moved_on_merge")
+    assert event.patient_id == survivor.pk
