@@ -52,6 +52,7 @@ PUBLIC_OR_AUTH_FLOW = frozenset({
     "accounts:password_reset_complete",
     "accounts:invitation_accept",
     "accounts:invitation_set_password",
+    "scheduling:reminder_respond",  # the signed link in a reminder email (its own tests: scheduling)
 })
 # Not UI: load-balancer probes (tested in core) and the REST API (tested by the API's own suite).
 NOT_UI_NAMES = frozenset({"healthz", "readyz"})
@@ -193,6 +194,10 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "payer": lambda w, actor: route_samples(w, "payer"),  # practice-wide: no out-of-scope payer
     "provider": scheduling_samples.providers,
     "appointment": scheduling_samples.appointments,
+    "type": scheduling_samples.appointment_types,  # practice-wide: no out-of-scope type
+    "room": scheduling_samples.rooms,
+    "referring": scheduling_samples.referring_providers,  # practice-wide: no out-of-scope referring provider
+    "waitlist": scheduling_samples.waitlist_entries,
 }
 
 
@@ -294,7 +299,7 @@ def test_route_answers_every_role_as_the_permission_table_says(route: Route, wor
 
 SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
-                 and route.kind not in ("outbox", "payer")]
+                 and route.kind not in ("outbox", "payer", "type", "referring")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

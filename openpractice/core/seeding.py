@@ -44,3 +44,44 @@ def seeder(order: int) -> Callable[[SeederFunc], SeederFunc]:
 def seeders() -> list[Seeder]:
     autodiscover_modules("demo")
     return sorted(_seeders.values(), key=lambda s: (s.order, s.name))
+
+
+# --- size-scaled seeding (`openpractice seed --size ...`) ---------------------------------------------------------
+
+# (patients, appointments) per size. Appointments span SEED_YEARS years ending a few weeks ahead of today.
+SEED_SIZES: dict[str, tuple[int, int]] = {
+    "small": (1_000, 10_000),
+    "medium": (10_000, 100_000),
+    "large": (100_000, 1_000_000),
+}
+SEED_YEARS = 5
+# Rows per INSERT batch: big enough that the per-statement cost vanishes, small enough to keep memory flat.
+SEED_BATCH = 5_000
+
+
+class SeedRefused(Exception):
+    """A bulk seeder cannot run on this database (no demo practice, or already seeded): nothing was written."""
+
+
+_large_seeders: dict[str, Seeder] = {}
+
+
+def large_seeder(order: int) -> Callable[[SeederFunc], SeederFunc]:
+    """Register a bulk seeder for `openpractice seed --size ...`, kept in the app's `seed_large.py` (found like
+    `demo.py`). It receives the context dict with "size", "patients", "appointments", "seed" (the random seed),
+    "years" and "report"; it must raise SeedRefused, before writing anything, when it cannot run.
+
+    Orders used so far: 30 patients (and coverage), 40 scheduling (appointments).
+    """
+
+    def decorate(func: SeederFunc) -> SeederFunc:
+        name = f"{func.__module__}.{func.__name__}"
+        _large_seeders[name] = Seeder(order=order, name=name, run=func)
+        return func
+
+    return decorate
+
+
+def large_seeders() -> list[Seeder]:
+    autodiscover_modules("seed_large")
+    return sorted(_large_seeders.values(), key=lambda s: (s.order, s.name))

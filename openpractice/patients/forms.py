@@ -12,7 +12,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.core.forms import Form, ModelForm
 
 from .models import Coverage, Patient, Payer, PayerPlan
-from .selectors import payer_choices, plan_choices
+from .selectors import patient_scoped, payer_choices, plan_choices
 from .services import COVERAGE_FIELDS, PAYER_FIELDS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -21,13 +21,48 @@ _TEL = forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
 PATIENT_FORM_FIELDS: tuple[str, ...] = (
     "first_name", "middle_name", "last_name", "date_of_birth", "sex", "home_location", "address_line1",
     "address_line2", "city", "state", "postal_code", "phone_mobile", "phone_home", "email", "preferred_contact",
-    "preferred_language", "emergency_contact_name", "emergency_contact_phone", "emergency_contact_relationship",
-    "ssn",
+    "preferred_language", "guarantor", "emergency_contact_name", "emergency_contact_phone",
+    "emergency_contact_relationship", "ssn",
 )  # fmt: skip
+GUARANTOR_SEARCH_FORM_ID = "guarantor-search"
+GUARANTOR_MATCH_LIMIT = 10
+
+
+def guarantor_label(patient: Patient) -> str:
+    return f"{patient.last_name}, {patient.first_name} — {patient.date_of_birth:%m/%d/%Y} · {patient.account_number}"
+
+
+class GuarantorPicker(forms.RadioSelect):
+    """"Self" or one of a few patients: the current guarantor and the matches of a search. Never the whole
+    patient table as options. The search box belongs to a separate GET form (GUARANTOR_SEARCH_FORM_ID) so that
+    Enter in it searches instead of submitting the patient form; htmx swaps in the new options, and without
+    JavaScript the page reloads with them."""
+
+    template_name = "patients/widgets/guarantor_picker.html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.search_text = ""
+        self.search_url = ""
+        self.searched = False
+        self.no_matches = False
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"].update({"search_text": self.search_text, "search_url": self.search_url,
+                                  "search_form": GUARANTOR_SEARCH_FORM_ID, "no_matches": self.no_matches})
+        return context
 
 
 class PatientForm(ModelForm):
-    """Demographics. The SSN field exists only for users who may see it (PATIENTS_SSN)."""
+    """Demographics. The SSN field exists only for users who may see it (PATIENTS_SSN). The guarantor is
+    "Self" (empty) or another active patient in the user's scope, picked from a search (see GuarantorPicker)."""
+
+    guarantor = forms.ModelChoiceField(
+        queryset=Patient.objects.none(), required=False, label=_("Guarantor"), widget=GuarantorPicker,
+        help_text=_("Who pays this patient's balance: “Self”, or another patient (a parent, a spouse). Find "
+                    "them by name, date of birth, phone or account number."),
+        error_messages={"invalid_choice": _("Choose an active patient at your locations as the guarantor.")})
 
     class Meta:
         model = Patient
@@ -37,12 +72,40 @@ class PatientForm(ModelForm):
             "ssn": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         }
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Any, guarantor_search: str = "", guarantor_matches: Any = (),
+                 search_url: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["home_location"]
         field.queryset = locations_where(actor, Perm.PATIENTS_EDIT).filter(is_active=True)  # type: ignore[attr-defined]
         if not can(actor, Perm.PATIENTS_SSN):
             del self.fields["ssn"]
+        self._set_up_guarantor(actor, guarantor_search, list(guarantor_matches), search_url)
+
+    def _set_up_guarantor(self, actor: Any, search: str, matches: list[Patient], search_url: str) -> None:
+        field: Any = self.fields["guarantor"]
+        scoped = patient_scoped(actor=actor).filter(is_active=True, merged_into__isnull=True)
+        field.queryset = scoped
+        # The options: "Self", the chosen one (submitted, or the record's current guarantor), then the matches.
+        # Unbound, ModelForm's initial already holds the record's guarantor unless the view passed another.
+        chosen_value = (self.data.get(self.add_prefix("guarantor")) if self.is_bound
+                        else self.initial.get("guarantor"))
+        if isinstance(chosen_value, Patient):
+            chosen_value = chosen_value.pk
+        options: list[Patient] = []
+        if chosen_value and str(chosen_value).isdigit():
+            options.extend(scoped.filter(pk=int(chosen_value)))
+        options.extend(match for match in matches if match.pk not in {p.pk for p in options})
+        widget: GuarantorPicker = field.widget
+        widget.choices = [("", _("Self: the patient pays their own balance")),
+                          *[(patient.pk, guarantor_label(patient)) for patient in options]]
+        widget.search_text, widget.search_url = search, search_url
+        widget.searched, widget.no_matches = bool(search), bool(search) and not matches
+
+    def clean_guarantor(self) -> Patient | None:
+        guarantor: Patient | None = self.cleaned_data.get("guarantor")
+        if guarantor is not None and self.instance.pk and guarantor.pk == self.instance.pk:
+            raise forms.ValidationError(_("A patient cannot be their own guarantor: choose “Self”."))
+        return guarantor
 
     def changed_data_for_service(self) -> dict[str, Any]:
         """Only the fields the user changed: the service audits their names."""

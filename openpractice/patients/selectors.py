@@ -53,6 +53,20 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
+def _prefix(field: str, key: str) -> Q:
+    """`field` starts with `key` (a normalized key: a-z and 0-9), also written as the range [key, next key).
+
+    The range is redundant for the result but lets both databases walk the plain b-tree index: SQLite never uses
+    an index for LIKE on a BINARY-collated column (its LIKE is case-insensitive), so a prefix search alone read
+    the whole index at 100k patients (docs/benchmarks.md). In the C collation the range is exact."""
+    condition = Q(**{f"{field}__startswith": key, f"{field}__gte": key})
+    stem = key.rstrip("z")
+    if stem:  # "smi" -> below "smj", "ab9" -> below "aba", "az" -> below "b"; "zz" has no upper bound
+        last = stem[-1]
+        condition &= Q(**{f"{field}__lt": stem[:-1] + ("a" if last == "9" else chr(ord(last) + 1))})
+    return condition
+
+
 def _search_condition(text: str) -> Q | None:
     """Turn typed text into a condition on indexed columns; None when the text holds nothing searchable."""
     text = text.strip()[:100]
@@ -67,9 +81,9 @@ def _search_condition(text: str) -> Q | None:
         last, _, first = text.partition(",")
         last_key, first_key = normalize_name(last), normalize_name(first)
         if last_key:
-            condition &= Q(search_last_name__startswith=last_key)
+            condition &= _prefix("search_last_name", last_key)
         if first_key:
-            condition &= Q(search_first_name__startswith=first_key)
+            condition &= _prefix("search_first_name", first_key)
         return condition if (last_key or first_key) else None
     for token in text.split():
         day = parse_date(token)
@@ -83,11 +97,11 @@ def _search_condition(text: str) -> Q | None:
         elif normalize_name(token):
             names.append(normalize_name(token))
     if len(names) == 1:
-        condition &= Q(search_last_name__startswith=names[0]) | Q(search_first_name__startswith=names[0])
+        condition &= _prefix("search_last_name", names[0]) | _prefix("search_first_name", names[0])
     elif len(names) >= 2:
         first, last = names[0], names[-1]
-        condition &= (Q(search_first_name__startswith=first, search_last_name__startswith=last)
-                      | Q(search_last_name__startswith=first, search_first_name__startswith=last))
+        condition &= ((_prefix("search_first_name", first) & _prefix("search_last_name", last))
+                      | (_prefix("search_last_name", first) & _prefix("search_first_name", last)))
     return condition if condition else None
 
 

@@ -190,6 +190,39 @@ def patient_duplicate_candidates(*, actor: Any, data: Mapping[str, Any], exclude
     return candidates[:limit]
 
 
+GUARANTOR_CHAIN_LIMIT = 25
+
+
+def _check_guarantor(*, actor: Any, patient_pk: int | None, guarantor: Any) -> None:
+    """The guarantor must be another active patient the actor may see, and choosing them must not close a
+    loop (A pays for B who pays for A). Called inside the write transaction: the patient's and the guarantor's
+    rows are locked first, so two desks setting each other's guarantor at the same moment take turns and the
+    second sees the first's change."""
+    if guarantor is None or guarantor == "":
+        return
+    guarantor_pk = guarantor.pk if isinstance(guarantor, Model) else guarantor
+    if patient_pk is not None and guarantor_pk == patient_pk:
+        raise ValidationError({"guarantor": _("A patient cannot be their own guarantor: choose “Self”.")},
+                              code="guarantor_self")
+    list(Patient.objects.select_for_update().filter(pk__in={guarantor_pk, patient_pk} - {None}).order_by("pk")
+         .values_list("pk"))
+    chosen = patient_scoped(actor=actor).filter(pk=guarantor_pk).first()
+    if chosen is None or not chosen.is_active or chosen.merged_into_id:
+        raise ValidationError({"guarantor": _("Choose an active patient at your locations as the guarantor.")},
+                              code="guarantor_unknown")
+    if patient_pk is None:
+        return  # a new record has no dependents, so it cannot close a loop
+    step, seen = chosen.guarantor_id, {chosen.pk}
+    while step is not None and step not in seen and len(seen) < GUARANTOR_CHAIN_LIMIT:
+        if step == patient_pk:
+            raise ValidationError({"guarantor": _(
+                "%(name)s already has this patient as their guarantor (directly or through others): each would "
+                "pay for the other. Choose someone who pays their own balance, or “Self”.") % {
+                    "name": chosen.full_name}}, code="guarantor_loop")
+        seen.add(step)
+        step = Patient.objects.filter(pk=step).values_list("guarantor_id", flat=True).first()
+
+
 def _next_account_number() -> str:
     # Called inside the transaction; the unique constraint catches a concurrent twin and the caller retries.
     last = Patient.objects.aggregate(top=Max("account_number"))["top"]
@@ -208,6 +241,9 @@ def patient_register(*, actor: Any, data: Mapping[str, Any], confirm_not_duplica
     _check_keys(data, PATIENT_FIELDS)
     patient = Patient(account_number="P0000000")
     _apply(patient, data)  # validation first: duplicates of invalid input are beside the point
+    if data.get("guarantor") is not None:
+        with transaction.atomic():
+            _check_guarantor(actor=actor, patient_pk=None, guarantor=data["guarantor"])
     if not confirm_not_duplicate:
         candidates = patient_duplicate_candidates(actor=actor, data=data)
         if candidates:
@@ -243,6 +279,8 @@ def patient_update(*, actor: Any, patient: Patient, data: Mapping[str, Any]) -> 
     if patient.merged_into_id:
         raise ValidationError(_("This record was merged into another; edit that one."), code="merged")
     with transaction.atomic():
+        if data.get("guarantor") is not None:
+            _check_guarantor(actor=actor, patient_pk=patient.pk, guarantor=data["guarantor"])
         current = Patient.objects.select_for_update().get(pk=patient.pk)
         changed = _apply(current, data)
         if changed:

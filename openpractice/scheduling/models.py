@@ -182,6 +182,10 @@ class Appointment(TimeStampedModel):
                                    related_name="+")
     checked_in_at = models.DateTimeField(null=True, blank=True)
     checked_out_at = models.DateTimeField(null=True, blank=True)
+    # Reminders (openpractice.scheduling.reminders): when the reminder email went out (claimed by one worker
+    # with a conditional UPDATE) and when the patient confirmed through its link.
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed by the patient"), null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -190,6 +194,9 @@ class Appointment(TimeStampedModel):
             models.Index(fields=["location", "starts_at"], name="appointment_location_start"),
             models.Index(fields=["room", "starts_at"], name="appointment_room_start"),
             models.Index(fields=["patient", "starts_at"], name="appointment_patient_start"),
+            # The reminder task's scan: only booked visits still waiting for their reminder.
+            models.Index(fields=["starts_at"], name="appointment_reminder_due",
+                         condition=Q(reminder_sent_at__isnull=True, status=AppointmentStatus.BOOKED)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appointment_order"),
@@ -225,3 +232,69 @@ class CopayPayment(models.Model):
 
     def __str__(self) -> str:
         return self.receipt_number
+
+
+class ReminderPolicy(models.Model):
+    """The practice's appointment-reminder setting: one row (pk 1), practice-wide."""
+
+    SINGLETON_PK = 1
+
+    enabled = models.BooleanField(_("send email reminders"), default=True)
+    hours_before = models.PositiveSmallIntegerField(
+        _("hours before the appointment"), default=24, validators=[MinValueValidator(1), MaxValueValidator(168)],
+        help_text=_("Between 1 and 168 hours (one week)."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="reminder_policy_singleton"),
+            models.CheckConstraint(condition=Q(hours_before__gte=1, hours_before__lte=168),
+                                   name="reminder_policy_hours_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours_before} h" if self.enabled else "off"
+
+
+class WaitlistStatus(models.TextChoices):
+    OPEN = "open", _("Waiting")
+    BOOKED = "booked", _("Booked")
+    REMOVED = "removed", _("Removed")
+
+
+class WaitlistEntry(TimeStampedModel):
+    """A patient who wants an earlier visit (PHI): offered when a matching appointment is cancelled."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="waitlist_entries")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="waitlist_entries", verbose_name=_("provider"),
+                                 help_text=_("Leave empty for any provider."))
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="waitlist_entries",
+                                 verbose_name=_("location"))
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="waitlist_entries",
+                                         verbose_name=_("appointment type"))
+    earliest = models.DateField(_("earliest date"))
+    latest = models.DateField(_("latest date"))
+    notes = models.CharField(_("note"), max_length=120, blank=True,
+                             help_text=_("Short, non-clinical (e.g. “mornings only”)."))
+    status = models.CharField(_("status"), max_length=8, choices=WaitlistStatus.choices, default=WaitlistStatus.OPEN)
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    help_text=_("The appointment booked from this entry."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [models.Index(fields=["location", "status", "earliest"], name="waitlist_location_open")]
+        constraints = [
+            models.CheckConstraint(condition=Q(latest__gte=F("earliest")), name="waitlist_dates_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} {self.earliest:%Y-%m-%d}–{self.latest:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.earliest and self.latest and self.latest < self.earliest:
+            raise ValidationError({"latest": _("The latest date must be on or after the earliest date.")})

@@ -12,14 +12,25 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
+from openpractice.core.choices import Weekday
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_timezone_name
 
 from .choices import ACTIVE_STATUSES
-from .models import Appointment, AppointmentType, CopayPayment, Provider, ProviderTemplate, Room, TimeOff
+from .models import (
+    Appointment,
+    AppointmentType,
+    CopayPayment,
+    Provider,
+    ProviderTemplate,
+    ReferringProvider,
+    Room,
+    TimeOff,
+)
 
 # Free slots start on this grid (minutes past the start of a template period).
 SLOT_STEP_MINUTES = 15
@@ -279,3 +290,113 @@ def primary_copay_due(coverages: Iterable[Any]) -> Decimal | None:
     """The copay of the first-ranked coverage among those active, or None without coverage."""
     ranked = sorted(coverages, key=lambda c: c.rank)
     return ranked[0].copay if ranked else None
+
+
+# --- weekly hours ---------------------------------------------------------------------------------------------
+
+
+def outside_hours_warning(*, provider: Provider, location: Location, starts_at: dt.datetime,
+                          ends_at: dt.datetime) -> str | None:
+    """None when [starts_at, ends_at) lies inside one of the provider's weekly periods at `location` on that
+    practice-local weekday; otherwise a sentence the desk can act on."""
+    zone = practice_zone()
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    day = start.date()
+    periods = list(ProviderTemplate.objects.filter(provider=provider, location=location, weekday=day.weekday())
+                   .order_by("start").values_list("start", "end"))
+    if end.date() == day and any(s <= start.time() and end.time() <= e for s, e in periods):
+        return None
+    weekday = Weekday(day.weekday()).label
+    names = {"provider": provider.display_name, "location": location.name, "weekday": weekday}
+    if not periods:
+        return _("%(provider)s has no hours at %(location)s on %(weekday)s.") % names
+    hours = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in periods)
+    return _("%(start)s–%(end)s is outside %(provider)s's hours at %(location)s on %(weekday)s (%(hours)s).") % {
+        **names, "hours": hours, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+
+
+# --- the week -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekPeriod:
+    provider: Provider
+    location: Location
+    start: dt.time
+    end: dt.time
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    day: dt.date
+    appointments: tuple[Appointment, ...]
+    periods: tuple[WeekPeriod, ...]
+    time_off: tuple[TimeOff, ...]
+
+
+@dataclass(frozen=True)
+class WeekView:
+    start: dt.date
+    days: tuple[WeekDay, ...]
+    appointment_count: int
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_view(*, actor: Any, day: dt.date, provider: Provider | None = None,
+              location: Location | None = None) -> WeekView:
+    """Seven practice-local days from the Monday of `day`'s week: each day's appointments, weekly periods and
+    time off, for one provider, one location, or all the actor's. Three queries whatever the number of
+    appointments (appointments, periods, time off); the provider scope is a subquery of each."""
+    monday = week_start(day)
+    start = local_day_bounds(monday)[0]
+    end = local_day_bounds(monday + dt.timedelta(days=6))[1]
+    zone = practice_zone()
+    providers = provider_list(actor=actor).filter(is_active=True)
+    if provider is not None:
+        providers = providers.filter(pk=provider.pk)
+    if location is not None:
+        providers = providers.filter(locations=location)
+    provider_ids = providers.values("pk")
+    appointments = appointment_list(actor=actor).filter(starts_at__lt=end, ends_at__gt=start,
+                                                        provider_id__in=provider_ids)
+    templates = ProviderTemplate.objects.select_related("provider", "location").filter(provider_id__in=provider_ids)
+    ids = location_ids_where(actor, Perm.SCHEDULE_VIEW)
+    if ids is not None:
+        templates = templates.filter(location_id__in=ids)
+    if location is not None:
+        appointments = appointments.filter(location=location)
+        templates = templates.filter(location=location)
+    time_off = TimeOff.objects.select_related("provider").filter(
+        provider_id__in=provider_ids, starts_at__lt=end, ends_at__gt=start)
+
+    by_day: dict[dt.date, list[Appointment]] = defaultdict(list)
+    count = 0
+    for appointment in appointments.order_by("starts_at", "provider__last_name", "pk"):
+        by_day[appointment.starts_at.astimezone(zone).date()].append(appointment)
+        count += 1
+    by_weekday: dict[int, list[WeekPeriod]] = defaultdict(list)
+    for template in templates.order_by("start", "provider__last_name", "pk"):
+        by_weekday[template.weekday].append(WeekPeriod(provider=template.provider, location=template.location,
+                                                       start=template.start, end=template.end))
+    offs = list(time_off.order_by("starts_at", "pk"))
+    days = []
+    for offset in range(7):
+        current = monday + dt.timedelta(days=offset)
+        day_start, day_end = local_day_bounds(current)
+        days.append(WeekDay(
+            day=current, appointments=tuple(by_day[current]), periods=tuple(by_weekday[current.weekday()]),
+            time_off=tuple(o for o in offs if o.starts_at < day_end and o.ends_at > day_start),
+        ))
+    return WeekView(start=monday, days=tuple(days), appointment_count=count)
+
+
+# --- referring providers --------------------------------------------------------------------------------------
+
+
+def referring_provider_list() -> QuerySet[ReferringProvider]:
+    """Clinicians outside the practice: practice-wide reference data, not PHI."""
+    return ReferringProvider.objects.order_by("last_name", "first_name")

@@ -34,8 +34,17 @@ from openpractice.patients.models import Patient
 from openpractice.patients.selectors import coverages_active_on, patient_scoped
 
 from .choices import ACTIVE_STATUSES, AppointmentStatus, PaymentMethod
-from .models import Appointment, AppointmentType, CopayPayment, Provider, ProviderTemplate, Room, TimeOff
-from .selectors import practice_zone, primary_copay_due
+from .models import (
+    Appointment,
+    AppointmentType,
+    CopayPayment,
+    Provider,
+    ProviderTemplate,
+    ReferringProvider,
+    Room,
+    TimeOff,
+)
+from .selectors import outside_hours_warning, practice_zone, primary_copay_due
 
 PROVIDER_FIELDS: tuple[str, ...] = (
     "first_name", "last_name", "credential", "kind", "npi", "taxonomy_code", "is_billing", "is_rendering", "user",
@@ -485,3 +494,74 @@ def appointments_move_to_survivor(*, actor: Any, survivor: Patient, duplicate: P
         record(actor=actor, action="appointments.moved_on_merge", target=survivor, patient_id=survivor.pk,
                reason=f"{moved} appointment(s) from patient {duplicate.pk}")
     return moved
+
+
+# --- time off, referring providers, booking against the weekly template (round 2) -----------------------------
+
+
+def time_off_delete(*, actor: Any, time_off: TimeOff) -> None:
+    """Give a provider's blocked time back to the schedule (SCHEDULE_MANAGE at all the provider's locations,
+    the same rule as adding it)."""
+    provider = time_off.provider
+    _authorize(actor=actor, permission=Perm.SCHEDULE_MANAGE, action="time_off.delete", target=time_off,
+               locations=[loc.pk for loc in provider.locations.all()])
+    with transaction.atomic():
+        current = TimeOff.objects.select_for_update().filter(pk=time_off.pk).first()
+        if current is None:
+            raise ValidationError(_("This time off was already removed."), code="gone")
+        # The row disappears: keep what it was in the audit trail.
+        reason = f"provider {current.provider_id}: {current.starts_at.isoformat()} – {current.ends_at.isoformat()}"
+        record(actor=actor, action="time_off.deleted", target=current, reason=reason,
+               changed_fields=["starts_at", "ends_at"])
+        current.delete()
+
+
+REFERRING_PROVIDER_FIELDS: tuple[str, ...] = ("first_name", "last_name", "npi", "taxonomy_code", "phone", "fax")
+
+
+def referring_provider_save(*, actor: Any, data: Mapping[str, Any],
+                            referring_provider: ReferringProvider | None = None) -> ReferringProvider:
+    """Create (no `referring_provider`) or change a clinician outside the practice. They are practice-wide
+    reference data: SCHEDULE_MANAGE at any location suffices, since the desk that takes the referral adds them."""
+    if not can(actor, Perm.SCHEDULE_MANAGE):
+        raise _refuse(actor=actor, permission=Perm.SCHEDULE_MANAGE, action="referring_provider.save",
+                      target=referring_provider)
+    _check_keys(data, REFERRING_PROVIDER_FIELDS)
+    with transaction.atomic():
+        if referring_provider is None:
+            current = ReferringProvider()
+            _apply(current, data)
+            current.save()
+            record(actor=actor, action="referring_provider.created", target=current,
+                   changed_fields=[n for n in data if data[n] not in ("", None)])
+        else:
+            current = ReferringProvider.objects.select_for_update().get(pk=referring_provider.pk)
+            changed = _apply(current, data)
+            if changed:
+                current.save(update_fields=[*changed, "updated_at"])
+                record(actor=actor, action="referring_provider.updated", target=current, changed_fields=changed)
+    return current
+
+
+def appointment_book_checking_hours(*, actor: Any, patient: Patient, provider: Provider, location: Location,
+                                    appointment_type: AppointmentType, starts_at: dt.datetime,
+                                    room: Room | None = None, notes: str = "",
+                                    outside_hours_confirmed: bool = False) -> Appointment:
+    """appointment_book, but a time outside the provider's weekly hours at that location is refused unless the
+    desk confirms it explicitly; a confirmed out-of-hours booking is audited as such."""
+    _authorize_schedule(actor=actor, action="appointment.book", location=location)
+    warning = None
+    if timezone.is_aware(starts_at):
+        warning = outside_hours_warning(
+            provider=provider, location=location, starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=appointment_type.duration_minutes))
+    if warning and not outside_hours_confirmed:
+        raise ValidationError({"book_outside_hours": warning}, code="outside_hours")
+    with transaction.atomic():
+        appointment = appointment_book(actor=actor, patient=patient, provider=provider, location=location,
+                                       appointment_type=appointment_type, starts_at=starts_at, room=room,
+                                       notes=notes)
+        if warning:
+            record(actor=actor, action="appointment.booked_outside_hours", target=appointment,
+                   patient_id=patient.pk, location_id=location.pk, reason=warning[:200])
+    return appointment

@@ -21,12 +21,25 @@ from openpractice.accounts.permissions import can, has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.selectors import location_scoped, practice_now
-from openpractice.core.web import get_scoped_or_404, permission_required, render_table, table
+from openpractice.core.web import deny, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import patient_record_viewed, patient_search
 
 from . import selectors, services
-from .forms import AppointmentTypeForm, BookingForm, CancelForm, CheckInForm, ProviderForm, RescheduleForm, RoomForm
-from .models import Appointment, AppointmentType, Provider
+from .forms import (
+    AppointmentTypeEditForm,
+    AppointmentTypeForm,
+    BookingForm,
+    CancelForm,
+    CheckInForm,
+    ProviderForm,
+    ReferringProviderForm,
+    RescheduleForm,
+    RoomEditForm,
+    RoomForm,
+    TimeOffForm,
+    WeeklyHoursForm,
+)
+from .models import Appointment, AppointmentType, Provider, ReferringProvider, Room, TimeOff
 
 PATIENT_PICK_LIMIT = 20
 
@@ -61,18 +74,31 @@ def provider_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
-@permission_required(Perm.SCHEDULE_VIEW)
-def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    provider = get_scoped_or_404(request, selectors.provider_list(actor=request.user),
-                                 permission=Perm.SCHEDULE_VIEW, pk=pk)
+def _may_manage_time_off(actor: Any, provider: Provider) -> bool:
+    """time_off_create/_delete's rule: SCHEDULE_MANAGE at every location of the provider."""
+    return all(can(actor, Perm.SCHEDULE_MANAGE, loc) for loc in provider.locations.all())
+
+
+def _provider_detail(request: HttpRequest, provider: Provider, *, time_off_form: TimeOffForm | None = None,
+                     status: int = 200) -> HttpResponse:
     manageable = selectors.provider_list(actor=request.user, permission=Perm.PRACTICE_MANAGE)
+    may_time_off = _may_manage_time_off(request.user, provider)
     return render(request, "scheduling/provider_detail.html", {
         "provider": provider,
         "templates": selectors.provider_templates(provider),
         "time_off": selectors.provider_time_off(provider, after=practice_now()),
         "can_manage": manageable.filter(pk=provider.pk).exists(),
-    })
+        "can_manage_time_off": may_time_off,
+        "time_off_form": time_off_form or (TimeOffForm() if may_time_off else None),
+    }, status=status)
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_scoped_or_404(request, selectors.provider_list(actor=request.user),
+                                 permission=Perm.SCHEDULE_VIEW, pk=pk)
+    return _provider_detail(request, provider)
 
 
 @require_http_methods(["GET", "POST"])
@@ -125,6 +151,9 @@ def _settings_page(request: HttpRequest, *, type_form: AppointmentTypeForm | Non
     return render(request, "scheduling/settings.html", {
         "appointment_types": selectors.appointment_type_list(),
         "rooms": selectors.room_list(actor=request.user).order_by("location__name", "name"),
+        "can_edit_types": manage_all,
+        "editable_room_ids": set(selectors.room_list(actor=request.user, permission=Perm.PRACTICE_MANAGE)
+                                 .values_list("pk", flat=True)),
         "type_form": type_form or (AppointmentTypeForm() if manage_all else None),
         "room_form": room_form or (RoomForm(actor=request.user) if manage_some else None),
     }, status=400 if bad else 200)
@@ -230,17 +259,19 @@ def schedule_book(request: HttpRequest) -> HttpResponse:
     initial = {name: request.GET[name] for name in ("patient", "appointment_type", "provider", "location", "room",
                                                       "date", "time") if request.GET.get(name)}
     form = BookingForm(request.POST or None, actor=request.user, initial=initial)
+    outside_hours = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            appointment = services.appointment_book(
+            appointment = services.appointment_book_checking_hours(
                 actor=request.user, patient=data["patient"], provider=data["provider"], location=data["location"],
                 appointment_type=data["appointment_type"], room=data["room"], starts_at=form.starts_at,
-                notes=data["notes"])
+                notes=data["notes"], outside_hours_confirmed=data["book_outside_hours"])
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
             _errors_to_form(form, exc)
+            outside_hours = form.errors.get("book_outside_hours")
         else:
             messages.success(request, _("Appointment booked."))
             return redirect(appointment)
@@ -259,7 +290,7 @@ def schedule_book(request: HttpRequest) -> HttpResponse:
                                               location=_pick_location(request), limit=8)
     return render(request, "scheduling/book.html", {
         "form": form, "search": search, "matches": matches, "chosen": chosen, "slots": slots,
-        "query": request.GET.copy(),
+        "query": request.GET.copy(), "outside_hours": outside_hours,
     }, status=_status(form))
 
 
@@ -400,3 +431,234 @@ def appointment_noshow(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_checkout(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk, Perm.SCHEDULE_MANAGE)
     return _act(request, appointment, services.appointment_check_out, _("Checked out: the visit is complete."))
+
+
+# --- the week ------------------------------------------------------------------------------------------------
+
+
+def _week_context(request: HttpRequest) -> dict[str, Any]:
+    params = _day_params(request)
+    view = selectors.week_view(actor=request.user, **params)
+    record(actor=request.user, action="schedule.week_viewed", object_type="scheduling.week",
+           object_id=view.start.isoformat(), location_id=params["location"].pk if params["location"] else None)
+    filters = {k: v.pk for k, v in params.items() if k != "day" and v is not None}
+    today = practice_now().date()
+    return {
+        **params, "view": view, "filters": filters, "today": today,
+        "this_week": selectors.week_start(today),
+        "previous_week": view.start - dt.timedelta(days=7), "next_week": view.start + dt.timedelta(days=7),
+        "week_end": view.start + dt.timedelta(days=6),
+        "providers": selectors.provider_list(actor=request.user).filter(is_active=True).order_by("last_name"),
+        "locations": location_scoped(actor=request.user, permission=Perm.SCHEDULE_VIEW).filter(is_active=True),
+        "can_book": can(request.user, Perm.SCHEDULE_MANAGE),
+    }
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def schedule_week(request: HttpRequest) -> HttpResponse:
+    context = _week_context(request)
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == "week-grid" and not htmx.history_restore_request:
+        return render(request, "scheduling/_week_grid.html", context)
+    return render(request, "scheduling/week.html", context)
+
+
+# --- a provider's weekly hours and time off ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.PRACTICE_MANAGE)
+def provider_hours(request: HttpRequest, pk: int) -> HttpResponse:
+    """The weekly template editor. PRACTICE_MANAGE at the provider's locations: provider_set_templates' rule."""
+    provider = get_scoped_or_404(request, selectors.provider_list(actor=request.user, permission=Perm.PRACTICE_MANAGE),
+                                 permission=Perm.PRACTICE_MANAGE, pk=pk)
+    form = WeeklyHoursForm(request.POST or None, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.provider_set_templates(actor=request.user, provider=provider, periods=form.periods())
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Weekly hours saved."))
+            return redirect(provider)
+    return render(request, "scheduling/provider_hours.html", {"provider": provider, "form": form},
+                  status=_status(form))
+
+
+def _time_off_provider(request: HttpRequest, pk: int) -> Provider:
+    return get_scoped_or_404(request, selectors.provider_list(actor=request.user, permission=Perm.SCHEDULE_MANAGE),
+                             permission=Perm.SCHEDULE_MANAGE, pk=pk)
+
+
+@require_POST
+@permission_required(Perm.SCHEDULE_MANAGE)
+def provider_time_off_add(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = _time_off_provider(request, pk)
+    form = TimeOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.time_off_create(actor=request.user, provider=provider, starts_at=form.local("starts_at"),
+                                     ends_at=form.local("ends_at"), reason=form.cleaned_data["reason"])
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Time off added."))
+            return redirect(provider)
+    return _provider_detail(request, provider, time_off_form=form, status=400)
+
+
+@require_POST
+@permission_required(Perm.SCHEDULE_MANAGE)
+def provider_time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST time_off=<id>: one of this provider's blocked periods (ids of other providers are not found)."""
+    provider = _time_off_provider(request, pk)
+    value = request.POST.get("time_off") or ""
+    time_off = TimeOff.objects.filter(provider=provider, pk=int(value)).first() if value.isdigit() else None
+    if time_off is None:
+        messages.error(request, _("That time off no longer exists."))
+        return redirect(provider)
+    try:
+        services.time_off_delete(actor=request.user, time_off=time_off)
+    except PermissionDenied as exc:
+        raise Http404() from exc
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Time off removed."))
+    return redirect(provider)
+
+
+# --- settings: editing and retiring appointment types and rooms ----------------------------------------------
+
+
+def _appointment_type(request: HttpRequest, pk: int) -> AppointmentType:
+    """Appointment types are practice-wide: changing one needs PRACTICE_MANAGE at every location."""
+    if not has_all_locations(request.user, Perm.PRACTICE_MANAGE):
+        raise deny(request, permission=Perm.PRACTICE_MANAGE, object_type="scheduling.appointmenttype", object_id=pk)
+    return get_scoped_or_404(request, selectors.appointment_type_list(), permission=Perm.PRACTICE_MANAGE, pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.PRACTICE_MANAGE)
+def type_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    kind = _appointment_type(request, pk)
+    form = AppointmentTypeEditForm(request.POST or None, instance=AppointmentType.objects.get(pk=kind.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_type_save(actor=request.user, appointment_type=kind, data=form.cleaned_data)
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Appointment type saved."))
+            return redirect("scheduling:settings")
+    return render(request, "scheduling/settings_edit.html", {
+        "form": form, "title": _("Edit appointment type “%(name)s”") % {"name": kind.name},
+    }, status=_status(form))
+
+
+@require_POST
+@permission_required(Perm.PRACTICE_MANAGE)
+def type_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    """No longer offered for booking; booked appointments of the type keep it."""
+    kind = _appointment_type(request, pk)
+    try:
+        services.appointment_type_save(actor=request.user, appointment_type=kind, data={"is_active": False})
+    except PermissionDenied as exc:
+        raise Http404() from exc
+    messages.success(request, _("“%(name)s” is retired: it is no longer offered for booking.") % {"name": kind.name})
+    return redirect("scheduling:settings")
+
+
+def _room(request: HttpRequest, pk: int) -> Room:
+    return get_scoped_or_404(request, selectors.room_list(actor=request.user, permission=Perm.PRACTICE_MANAGE),
+                             permission=Perm.PRACTICE_MANAGE, pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.PRACTICE_MANAGE)
+def room_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    room = _room(request, pk)
+    form = RoomEditForm(request.POST or None, actor=request.user,
+                        initial={"location": room.location_id, "name": room.name, "is_active": room.is_active})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.room_save(actor=request.user, room=room, data=form.cleaned_data)
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Room saved."))
+            return redirect("scheduling:settings")
+    return render(request, "scheduling/settings_edit.html", {
+        "form": form, "title": _("Edit room “%(name)s”") % {"name": room.name},
+    }, status=_status(form))
+
+
+@require_POST
+@permission_required(Perm.PRACTICE_MANAGE)
+def room_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    room = _room(request, pk)
+    try:
+        services.room_save(actor=request.user, room=room, data={"is_active": False})
+    except PermissionDenied as exc:
+        raise Http404() from exc
+    messages.success(request, _("“%(name)s” is out of use: it is no longer offered for booking.") % {"name": room.name})
+    return redirect("scheduling:settings")
+
+
+# --- referring providers -------------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required(Perm.SCHEDULE_VIEW)
+def referring_list(request: HttpRequest) -> HttpResponse:
+    rows = table(
+        request, selectors.referring_provider_list(),
+        sorts={"name": "last_name", "npi": "npi"}, default_sort="name",
+        search_fields=("first_name", "last_name", "npi"), element_id="referring-table",
+    )
+    return render_table(request, "scheduling/referring_list.html", {
+        "table": rows, "table_template": "scheduling/_referring_table.html",
+        "can_manage": can(request.user, Perm.SCHEDULE_MANAGE),
+    })
+
+
+def _referring_form(request: HttpRequest, referring: ReferringProvider | None) -> HttpResponse:
+    form = ReferringProviderForm(request.POST or None, instance=referring)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.referring_provider_save(actor=request.user, referring_provider=referring,
+                                                     data=form.service_data())
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Referring provider %(name)s saved.") % {"name": saved})
+            return redirect("scheduling:referring_list")
+    return render(request, "scheduling/referring_form.html", {"form": form, "referring": referring},
+                  status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.SCHEDULE_MANAGE)
+def referring_create(request: HttpRequest) -> HttpResponse:
+    return _referring_form(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.SCHEDULE_MANAGE)
+def referring_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    referring = get_scoped_or_404(request, selectors.referring_provider_list(), permission=Perm.SCHEDULE_MANAGE,
+                                  pk=pk)
+    # The form edits its own copy: a failed save must not leave changed values on the object we pass on.
+    return _referring_form(request, ReferringProvider.objects.get(pk=referring.pk))

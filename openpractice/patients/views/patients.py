@@ -20,7 +20,16 @@ from openpractice.audit.services import record
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
 from .. import selectors, services
-from ..forms import CardUploadForm, CoverageEndForm, CoverageForm, MergeForm, PatientForm, RegisterForm
+from ..forms import (
+    GUARANTOR_MATCH_LIMIT,
+    GUARANTOR_SEARCH_FORM_ID,
+    CardUploadForm,
+    CoverageEndForm,
+    CoverageForm,
+    MergeForm,
+    PatientForm,
+    RegisterForm,
+)
 from ..models import Coverage, Patient
 
 
@@ -55,12 +64,34 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _guarantor_picker(request: HttpRequest, patient: Patient | None = None) -> dict[str, Any]:
+    """The patient form's guarantor options from `?guarantor_q=` (the picker's search; htmx swaps in just the
+    options) and `?guarantor=` (the option chosen before searching). Shown patients are PHI: one audit event
+    per search, as on the patient list."""
+    kwargs: dict[str, Any] = {"search_url": request.path}
+    if request.method != "GET":
+        return kwargs
+    if "guarantor" in request.GET:
+        kwargs["initial"] = {"guarantor": request.GET["guarantor"]}
+    text = (request.GET.get("guarantor_q") or "").strip()[:100]
+    if text:
+        matches = selectors.patient_search(actor=request.user, text=text)
+        if patient is not None:
+            matches = matches.exclude(pk=patient.pk)
+        kwargs["guarantor_matches"] = list(matches[:GUARANTOR_MATCH_LIMIT])
+        kwargs["guarantor_search"] = text
+        record(actor=request.user, action="patients.searched", object_type="patients.patient",
+               reason=f"guarantor picker: {len(kwargs['guarantor_matches'])} shown")
+    return kwargs
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required(Perm.PATIENTS_EDIT)
 def patient_register(request: HttpRequest) -> HttpResponse:
     candidates: list[services.DuplicateCandidate] = []
     form = RegisterForm(request.POST or None, actor=request.user,
-                        show_confirm=request.method == "POST" and "confirm_not_duplicate" in request.POST)
+                        show_confirm=request.method == "POST" and "confirm_not_duplicate" in request.POST,
+                        **_guarantor_picker(request))
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.patient_register(
@@ -70,7 +101,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
             raise Http404() from exc
         except services.PossibleDuplicates as exc:
             candidates = exc.candidates
-            form = RegisterForm(request.POST, actor=request.user, show_confirm=True)
+            form = RegisterForm(request.POST, actor=request.user, show_confirm=True, search_url=request.path)
             form.is_valid()
             form.add_error(None, _("This patient may already be registered. Open a match below, or tick "
                                    "“register anyway” if none of them is this patient."))
@@ -80,7 +111,8 @@ def patient_register(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Patient registered with account number %(number)s.")
                              % {"number": patient.account_number})
             return redirect(patient.get_absolute_url())
-    return render(request, "patients/patient_form.html", {"form": form, "patient": None, "candidates": candidates},
+    return render(request, "patients/patient_form.html", {"form": form, "patient": None, "candidates": candidates,
+                                                         "guarantor_search_form": GUARANTOR_SEARCH_FORM_ID},
                   status=400 if form.errors else 200)
 
 
@@ -108,7 +140,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _patient(request, pk, Perm.PATIENTS_EDIT)
     if patient.merged_into_id:
         raise Http404()
-    form = PatientForm(request.POST or None, instance=_patient(request, pk, Perm.PATIENTS_EDIT), actor=request.user)
+    form = PatientForm(request.POST or None, instance=_patient(request, pk, Perm.PATIENTS_EDIT), actor=request.user,
+                       **_guarantor_picker(request, patient))
     if request.method == "POST" and form.is_valid():
         try:
             services.patient_update(actor=request.user, patient=patient, data=form.changed_data_for_service())
@@ -119,7 +152,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Patient record saved."))
             return redirect(patient.get_absolute_url())
-    return render(request, "patients/patient_form.html", {"form": form, "patient": patient, "candidates": []},
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient, "candidates": [],
+                                                         "guarantor_search_form": GUARANTOR_SEARCH_FORM_ID},
                   status=400 if form.errors else 200)
 
 

@@ -8,7 +8,16 @@ from typing import Any
 import factory
 
 from openpractice.core.tests.factories import LocationFactory
-from openpractice.scheduling.models import Appointment, AppointmentType, Provider, ProviderTemplate, Room, TimeOff
+from openpractice.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Provider,
+    ProviderTemplate,
+    ReferringProvider,
+    Room,
+    TimeOff,
+    WaitlistEntry,
+)
 
 
 def npi_for(n: int) -> str:
@@ -80,3 +89,23 @@ class AppointmentFactory(factory.django.DjangoModelFactory[Appointment]):
 
     appointment_type = factory.SubFactory(AppointmentTypeFactory)
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=o.appointment_type.duration_minutes))
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory[WaitlistEntry]):
+    """Pass patient and location; the dates default to the coming four weeks."""
+
+    class Meta:
+        model = WaitlistEntry
+
+    appointment_type = factory.SubFactory(AppointmentTypeFactory)
+    earliest = factory.LazyFunction(lambda: dt.date.today())
+    latest = factory.LazyAttribute(lambda o: o.earliest + dt.timedelta(days=28))
+
+
+class ReferringProviderFactory(factory.django.DjangoModelFactory[ReferringProvider]):
+    class Meta:
+        model = ReferringProvider
+
+    first_name = factory.Sequence(lambda n: f"Jordan{n}")
+    last_name = "Okafor"
+    npi = factory.Sequence(lambda n: npi_for(500000 + n))

@@ -37,3 +37,32 @@ def appointments(world: Any, actor: Any = None) -> tuple[Model, Model]:
         )
 
     return _cached(world, "_scheduling_appointments", build)
+
+
+def waitlist_entries(world: Any, actor: Any = None) -> tuple[Model, Model]:
+    from openpractice.scheduling.tests.factories import WaitlistEntryFactory
+
+    return _cached(world, "_scheduling_waitlist", lambda: (
+        WaitlistEntryFactory(patient=PatientFactory(home_location=world.north), location=world.north),
+        WaitlistEntryFactory(patient=PatientFactory(home_location=world.south), location=world.south)))
+
+
+def appointment_types(world: Any, actor: Any = None) -> tuple[Model, None]:
+    # Practice-wide: no appointment type is out of anyone's scope.
+    from openpractice.scheduling.tests.factories import AppointmentTypeFactory
+
+    return _cached(world, "_scheduling_types", lambda: (AppointmentTypeFactory(), None))
+
+
+def rooms(world: Any, actor: Any = None) -> tuple[Model, Model]:
+    from openpractice.scheduling.tests.factories import RoomFactory
+
+    return _cached(world, "_scheduling_rooms", lambda: (
+        RoomFactory(location=world.north, name="North exam"), RoomFactory(location=world.south, name="South exam")))
+
+
+def referring_providers(world: Any, actor: Any = None) -> tuple[Model, None]:
+    # Practice-wide reference data: no referring provider is out of anyone's scope.
+    from openpractice.scheduling.tests.factories import ReferringProviderFactory
+
+    return _cached(world, "_scheduling_referring", lambda: (ReferringProviderFactory(), None))

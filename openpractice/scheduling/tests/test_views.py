@@ -115,6 +115,7 @@ def test_booking_from_the_form_and_an_overlap_shows_the_error_on_the_form(
     north: Location, provider: Provider, make_user: Callable[..., User], signed_in: Callable[[User], Client]
 ) -> None:
     kind = AppointmentTypeFactory(duration_minutes=30)
+    ProviderTemplateFactory(provider=provider, location=north, weekday=DAY.weekday())  # 8:00–12:00: inside hours
     client = signed_in(make_user(Role.FRONT_DESK, locations=[north]))
     data = {"patient": PatientFactory(home_location=north).pk, "appointment_type": kind.pk, "provider": provider.pk,
             "location": north.pk, "date": DAY.isoformat(), "time": "09:00", "notes": ""}
