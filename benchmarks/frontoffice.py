@@ -160,7 +160,7 @@ def measure(*, size: str, runs: int, seed_seconds: float) -> dict[str, Any]:
         starts_at__lt=end, ends_at__gt=start, provider=provider).order_by("starts_at", "pk")
 
     def day_page(day: dt.date = day) -> None:
-        response = client.get(day_url, {"date": day.isoformat(), "provider": provider.pk})
+        response = client.get(day_url, {"date": day.isoformat(), "provider": str(provider.pk)})
         if response.status_code != 200:
             raise SystemExit(f"day view answered {response.status_code}")
 
@@ -172,7 +172,7 @@ def measure(*, size: str, runs: int, seed_seconds: float) -> dict[str, Any]:
     day_result["queries"] = _query_count(day_page)
     empty_day = today + dt.timedelta(days=400)
     day_result["queries_on_an_empty_day"] = _query_count(
-        lambda: client.get(day_url, {"date": empty_day.isoformat(), "provider": provider.pk}))
+        lambda: client.get(day_url, {"date": empty_day.isoformat(), "provider": str(provider.pk)}))
     results[f"day view of {provider.display_name}, {day:%a %Y-%m-%d}"] = day_result
 
     return {

@@ -1,6 +1,8 @@
 """Run every benchmark and rewrite docs/benchmarks.md with the figures, the machine and the date.
 
-Usage: python benchmarks/run_all.py [--rows 1000000] [--only audit_verify,audit_write]
+Usage: python benchmarks/run_all.py [--rows 1000000] [--only audit_verify,audit_write,frontoffice]
+
+Sections of benchmarks left out with --only are kept from the current file.
 
 Each benchmark runs in its own process per database (Django settings are per process) against a database of
 its own (a temporary SQLite file, a PostgreSQL database named op_audit_bench_*), which it removes afterwards.
@@ -127,13 +129,83 @@ def render_write(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def render_frontoffice(results: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Front office: patient search and a provider's day at 100k patients / 1M appointments",
+        "",
+        "Target: median server time under 100 ms for each page on SQLite and on PostgreSQL, query counts constant.",
+        "Page: the GET through Django's test client with the whole middleware stack, signed in as the demo front",
+        "desk user (MFA done, Downtown only): `/patients/?q=...` (selector `patient_search`, paginator count, the",
+        "template, the audit event) and `/schedule/?date=...&provider=...`. Selector: `patient_search` (its page of",
+        "25 and the count) or `day_view`, without the view. Reference (same run, alternating with the page): the",
+        "bare SQL of the same filter (the SQL the ORM compiles for the rows and the count) through a raw cursor.",
+        "",
+        "| database | page | matches | page median / p95 | selector | reference: bare SQL | ratio | queries "
+        "| target met |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        for label, case in r["results"].items():
+            queries = str(case["queries"])
+            if "queries_on_an_empty_day" in case:
+                queries += f" (empty day: {case['queries_on_an_empty_day']})"
+            lines.append(
+                f"| {r['server_version']} | {label} | {case['matches']:,} | {case['page_median_ms']:.1f} / "
+                f"{case['page_p95_ms']:.1f} ms | {case.get('selector_median_ms', 0):.1f} ms | "
+                f"{case['reference_median_ms']:.2f} ms | ×{case['ratio']:.1f} | {queries} | {_yes(case['meets_target'])} |"
+            )
+    lines += ["", "Seeding (`openpractice demo`, then `openpractice seed --size large`, timed alone):", ""]
+    for r in results:
+        counts = r["counts"]
+        lines.append(f"- {r['database']}: {r['seed_seconds']:.0f} s for the bulk seed; then {counts['patients']:,} "
+                     f"patients, {counts['appointments']:,} appointments, {counts['providers']} providers.")
+    lines += ["", f"Runs per page: {results[0]['runs'] if results else 0}, medians. The ratio is the page's median "
+              "over the bare SQL's: what the ORM, the view, the template, the session/MFA middleware and the audit "
+              "write add."]
+    for r in results:
+        lines += ["", f"<details><summary>Plans on {r['database']} (EXPLAIN of each page query)</summary>", "",
+                  "```"]
+        for label, plan in r["plans"].items():
+            lines += [f"{label}:", *(f"  {step}" for step in plan)]
+        lines += ["```", "", "</details>"]
+    return lines
+
+
 BENCHMARKS: dict[str, Callable[[list[dict[str, Any]]], list[str]]] = {
     "audit_verify": render_verify,
     "audit_write": render_write,
+    "frontoffice": render_frontoffice,
 }
 
 
-def render(info: dict[str, Any], sections: dict[str, list[dict[str, Any]]], started: datetime) -> str:
+def kept_sections(names: list[str]) -> dict[str, list[str]]:
+    """The sections of the current docs/benchmarks.md for benchmarks not run this time, kept as they are, so
+    `--only frontoffice` does not wipe the audit figures (and the other way round)."""
+    if not DOC.exists():
+        return {}
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in DOC.read_text().splitlines():
+        if line.startswith("## "):
+            current = blocks.setdefault(line, [])
+        if current is not None:
+            current.append(line)
+    kept: dict[str, list[str]] = {}
+    for name, renderer in BENCHMARKS.items():
+        if name in names:
+            continue
+        heading = renderer([])[0]
+        if heading in blocks:
+            block = blocks[heading]
+            while block and not block[-1].strip():
+                block.pop()
+            kept[name] = [block[0], "", "_Figures from an earlier run, kept: this run did not repeat it._",
+                          *block[1:]]
+    return kept
+
+
+def render(info: dict[str, Any], sections: dict[str, list[dict[str, Any]]], started: datetime,
+           kept: dict[str, list[str]] | None = None) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -147,14 +219,19 @@ def render(info: dict[str, Any], sections: dict[str, list[dict[str, Any]]], star
         "(the machine may be shared; figures are medians for that reason)",
         "",
     ]
-    for name, results in sections.items():
-        lines += [*BENCHMARKS[name](results), ""]
+    kept = kept or {}
+    for name in BENCHMARKS:
+        if name in sections:
+            lines += [*BENCHMARKS[name](sections[name]), ""]
+        elif name in kept:
+            lines += [*kept[name], ""]
     lines += [
         "## Notes",
         "",
         "- Each benchmark runs against a database of its own (a temporary SQLite file in WAL mode with the",
-        "  project's settings; a PostgreSQL database `op_audit_bench_*`), loaded with a valid chain of realistic rows,",
-        "  and deletes it afterwards.",
+        "  project's settings; a PostgreSQL database `op_audit_bench_*` or `op_bench_frontoffice`), loaded with a",
+        "  valid chain of realistic rows (audit) or the demo practice plus `openpractice seed --size large` (front",
+        "  office), and deletes it afterwards.",
         "- verify streams rows in chain order and stops at the first bad row; a trail that fails earlier is faster.",
         "- What verify cannot prove from the chain alone (deleted newest rows, a chain rewritten from an edited row",
         "  on) and how a head kept outside the database closes that gap: docs/security.md, \"Audit trail\".",
@@ -177,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         extra = ["--rows", str(args.rows)] + (["--profile"] if name == "audit_verify" else [])
         sections[name] = [run_script(name, database, extra) for database in DATABASES]
+    kept = kept_sections(names)
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(render(info, sections, started))
+    DOC.write_text(render(info, sections, started, kept))
     print(f"wrote {DOC.relative_to(ROOT)}")
     return 0
 

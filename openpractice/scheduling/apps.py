@@ -15,8 +15,10 @@ class SchedulingConfig(AppConfig):
 
         section: Any = _("Front office")
         register(NavItem(20, section, _("Schedule"), "scheduling:schedule_day", Perm.SCHEDULE_VIEW))  # type: ignore[arg-type]
+        register(NavItem(21, section, _("Week"), "scheduling:schedule_week", Perm.SCHEDULE_VIEW))  # type: ignore[arg-type]
         register(NavItem(25, section, _("Waitlist"), "scheduling:waitlist", Perm.SCHEDULE_VIEW))  # type: ignore[arg-type]
         register(NavItem(30, section, _("Providers"), "scheduling:provider_list", Perm.SCHEDULE_VIEW))  # type: ignore[arg-type]
+        register(NavItem(31, section, _("Referring providers"), "scheduling:referring_list", Perm.SCHEDULE_VIEW))  # type: ignore[arg-type]
         register(NavItem(35, section, _("Scheduling settings"), "scheduling:settings", Perm.SCHEDULE_VIEW))  # type: ignore[arg-type]
         register(NavItem(36, section, _("Reminders"), "scheduling:reminder_settings", Perm.SCHEDULE_MANAGE))  # type: ignore[arg-type]
 

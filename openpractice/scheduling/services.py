@@ -43,6 +43,7 @@ from .models import (
     ReferringProvider,
     Room,
     TimeOff,
+    WaitlistEntry,
 )
 from .selectors import outside_hours_warning, practice_zone, primary_copay_due
 
@@ -371,7 +372,10 @@ def appointment_reschedule(*, actor: Any, appointment: Appointment, starts_at: d
             setattr(current, name, value)
         current.full_clean()
         if changed:
-            current.save(update_fields=[*changed, "updated_at"])
+            # A new time needs a new reminder, and a confirmation was for the old time.
+            current.reminder_sent_at = None
+            current.confirmed_at = None
+            current.save(update_fields=[*changed, "reminder_sent_at", "confirmed_at", "updated_at"])
             record(actor=actor, action="appointment.rescheduled", target=current, patient_id=current.patient_id,
                    location_id=current.location_id, changed_fields=[n.removesuffix("_id") for n in changed])
     return current
@@ -490,6 +494,7 @@ def appointments_move_to_survivor(*, actor: Any, survivor: Patient, duplicate: P
     Runs inside the merge's transaction (patients.services.patient_merge announces the merge through
     `patient_merged`, because patients may not import scheduling); audited once with the count."""
     moved = Appointment.objects.filter(patient=duplicate).update(patient=survivor)
+    WaitlistEntry.objects.filter(patient=duplicate).update(patient=survivor)
     if moved:
         record(actor=actor, action="appointments.moved_on_merge", target=survivor, patient_id=survivor.pk,
                reason=f"{moved} appointment(s) from patient {duplicate.pk}")

@@ -358,3 +358,24 @@ def test_a_schedule_manager_at_one_location_cannot_change_the_practice_wide_poli
     assert response.status_code == 404
     assert not ReminderPolicy.objects.exists()
     assert AuditEvent.objects.filter(actor=desk, outcome=Outcome.DENIED, action="reminder_policy.update").exists()
+
+
+def test_rescheduling_clears_the_reminder_and_the_confirmation_so_the_new_time_gets_its_own(
+    make_user: Callable[..., Any], north: Location, make_appointment: Callable[..., Appointment]
+) -> None:
+    import datetime as dt
+
+    from openpractice.accounts.roles import Role
+    from openpractice.scheduling.services import appointment_reschedule
+
+    desk = make_user(Role.FRONT_DESK, locations=[north])
+    appointment = make_appointment(hours_ahead=30)
+    Appointment.objects.filter(pk=appointment.pk).update(reminder_sent_at=timezone.now(), confirmed_at=timezone.now())
+    appointment.refresh_from_db()
+
+    moved = appointment_reschedule(actor=desk, appointment=appointment,
+                                   starts_at=appointment.starts_at + dt.timedelta(days=1))
+
+    moved.refresh_from_db()
+    assert moved.reminder_sent_at is None
+    assert moved.confirmed_at is None

@@ -47,7 +47,8 @@ def test_seed_small_adds_a_thousand_patients_and_ten_thousand_appointments_with_
     assert 0.75 * SMALL_PATIENTS <= covered <= 0.85 * SMALL_PATIENTS
     assert AuditEvent.objects.filter(action="patients.bulk_seeded").count() == 1
     assert AuditEvent.objects.filter(action="scheduling.bulk_seeded").count() == 1
-    assert "1,000 patients" in out.getvalue() and "10,000 appointments" in out.getvalue()
+    assert "1,000 patients" in out.getvalue()
+    assert "10,000 appointments" in out.getvalue()
     # Seeded patients are searchable like registered ones (the search keys were filled in).
     assert not Patient.objects.filter(search_last_name="").exists()
     assert Patient.objects.aggregate(n=Count("account_number", distinct=True))["n"] == Patient.objects.count()

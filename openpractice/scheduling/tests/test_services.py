@@ -340,15 +340,19 @@ def test_merging_two_patient_records_moves_the_duplicates_appointments_to_the_su
     make_user: Callable[..., User], desk: User, provider: Provider, north: Location
 ) -> None:
     from openpractice.patients.services import patient_merge
+    from openpractice.scheduling.tests.factories import WaitlistEntryFactory
 
     survivor = PatientFactory(home_location=north)
     duplicate = PatientFactory(home_location=north)
     appointment = book(desk, provider, north, next_monday(10), patient=duplicate)
+    entry = WaitlistEntryFactory(patient=duplicate, location=north)
     manager = make_user(Role.PRACTICE_MANAGER, Tier.ADVANCED)
 
     patient_merge(actor=manager, survivor=survivor, duplicate=duplicate)
 
     appointment.refresh_from_db()
+    entry.refresh_from_db()
     assert appointment.patient_id == survivor.pk
+    assert entry.patient_id == survivor.pk
     event = AuditEvent.objects.get(action="appointments.moved_on_merge")
     assert event.patient_id == survivor.pk
