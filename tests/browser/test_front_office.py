@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 from live_app import DemoUser, LiveApp
 from playwright.sync_api import FilePayload, Locator, Page, expect
+from test_browser_accessibility import blocking_violations, describe
 
 pytestmark = pytest.mark.browser
 
@@ -262,6 +263,8 @@ def test_the_guarantor_is_picked_from_a_search_on_the_registration_form(
     expect(page).to_have_url(re.compile(r"/patients/new/$"))
     expect(page.get_by_label("First name")).to_have_value(child.first)  # nothing was reloaded
     option.check()
+    violations = blocking_violations(page)  # the picker, with its search results in place
+    assert violations == [], describe(violations)
 
     page.get_by_label("Date of birth").fill(child.born.isoformat())
     field(page, "Sex").select_option(label="Male")

@@ -64,7 +64,8 @@ def appointment(request: HttpRequest, appointment_id: int) -> Any:
 @router.post("", response={200: AppointmentOut, 201: AppointmentOut, **WRITE_RESPONSES}, url_name="appointment_book",
              summary="Book an appointment",
              description=f"Needs `{Perm.SCHEDULE_MANAGE}` at the location. An overlap with another booking of the "
-                         "provider or room answers 422 with the reason.")
+                         "provider or room answers 422 with the reason; so does a time outside the provider's "
+                         "weekly hours unless `outside_hours` is true.")
 def book(request: HttpRequest, payload: AppointmentIn) -> Any:
     require(request, Perm.SCHEDULE_MANAGE)
     actor = request.user
@@ -80,9 +81,10 @@ def book(request: HttpRequest, payload: AppointmentIn) -> Any:
             raise _field_error(field, "Unknown or not yours to use.")
     if payload.room is not None and room is None:
         raise _field_error("room", "Unknown or not yours to use.")
-    created = services.appointment_book(actor=actor, patient=patient, provider=provider,  # type: ignore[arg-type]
-                                        location=location, appointment_type=kind,  # type: ignore[arg-type]
-                                        room=room, starts_at=payload.starts_at, notes=payload.notes)
+    created = services.appointment_book_checking_hours(
+        actor=actor, patient=patient, provider=provider, location=location,  # type: ignore[arg-type]
+        appointment_type=kind, room=room, starts_at=payload.starts_at, notes=payload.notes,  # type: ignore[arg-type]
+        outside_hours_confirmed=payload.outside_hours)
     return Status(201, _with_notes(request, selectors.appointment_list(actor=actor).get(pk=created.pk)))
 
 

@@ -61,6 +61,8 @@ class AppointmentIn(Schema):
     room: int | None = None
     starts_at: dt.datetime = Field(description="With a time zone offset, e.g. 2025-03-03T09:00:00-05:00.")
     notes: str = Field("", max_length=200)
+    outside_hours: bool = Field(False, description="Book even though the time is outside the provider's weekly "
+                                                   "hours at that location (audited as such).")
 
 
 class AppointmentPatch(Schema):

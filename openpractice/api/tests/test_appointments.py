@@ -61,6 +61,12 @@ def test_booking_through_the_api_and_an_overlap_answers_422(
     kind = AppointmentTypeFactory(duration_minutes=30)
     body = {"patient": PatientFactory(home_location=north).pk, "provider": provider.pk, "location": north.pk,
             "appointment_type": kind.pk, "starts_at": _start().isoformat(), "notes": "Needs interpreter"}
+    # The provider has no weekly hours, so the time is outside them: refused until the caller says so.
+    outside = client.post(f"{API}/appointments", body)
+    assert outside.status_code == 422
+    assert outside.json()["errors"][0]["loc"][-1] == "book_outside_hours"
+    assert Appointment.objects.count() == 0
+    body["outside_hours"] = True
     created = client.post(f"{API}/appointments", body)
     assert created.status_code == 201, created.json()
     assert created.json()["status"] == "booked"
