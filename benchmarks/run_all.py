@@ -185,7 +185,10 @@ def kept_sections(names: list[str]) -> dict[str, list[str]]:
         return {}
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
+    previous = "an earlier run"
     for line in DOC.read_text().splitlines():
+        if line.startswith("- Date: ") and current is None:
+            previous = f"the run of {line.removeprefix('- Date: ')}"
         if line.startswith("## "):
             current = blocks.setdefault(line, [])
         if current is not None:
@@ -199,8 +202,11 @@ def kept_sections(names: list[str]) -> dict[str, list[str]]:
             block = blocks[heading]
             while block and not block[-1].strip():
                 block.pop()
-            kept[name] = [block[0], "", "_Figures from an earlier run, kept: this run did not repeat it._",
-                          *block[1:]]
+            if block[2:3] and block[2].startswith("_Figures from "):
+                kept[name] = block  # kept once already: its note names the run the figures come from
+            else:
+                kept[name] = [block[0], "", f"_Figures from {previous}, kept: this run did not repeat it._",
+                              *block[1:]]
     return kept
 
 
@@ -235,6 +241,13 @@ def render(info: dict[str, Any], sections: dict[str, list[dict[str, Any]]], star
         "- verify streams rows in chain order and stops at the first bad row; a trail that fails earlier is faster.",
         "- What verify cannot prove from the chain alone (deleted newest rows, a chain rewritten from an edited row",
         "  on) and how a head kept outside the database closes that gap: docs/security.md, \"Audit trail\".",
+        "- Patient search by name prefix: SQLite never uses an index for `LIKE 'smi%'` on a BINARY-collated column",
+        "  (its LIKE ignores case), so the search read the whole name index: 171 ms a page at 100k patients. The",
+        "  selector now adds the equivalent range (`>= 'smi' AND < 'smj'`), an index range on both databases.",
+        "- The day view asks for `starts_at < end AND ends_at > start` with no lower bound on `starts_at`, so both",
+        "  databases read every earlier appointment of the provider (about 18,000 at 1M): fine today, but growing",
+        "  with the years. A lower bound (`starts_at > start - 8 h`, the longest appointment type) makes it an",
+        "  index range on (provider, starts_at): 4.1 ms -> 0.18 ms for the bare query on SQLite.",
     ]
     return "\n".join(lines) + "\n"
 
