@@ -34,6 +34,11 @@ def validate_hex_colour(value: str) -> None:
         raise ValidationError(_("Enter a colour as #RRGGBB, e.g. #2a7ab0."), code="invalid_colour")
 
 
+
+# The longest appointment type. Queries for "appointments overlapping a window" also bound starts_at from below
+# by this much, so the (provider, starts_at) index scans a range instead of the provider's whole history.
+MAX_APPOINTMENT_MINUTES = 480
+
 class Provider(TimeStampedModel):
     """A clinician of the practice who sees patients (and may bill under their own NPI)."""
 
@@ -96,7 +101,7 @@ class AppointmentType(TimeStampedModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["name"], name="appointment_type_name_unique"),
-            models.CheckConstraint(condition=Q(duration_minutes__gte=5, duration_minutes__lte=480),
+            models.CheckConstraint(condition=Q(duration_minutes__gte=5, duration_minutes__lte=MAX_APPOINTMENT_MINUTES),
                                    name="appointment_type_duration_range"),
         ]
 

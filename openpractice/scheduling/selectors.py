@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from openpractice.core.selectors import practice_timezone_name
 
 from .choices import ACTIVE_STATUSES
 from .models import (
+    MAX_APPOINTMENT_MINUTES,
     Appointment,
     AppointmentType,
     CopayPayment,
@@ -37,6 +38,13 @@ SLOT_STEP_MINUTES = 15
 # How far ahead next_free_slots looks.
 SLOT_HORIZON_DAYS = 42
 
+
+
+def overlapping(start: dt.datetime, end: dt.datetime) -> Q:
+    """Appointments that overlap [start, end). The lower bound on starts_at changes nothing in the result (no
+    appointment is longer than MAX_APPOINTMENT_MINUTES) but lets the database use the starts_at index."""
+    return Q(starts_at__lt=end, ends_at__gt=start,
+             starts_at__gt=start - dt.timedelta(minutes=MAX_APPOINTMENT_MINUTES))
 
 def practice_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(practice_timezone_name())
@@ -139,7 +147,7 @@ def day_view(*, actor: Any, day: dt.date, provider: Provider | None = None,
     start, end = local_day_bounds(day)
     zone = practice_zone()
     providers = provider_list(actor=actor).filter(is_active=True)
-    appointments = appointment_list(actor=actor).filter(starts_at__lt=end, ends_at__gt=start)
+    appointments = appointment_list(actor=actor).filter(overlapping(start, end))
     templates = ProviderTemplate.objects.filter(weekday=day.weekday())
     if provider is not None:
         providers = providers.filter(pk=provider.pk)
@@ -361,8 +369,7 @@ def week_view(*, actor: Any, day: dt.date, provider: Provider | None = None,
     if location is not None:
         providers = providers.filter(locations=location)
     provider_ids = providers.values("pk")
-    appointments = appointment_list(actor=actor).filter(starts_at__lt=end, ends_at__gt=start,
-                                                        provider_id__in=provider_ids)
+    appointments = appointment_list(actor=actor).filter(overlapping(start, end), provider_id__in=provider_ids)
     templates = ProviderTemplate.objects.select_related("provider", "location").filter(provider_id__in=provider_ids)
     ids = location_ids_where(actor, Perm.SCHEDULE_VIEW)
     if ids is not None:

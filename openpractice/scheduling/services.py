@@ -45,7 +45,7 @@ from .models import (
     TimeOff,
     WaitlistEntry,
 )
-from .selectors import outside_hours_warning, practice_zone, primary_copay_due
+from .selectors import outside_hours_warning, overlapping, practice_zone, primary_copay_due
 
 PROVIDER_FIELDS: tuple[str, ...] = (
     "first_name", "last_name", "credential", "kind", "npi", "taxonomy_code", "is_billing", "is_rendering", "user",
@@ -292,16 +292,16 @@ def _lock_and_check_free(*, provider: Provider, room: Room | None, starts_at: dt
     Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk").first()
     if room is not None:
         Room.objects.select_for_update().filter(pk=room.pk).values_list("pk").first()
-    overlapping = Appointment.objects.filter(starts_at__lt=ends_at, ends_at__gt=starts_at, status__in=ACTIVE_STATUSES)
+    busy = Appointment.objects.filter(overlapping(starts_at, ends_at), status__in=ACTIVE_STATUSES)
     if exclude is not None:
-        overlapping = overlapping.exclude(pk=exclude)
-    clash = overlapping.filter(provider=provider).order_by("starts_at").first()
+        busy = busy.exclude(pk=exclude)
+    clash = busy.filter(provider=provider).order_by("starts_at").first()
     if clash is not None:
         raise SlotTaken({"starts_at": _("%(provider)s is already booked from %(start)s to %(end)s.") % {
             "provider": provider.display_name, "start": _local(clash.starts_at), "end": _local(clash.ends_at)}},
             code="double_booking")
     if room is not None:
-        clash = overlapping.filter(room=room).order_by("starts_at").first()
+        clash = busy.filter(room=room).order_by("starts_at").first()
         if clash is not None:
             raise SlotTaken({"room": _("%(room)s is already booked from %(start)s to %(end)s.") % {
                 "room": room.name, "start": _local(clash.starts_at), "end": _local(clash.ends_at)}},
