@@ -209,7 +209,8 @@ HUEY = {
     "name": "openpractice",
     "filename": str(DATA_DIR / "tasks.sqlite3"),
     "immediate": env_bool("OPENPRACTICE_TASKS_IMMEDIATE", False),
-    "consumer": {"workers": 2, "worker_type": "thread"},
+    # Poll the queue at least every 2 s: a demo invitation should not wait for the 10 s default back-off.
+    "consumer": {"workers": 2, "worker_type": "thread", "max_delay": 2.0},
 }
 if env("REDIS_URL"):
     HUEY = {

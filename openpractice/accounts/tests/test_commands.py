@@ -158,7 +158,7 @@ def test_make_run_serves_the_demo_and_its_worker_mails_invitations_to_the_outbox
         assert "worker" in Path(f"/proc/{worker_pid}/cmdline").read_text()
 
         openpractice("shell", "-c", INVITE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # generous: CI runs this beside other work on 2 cores
         while openpractice("shell", "-c", OUTBOX).split()[-1] != "1":
             assert time.monotonic() < deadline, "the worker did not send the invitation"
             time.sleep(0.5)
