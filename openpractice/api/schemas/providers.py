@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from .common import LocationRefOut
 
@@ -24,3 +24,27 @@ class ProviderOut(Schema):
     def resolve_locations(obj: Any) -> list[Any]:
         # Served from the selector's prefetch: no query per provider.
         return list(obj.locations.all())
+
+
+class ProviderIn(Schema):
+    first_name: str
+    last_name: str
+    credential: str = Field(description="MD, DO, DDS, NP, PA …")
+    kind: str = Field(description="physician, dentist, nurse_practitioner, physician_assistant …")
+    npi: str = Field(description="10 digits; the check digit is verified.")
+    taxonomy_code: str = Field(description="NUCC taxonomy code, e.g. 207Q00000X.")
+    is_billing: bool = False
+    is_rendering: bool = True
+    locations: list[int] = Field(min_length=1, description="Ids of the locations the provider works at.")
+
+
+class ProviderPatchIn(Schema):
+    first_name: str | None = None
+    last_name: str | None = None
+    credential: str | None = None
+    kind: str | None = None
+    npi: str | None = None
+    taxonomy_code: str | None = None
+    is_billing: bool | None = None
+    is_rendering: bool | None = None
+    locations: list[int] | None = Field(None, min_length=1)

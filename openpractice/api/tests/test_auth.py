@@ -37,6 +37,8 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("get", f"{API}/audit-events"),
     ("get", f"{API}/providers"),
     ("get", f"{API}/providers/1"),
+    ("post", f"{API}/providers"),
+    ("patch", f"{API}/providers/1"),
     ("get", f"{API}/appointments"),
     ("post", f"{API}/appointments"),
     ("get", f"{API}/appointments/1"),

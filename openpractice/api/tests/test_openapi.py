@@ -98,6 +98,8 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("GET", "/api/v1/audit-events"),
         ("GET", "/api/v1/providers"),
         ("GET", "/api/v1/providers/{provider_id}"),
+        ("POST", "/api/v1/providers"),
+        ("PATCH", "/api/v1/providers/{provider_id}"),
         ("GET", "/api/v1/appointments"),
         ("POST", "/api/v1/appointments"),
         ("GET", "/api/v1/appointments/{appointment_id}"),
