@@ -14,8 +14,8 @@ from openpractice.accounts.tests.factories import sign_in, user_with_role
 from openpractice.core.models import Location, Practice
 from openpractice.core.tests.factories import LocationFactory, PracticeFactory
 
-# Lets transactional tests flush the append-only audit table (see that module).
-pytest_plugins = ["openpractice.audit.tests.pytest_plugin"]
+# Lets transactional tests flush the append-only audit table; provides the `smtp_server` fixture.
+pytest_plugins = ["openpractice.audit.tests.pytest_plugin", "openpractice.core.tests.smtp"]
 
 
 @pytest.fixture(autouse=True)
