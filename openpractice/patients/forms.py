@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from openpractice.accounts.permissions import can, locations_where
+from openpractice.accounts.permissions import can, location_ids_where, locations_where
 from openpractice.accounts.roles import Perm
 from openpractice.core.forms import Form, ModelForm
 
@@ -75,11 +75,33 @@ class PatientForm(ModelForm):
     def __init__(self, *args: Any, actor: Any, guarantor_search: str = "", guarantor_matches: Any = (),
                  search_url: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._actor = actor
         field = self.fields["home_location"]
         field.queryset = locations_where(actor, Perm.PATIENTS_EDIT).filter(is_active=True)  # type: ignore[attr-defined]
-        if not can(actor, Perm.PATIENTS_SSN):
+        if not self._may_enter_ssn(field.queryset):  # type: ignore[attr-defined]
             del self.fields["ssn"]
         self._set_up_guarantor(actor, guarantor_search, list(guarantor_matches), search_url)
+
+    def _may_enter_ssn(self, home_locations: Any) -> bool:
+        """The SSN permission is held per location. An existing record shows its full SSN in this field, so the
+        field exists only where the user holds PATIENTS_SSN at the patient's home location. A new record has
+        no SSN to show yet: the field exists if some location the user may register at allows it, and clean()
+        checks it against the home location chosen."""
+        if self.instance.pk:
+            return can(self._actor, Perm.PATIENTS_SSN, self.instance.home_location_id)
+        ssn_ids = location_ids_where(self._actor, Perm.PATIENTS_SSN)
+        if ssn_ids is None:
+            return True
+        return bool(ssn_ids) and home_locations.filter(pk__in=ssn_ids).exists()
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        location = cleaned.get("home_location")
+        if not self.instance.pk and cleaned.get("ssn") and location is not None \
+                and not can(self._actor, Perm.PATIENTS_SSN, location):
+            self.add_error("ssn", _("You may not record SSNs of patients at %(location)s: leave it empty or "
+                                    "choose another home location.") % {"location": location})
+        return cleaned
 
     def _set_up_guarantor(self, actor: Any, search: str, matches: list[Patient], search_url: str) -> None:
         field: Any = self.fields["guarantor"]

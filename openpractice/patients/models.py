@@ -326,8 +326,12 @@ class Coverage(TimeStampedModel):
             errors["effective_to"] = _("The end date cannot be before the start date.")
         if self.copay is not None and self.copay < 0:
             errors["copay"] = _("The copay cannot be negative.")
-        if self.plan_id and self.payer_id and self.plan is not None and self.plan.payer_id != self.payer_id:
-            errors["plan"] = _("This plan belongs to another payer.")
+        if self.plan_id and self.payer_id:
+            # By id, not self.plan: an unknown plan id already has its field error from clean_fields(), and
+            # self.plan would raise RelatedObjectDoesNotExist (a 500) instead of letting that error through.
+            plan_payer_id = PayerPlan.objects.filter(pk=self.plan_id).values_list("payer_id", flat=True).first()
+            if plan_payer_id is not None and plan_payer_id != self.payer_id:
+                errors["plan"] = _("This plan belongs to another payer.")
         if self.subscriber_relationship != SubscriberRelationship.SELF:
             for name in ("subscriber_first_name", "subscriber_last_name", "subscriber_date_of_birth", "subscriber_sex"):
                 if not getattr(self, name):

@@ -234,10 +234,11 @@ def patient_register(*, actor: Any, data: Mapping[str, Any], confirm_not_duplica
     """Register a new patient. Raises PossibleDuplicates unless `confirm_not_duplicate` (the user saw the
     candidates and chose "register anyway")."""
     location = data.get("home_location")
-    _authorize(actor=actor, permission=Perm.PATIENTS_EDIT, action="patients.register",
-               locations=[_location_id(location)] if location else [None])
+    locations = [_location_id(location)] if location else [None]
+    _authorize(actor=actor, permission=Perm.PATIENTS_EDIT, action="patients.register", locations=locations)
     if data.get("ssn"):
-        _authorize(actor=actor, permission=Perm.PATIENTS_SSN, action="patients.register")
+        # Per location like every other permission: biller at South may not record SSNs of North's patients.
+        _authorize(actor=actor, permission=Perm.PATIENTS_SSN, action="patients.register", locations=locations)
     _check_keys(data, PATIENT_FIELDS)
     patient = Patient(account_number="P0000000")
     _apply(patient, data)  # validation first: duplicates of invalid input are beside the point

@@ -25,7 +25,8 @@ class CoverageFilter(PageIn):
 
 @router.get("", response={200: Page[CoverageOut], **COMMON_RESPONSES}, url_name="coverage_list",
             summary="Insurance coverages",
-            description=f"Needs `{Perm.PATIENTS_DEMOGRAPHICS}`; coverages of patients at your locations.")
+            description=f"Needs `{Perm.PATIENTS_DEMOGRAPHICS}`; coverages of patients at your locations. Each "
+                        "patient whose coverage is returned is recorded in the audit trail.")
 def coverage_list(request: HttpRequest, filters: Query[CoverageFilter]) -> Any:
     require(request, Perm.PATIENTS_DEMOGRAPHICS)
     queryset = selectors.coverage_scoped(actor=request.user)
@@ -33,7 +34,15 @@ def coverage_list(request: HttpRequest, filters: Query[CoverageFilter]) -> Any:
         queryset = queryset.filter(patient_id=filters.patient)
     if filters.active is not None:
         queryset = queryset.filter(is_active=filters.active)
-    return paginate(queryset.order_by("patient_id", "-is_active", "rank", "pk"), filters)
+    page = paginate(queryset.order_by("patient_id", "-is_active", "rank", "pk"), filters)
+    # Member ids, copays and subscriber details are PHI: one audit event per patient on the page, as the detail
+    # endpoint writes. The patients came with the page (select_related), so no query per row.
+    shown: set[int] = set()
+    for coverage in page["items"]:
+        if coverage.patient_id not in shown:
+            shown.add(coverage.patient_id)
+            selectors.patient_record_viewed(actor=request.user, patient=coverage.patient, how="api coverage list")
+    return page
 
 
 @router.get("/{int:coverage_id}", response={200: CoverageOut, **COMMON_RESPONSES}, url_name="coverage_detail",

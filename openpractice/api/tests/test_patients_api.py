@@ -123,6 +123,89 @@ def test_coverages_filter_by_patient_add_and_refuse_a_bad_end_date(
     assert Coverage.objects.get(pk=created.json()["id"]).effective_to is None
 
 
+def test_listing_coverages_audits_each_patient_on_the_page_once_in_a_constant_number_of_queries(
+        make_user: Callable[..., User], api_as: Callable[[User], TokenClient], north: Location,
+        south: Location) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ana, bo = PatientFactory(home_location=north), PatientFactory(home_location=north)
+    CoverageFactory(patient=ana, rank=1)
+    CoverageFactory(patient=ana, rank=2)
+    CoverageFactory(patient=bo, rank=1)
+    elsewhere = CoverageFactory(patient=PatientFactory(home_location=south))
+    user = make_user(Role.FRONT_DESK, locations=[north])
+    client = api_as(user)
+    client.get(f"{API}/me")  # the token's first use writes its own rows; keep them out of the count
+    with CaptureQueriesContext(connection) as two_patients:
+        response = client.get(f"{API}/coverages")
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 3
+    viewed = AuditEvent.objects.filter(action="patients.viewed", actor=user)
+    assert set(viewed.values_list("patient_id", flat=True)) == {ana.pk, bo.pk}
+    assert viewed.count() == 2
+    assert not viewed.filter(patient_id=elsewhere.patient_id).exists()
+
+    # One page of 2: only the patient on it is recorded (the audit trail is append-only: count what is new).
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    client.get(f"{API}/coverages", {"limit": 2})
+    assert list(viewed.filter(pk__gt=before).values_list("patient_id", flat=True)) == [ana.pk]
+
+    # More rows of the same patients: the queries do not grow with the rows.
+    for patient in (ana, bo):
+        CoverageFactory(patient=patient, rank=3)
+    with CaptureQueriesContext(connection) as more_rows:
+        client.get(f"{API}/coverages")
+    assert len(more_rows) == len(two_patients)
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_an_unknown_plan_id_on_a_coverage_is_422_on_the_plan_field_and_nothing_changes(
+        method: str, make_user: Callable[..., User], api_as: Callable[[User], TokenClient],
+        north: Location) -> None:
+    patient = PatientFactory(home_location=north)
+    payer = PayerFactory()
+    client = api_as(make_user(Role.FRONT_DESK, locations=[north]))
+    if method == "post":
+        response = client.post(f"{API}/coverages", {"patient": patient.pk, "payer": payer.pk, "plan": 999_999,
+                                                    "member_id": "M1", "effective_from": "2024-01-01"})
+        assert not Coverage.objects.exists()
+    else:
+        coverage = CoverageFactory(patient=patient, payer=payer, plan=None)
+        response = client.patch(f"{API}/coverages/{coverage.pk}", {"plan": 999_999})
+        coverage.refresh_from_db()
+        assert coverage.plan_id is None
+    assert response.status_code == 422
+    assert ["body", "plan"] in [error["loc"] for error in response.json()["errors"]]
+
+
+def test_a_plan_of_another_payer_is_still_refused_on_the_plan_field(
+        make_user: Callable[..., User], api_as: Callable[[User], TokenClient], north: Location) -> None:
+    patient = PatientFactory(home_location=north)
+    other_plan = PayerPlanFactory(payer=PayerFactory())
+    response = api_as(make_user(Role.FRONT_DESK, locations=[north])).post(
+        f"{API}/coverages", {"patient": patient.pk, "payer": PayerFactory().pk, "plan": other_plan.pk,
+                             "member_id": "M1", "effective_from": "2024-01-01"})
+    assert response.status_code == 422
+    assert "another payer" in str(response.json()["errors"])
+    assert not Coverage.objects.exists()
+
+
+def test_registering_with_an_ssn_through_the_api_needs_the_ssn_permission_at_the_home_location(
+        make_user: Callable[..., User], api_as: Callable[[User], TokenClient], north: Location,
+        south: Location) -> None:
+    from openpractice.accounts.tests.factories import give_role
+
+    user = make_user(Role.FRONT_DESK, locations=[north])
+    give_role(user, Role.BILLER, locations=[south])
+    client = api_as(user)
+    refused = client.post(f"{API}/patients", _patient_body(north, ssn="123-45-6789"))
+    assert refused.status_code in (403, 404)
+    assert not Patient.objects.exists()
+    assert AuditEvent.objects.filter(actor=user, outcome=Outcome.DENIED, action="patients.register").exists()
+    assert client.post(f"{API}/patients", _patient_body(south, ssn="123-45-6789")).status_code == 201
+
+
 def test_payers_readable_by_front_desk_and_writable_by_billing_only(
         make_user: Callable[..., User], api_as: Callable[[User], TokenClient]) -> None:
     desk = api_as(make_user(Role.FRONT_DESK, username="desk"))

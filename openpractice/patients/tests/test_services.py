@@ -17,6 +17,7 @@ from PIL import Image
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role
+from openpractice.accounts.tests.factories import give_role
 from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.core.models import Location
 from openpractice.patients import selectors, services
@@ -122,6 +123,20 @@ def test_front_desk_cannot_store_an_ssn(desk: User, north: Location) -> None:
     with pytest.raises(PermissionDenied):
         services.patient_register(actor=desk, data=_data(north, ssn="123-45-6789"))
     assert not Patient.objects.exists()
+
+
+def test_an_ssn_permission_at_another_location_does_not_let_a_user_record_an_ssn_here(
+        make_user: Callable[..., User], north: Location, south: Location) -> None:
+    # Front desk at North (no SSN), biller at South (SSN there only).
+    user = make_user(Role.FRONT_DESK, locations=[north])
+    give_role(user, Role.BILLER, locations=[south])
+    with pytest.raises(PermissionDenied):
+        services.patient_register(actor=user, data=_data(north, ssn="123-45-6789"))
+    assert not Patient.objects.exists()
+    assert AuditEvent.objects.filter(actor=user, outcome=Outcome.DENIED, action="patients.register",
+                                     reason="patients.view_ssn required").exists()
+    at_south = services.patient_register(actor=user, data=_data(south, ssn="123-45-6789"))
+    assert at_south.ssn_last4 == "6789"
 
 
 def test_the_ssn_is_encrypted_at_rest_with_its_last_four_searchable(make_user: Callable[..., User],

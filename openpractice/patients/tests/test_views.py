@@ -70,6 +70,51 @@ def test_the_ssn_is_masked_unless_the_user_may_see_it(make_user: Callable[..., U
     assert "123-45-6789" in biller_page
 
 
+def test_the_edit_form_shows_the_full_ssn_only_where_the_user_may_see_ssns(
+        make_user: Callable[..., User], north: Location, south: Location) -> None:
+    patient = PatientFactory(home_location=north, ssn="123-45-6789")
+    url = reverse("patients:patient_edit", kwargs={"pk": patient.pk})
+    from openpractice.accounts.tests.factories import give_role, sign_in
+
+    # Front desk at North (edits North's patients, no SSN) and biller at South (SSN, but only there).
+    split = make_user(Role.FRONT_DESK, locations=[north], username="split")
+    give_role(split, Role.BILLER, locations=[south])
+    split_page = sign_in(Client(), split).get(url)
+    assert split_page.status_code == 200
+    assert "123-45-6789" not in split_page.content.decode()
+    assert 'name="ssn"' not in split_page.content.decode()
+
+    biller_page = sign_in(Client(), make_user(Role.BILLER, locations=[north], username="bill")).get(url)
+    assert 'name="ssn"' in biller_page.content.decode()
+    assert "123-45-6789" in biller_page.content.decode()
+
+
+def test_registering_with_an_ssn_at_a_location_without_the_ssn_permission_is_refused_on_the_field(
+        make_user: Callable[..., User], signed_in: Any, north: Location, south: Location) -> None:
+    from openpractice.accounts.tests.factories import give_role
+
+    user = make_user(Role.FRONT_DESK, locations=[north])
+    give_role(user, Role.BILLER, locations=[south])
+    client = signed_in(user)
+    url = reverse("patients:patient_register")
+    assert 'name="ssn"' in client.get(url).content.decode()  # South allows it
+
+    refused = client.post(url, _form(north, ssn="123-45-6789"))
+    assert refused.status_code == 400
+    assert "You may not record SSNs of patients at" in refused.content.decode()
+    assert not Patient.objects.exists()
+
+    accepted = client.post(url, _form(south, ssn="123-45-6789"))
+    assert accepted.status_code == 302
+    assert Patient.objects.get().ssn == "123-45-6789"
+
+
+def test_registration_has_no_ssn_field_for_a_user_without_the_ssn_permission_anywhere(
+        make_user: Callable[..., User], signed_in: Any, north: Location) -> None:
+    client = signed_in(make_user(Role.FRONT_DESK, locations=[north]))
+    assert 'name="ssn"' not in client.get(reverse("patients:patient_register")).content.decode()
+
+
 def test_registration_shows_possible_duplicates_and_registers_after_confirmation(
         make_user: Callable[..., User], signed_in: Any, north: Location) -> None:
     existing = PatientFactory(first_name="Maria", last_name="Gonzales", date_of_birth=dt.date(1984, 5, 17),
