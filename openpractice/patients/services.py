@@ -274,8 +274,9 @@ def patient_update(*, actor: Any, patient: Patient, data: Mapping[str, Any]) -> 
     _authorize(actor=actor, permission=Perm.PATIENTS_EDIT, action="patients.update", locations=locations,
                target=patient)
     if "ssn" in data:
+        # Where the record is and where it goes: the SSN is readable at both afterwards.
         _authorize(actor=actor, permission=Perm.PATIENTS_SSN, action="patients.update", target=patient,
-                   locations=[patient.home_location_id])
+                   locations=locations)
     _check_keys(data, PATIENT_FIELDS)
     if patient.merged_into_id:
         raise ValidationError(_("This record was merged into another; edit that one."), code="merged")

@@ -139,6 +139,19 @@ def test_an_ssn_permission_at_another_location_does_not_let_a_user_record_an_ssn
     assert at_south.ssn_last4 == "6789"
 
 
+def test_moving_a_patient_while_setting_the_ssn_needs_the_ssn_permission_where_the_record_goes(
+        make_user: Callable[..., User], north: Location, south: Location) -> None:
+    # Biller at North (SSN there), front desk at South (edits, but no SSN there).
+    user = make_user(Role.BILLER, locations=[north])
+    give_role(user, Role.FRONT_DESK, locations=[south])
+    patient = PatientFactory(home_location=north)
+    with pytest.raises(PermissionDenied):
+        services.patient_update(actor=user, patient=patient, data={"home_location": south, "ssn": "123-45-6789"})
+    patient.refresh_from_db()
+    assert (patient.home_location_id, patient.ssn) == (north.pk, patient.ssn)
+    assert patient.ssn_last4 != "6789"
+
+
 def test_the_ssn_is_encrypted_at_rest_with_its_last_four_searchable(make_user: Callable[..., User],
                                                                     north: Location) -> None:
     biller = make_user(Role.BILLER)
