@@ -106,6 +106,9 @@ class RescheduleForm(Form):
                            widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"))
     provider = forms.ModelChoiceField(queryset=Provider.objects.none(), label=_("Provider"), required=False,
                                       help_text=_("Leave empty to keep the same provider."))
+    outside_hours = forms.BooleanField(
+        label=_("Move outside the provider's hours"), required=False,
+        help_text=_("Needed only when the new time is outside the provider's weekly hours at this location."))
 
     def __init__(self, *args: Any, actor: Any, location: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

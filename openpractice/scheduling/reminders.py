@@ -1,10 +1,11 @@
 """Appointment reminders: the practice's policy, the emails the background task sends, and what the patient
 does with the links in them.
 
-The links are signed (django.core.signing, own salt) and carry only the appointment's id and the action; they
-stop working when the appointment starts, and the signature's own age limit backs that up. Nothing about the
-patient is in the URL. A reminder is claimed with a conditional UPDATE (reminder_sent_at IS NULL) before it is
-sent, so two workers running the task at once never send the same reminder twice.
+The links are signed (django.core.signing, own salt) and carry the appointment's id, the action and a keyed
+fingerprint of the start time they were sent for (not the time itself); they stop working when the appointment
+starts or is moved, once used, and after the signature's own age limit. Nothing about the patient is in the URL.
+A reminder is claimed with a conditional UPDATE (reminder_sent_at IS NULL) before it is sent, so two workers
+running the task at once never send the same reminder twice.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from openpractice.accounts.permissions import has_all_locations
@@ -94,15 +96,24 @@ class ReminderLink:
     action: str
 
 
-def reminder_token(*, appointment_id: int, action: str) -> str:
+def _start_fingerprint(appointment_id: int, starts_at: dt.datetime) -> str:
+    """Ties a link to the time it was sent for without putting a date in the URL: a keyed hash (SECRET_KEY) of
+    the appointment's id and start, so a rescheduled visit no longer matches its old links."""
+    value = f"{appointment_id}:{int(starts_at.timestamp())}"
+    return salted_hmac(f"{SIGNING_SALT}.starts-at", value, algorithm="sha256").hexdigest()[:20]
+
+
+def reminder_token(*, appointment: Appointment, action: str) -> str:
     if action not in ACTIONS:
         raise ValueError(f"unknown reminder action {action!r}")
-    return signing.dumps({"a": appointment_id, "x": action}, salt=SIGNING_SALT)
+    return signing.dumps({"a": appointment.pk, "x": action, "t": _start_fingerprint(appointment.pk,
+                                                                                       appointment.starts_at)},
+                         salt=SIGNING_SALT)
 
 
-def reminder_url(*, appointment_id: int, action: str) -> str:
+def reminder_url(*, appointment: Appointment, action: str) -> str:
     path = reverse("scheduling:reminder_respond",
-                   kwargs={"token": reminder_token(appointment_id=appointment_id, action=action)})
+                   kwargs={"token": reminder_token(appointment=appointment, action=action)})
     return str(settings.OPENPRACTICE_BASE_URL or "").rstrip("/") + path
 
 
@@ -111,8 +122,9 @@ def _not_recognised() -> ReminderLinkError:
 
 
 def reminder_link_read(*, token: str, now: dt.datetime | None = None) -> ReminderLink:
-    """The appointment and action a link stands for; ReminderLinkError when it was tampered with, has
-    expired (the appointment has started) or the appointment can no longer be confirmed or cancelled."""
+    """The appointment and action a link stands for; ReminderLinkError when it was tampered with (400), or
+    has expired, was sent for an earlier time of a rescheduled visit, was already used, or the appointment can
+    no longer be confirmed or cancelled (410)."""
     now = now or timezone.now()
     try:
         data = signing.loads(token, salt=SIGNING_SALT, max_age=LINK_MAX_AGE)
@@ -127,10 +139,16 @@ def reminder_link_read(*, token: str, now: dt.datetime | None = None) -> Reminde
         raise _not_recognised()
     if appointment.starts_at <= now:
         raise ReminderLinkError(_("This link has expired: the appointment time has passed."), status=410)
+    if not constant_time_compare(str(data.get("t", "")), _start_fingerprint(appointment.pk, appointment.starts_at)):
+        raise ReminderLinkError(
+            _("This link is for an earlier time: the appointment has been moved. Use the link in the latest "
+              "reminder, or call the practice."), status=410)
     if appointment.status != AppointmentStatus.BOOKED:
         raise ReminderLinkError(
             _("This appointment can no longer be changed online (it is %(status)s). Please call the practice.")
             % {"status": appointment.get_status_display().lower()}, status=410)
+    if data["x"] == CONFIRM and appointment.confirmed_at is not None:
+        raise ReminderLinkError(_("This link has already been used: the appointment is confirmed."), status=410)
     return ReminderLink(appointment=appointment, action=data["x"])
 
 
@@ -142,22 +160,23 @@ def reminder_link_viewed(*, link: ReminderLink) -> None:
 
 def appointment_respond(*, token: str, now: dt.datetime | None = None) -> ReminderLink:
     """Do what the link says: confirm the appointment, or cancel it. No signed-in user: audited with no actor
-    and the patient's id. Confirming twice changes nothing the second time."""
+    and the patient's id. A used link answers 410 and changes nothing."""
     now = now or timezone.now()
     link = reminder_link_read(token=token, now=now)
     with transaction.atomic():
         current = Appointment.objects.select_for_update().select_related("provider", "location").get(
             pk=link.appointment.pk)
-        if current.status != AppointmentStatus.BOOKED or current.starts_at <= now:
-            # Changed between reading the link and taking the lock: read it again for the right message.
-            return reminder_link_read(token=token, now=now)
+        if (current.status != AppointmentStatus.BOOKED or current.starts_at != link.appointment.starts_at
+                or current.starts_at <= now or (link.action == CONFIRM and current.confirmed_at is not None)):
+            # Changed between reading the link and taking the lock: read it again, which raises the right error.
+            reminder_link_read(token=token, now=now)
+            raise ReminderLinkError(_("This link can no longer be used. Please call the practice."), status=410)
         if link.action == CONFIRM:
-            if current.confirmed_at is None:
-                current.confirmed_at = now
-                current.save(update_fields=["confirmed_at", "updated_at"])
-                record(actor=None, action="appointment.confirmed", target=current, patient_id=current.patient_id,
-                       location_id=current.location_id, changed_fields=["confirmed_at"],
-                       reason="by patient via reminder link")
+            current.confirmed_at = now
+            current.save(update_fields=["confirmed_at", "updated_at"])
+            record(actor=None, action="appointment.confirmed", target=current, patient_id=current.patient_id,
+                   location_id=current.location_id, changed_fields=["confirmed_at"],
+                   reason="by patient via reminder link")
         else:
             current.status = AppointmentStatus.CANCELLED
             current.cancel_reason = PATIENT_CANCEL_REASON
@@ -202,8 +221,8 @@ def _message(appointment: Appointment) -> EmailMultiAlternatives:
         "provider_name": appointment.provider.display_name,
         "location_name": appointment.location.name,
         "location_phone": appointment.location.phone,
-        "confirm_url": reminder_url(appointment_id=appointment.pk, action=CONFIRM),
-        "cancel_url": reminder_url(appointment_id=appointment.pk, action=CANCEL),
+        "confirm_url": reminder_url(appointment=appointment, action=CONFIRM),
+        "cancel_url": reminder_url(appointment=appointment, action=CANCEL),
     }
     # The task runs outside any request: render dates in the practice's zone, not the server's.
     with timezone.override(zone):

@@ -16,9 +16,12 @@ from django.utils.translation import gettext as _
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
+from openpractice.audit.services import record
 from openpractice.core.choices import Weekday
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_timezone_name
+from openpractice.patients.models import Patient
+from openpractice.patients.selectors import patient_search
 
 from .choices import ACTIVE_STATUSES
 from .models import (
@@ -114,6 +117,28 @@ def may_see_money_and_notes(actor: Any, location: Location | int | None = None) 
     """Copay amounts and front-desk notes: for those who handle them (schedule managers) or see patients'
     financial data. The office manager entry tier sees the schedule without them."""
     return can(actor, Perm.SCHEDULE_MANAGE, location) or can(actor, Perm.PATIENTS_FINANCIAL, location)
+
+
+def detail_location_ids(actor: Any) -> frozenset[int]:
+    """Ids of the locations where may_see_money_and_notes() holds, worked out once for a page that lists
+    appointments or waitlist entries of several locations (templates test `location_id in ...`)."""
+    manage = location_ids_where(actor, Perm.SCHEDULE_MANAGE)
+    financial = location_ids_where(actor, Perm.PATIENTS_FINANCIAL)
+    if manage is None or financial is None:  # held at every location, including ones added later
+        return frozenset(Location.objects.values_list("pk", flat=True))
+    return manage | financial
+
+
+def patient_pick(*, actor: Any, text: str, limit: int, picker: str) -> list[Patient]:
+    """The patients a picker (booking, waitlist) offers for `text`: at most `limit`, none without text. Shown
+    patients are PHI: one `patients.searched` event per search, as on the patient list, with how many were
+    shown and never the search text (it is PHI too)."""
+    if not text:
+        return []
+    matches = list(patient_search(actor=actor, text=text)[:limit])
+    record(actor=actor, action="patients.searched", object_type="patients.patient",
+           reason=f"{picker}: {len(matches)} shown")
+    return matches
 
 
 @dataclass(frozen=True)

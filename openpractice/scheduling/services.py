@@ -351,15 +351,21 @@ def _require_status(appointment: Appointment, allowed: Iterable[str], verb: str)
 
 
 def appointment_reschedule(*, actor: Any, appointment: Appointment, starts_at: dt.datetime,
-                           provider: Provider | None = None, room: Room | None = None) -> Appointment:
+                           provider: Provider | None = None, room: Room | None = None,
+                           outside_hours_confirmed: bool = False) -> Appointment:
     """Move a booked visit to another time (and optionally to another provider or room; None keeps them).
-    Same location: moving sites is a cancellation and a new booking."""
+    Same location: moving sites is a cancellation and a new booking. As in booking, a time outside the
+    provider's weekly hours there is refused unless the desk confirms it, and a confirmed one is audited."""
     _authorize_schedule(actor=actor, action="appointment.reschedule", location=appointment.location_id,
                         target=appointment)
     new_provider = provider or appointment.provider
     new_room = room or appointment.room
     ends_at = _validate_placement(provider=new_provider, location=appointment.location, room=new_room,
                                   appointment_type=appointment.appointment_type, starts_at=starts_at)
+    warning = outside_hours_warning(provider=new_provider, location=appointment.location, starts_at=starts_at,
+                                    ends_at=ends_at)
+    if warning and not outside_hours_confirmed:
+        raise ValidationError({"outside_hours": warning}, code="outside_hours")
     with transaction.atomic():
         current = _locked(appointment)
         _require_status(current, [AppointmentStatus.BOOKED], _("rescheduled"))
@@ -378,6 +384,9 @@ def appointment_reschedule(*, actor: Any, appointment: Appointment, starts_at: d
             current.save(update_fields=[*changed, "reminder_sent_at", "confirmed_at", "updated_at"])
             record(actor=actor, action="appointment.rescheduled", target=current, patient_id=current.patient_id,
                    location_id=current.location_id, changed_fields=[n.removesuffix("_id") for n in changed])
+            if warning:
+                record(actor=actor, action="appointment.rescheduled_outside_hours", target=current,
+                       patient_id=current.patient_id, location_id=current.location_id, reason=warning[:200])
     return current
 
 

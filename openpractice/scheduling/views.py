@@ -22,7 +22,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.selectors import location_scoped, practice_now
 from openpractice.core.web import deny, get_scoped_or_404, permission_required, render_table, table
-from openpractice.patients.selectors import patient_record_viewed, patient_search
+from openpractice.patients.selectors import patient_record_viewed
 
 from . import selectors, services
 from .forms import (
@@ -40,6 +40,7 @@ from .forms import (
     WeeklyHoursForm,
 )
 from .models import Appointment, AppointmentType, Provider, ReferringProvider, Room, TimeOff
+from .params import parse_id
 
 PATIENT_PICK_LIMIT = 20
 
@@ -209,11 +210,11 @@ def _day_params(request: HttpRequest) -> dict[str, Any]:
     except ValueError:
         day = practice_now().date()
     provider = location = None
-    if (request.GET.get("provider") or "").isdigit():
-        provider = selectors.provider_list(actor=request.user).filter(pk=int(request.GET["provider"])).first()
-    if (request.GET.get("location") or "").isdigit():
+    if (provider_id := parse_id(request.GET.get("provider"))) is not None:
+        provider = selectors.provider_list(actor=request.user).filter(pk=provider_id).first()
+    if (location_id := parse_id(request.GET.get("location"))) is not None:
         location = location_scoped(actor=request.user, permission=Perm.SCHEDULE_VIEW).filter(
-            pk=int(request.GET["location"])).first()
+            pk=location_id).first()
     return {"day": day, "provider": provider, "location": location}
 
 
@@ -229,7 +230,8 @@ def _day_context(request: HttpRequest) -> dict[str, Any]:
         "today": practice_now().date(),
         "providers": selectors.provider_list(actor=request.user).filter(is_active=True).order_by("last_name"),
         "locations": location_scoped(actor=request.user, permission=Perm.SCHEDULE_VIEW).filter(is_active=True),
-        "show_details": selectors.may_see_money_and_notes(request.user),
+        # Notes are decided per appointment: the actor may manage one location and only view another.
+        "detail_locations": selectors.detail_location_ids(request.user),
         "can_book": can(request.user, Perm.SCHEDULE_MANAGE),
     }
 
@@ -276,15 +278,14 @@ def schedule_book(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Appointment booked."))
             return redirect(appointment)
     search = (request.GET.get("q") or "").strip()[:100]
-    matches = list(patient_search(actor=request.user, text=search)[:PATIENT_PICK_LIMIT]) if search else []
-    chosen_id = request.POST.get("patient") or initial.get("patient")
+    matches = selectors.patient_pick(actor=request.user, text=search, limit=PATIENT_PICK_LIMIT,
+                                     picker="booking picker")
     chosen = None
-    if chosen_id and str(chosen_id).isdigit():
-        chosen = form.fields["patient"].queryset.filter(pk=int(chosen_id)).first()  # type: ignore[attr-defined]
+    if (chosen_id := parse_id(request.POST.get("patient") or initial.get("patient"))) is not None:
+        chosen = form.fields["patient"].queryset.filter(pk=chosen_id).first()  # type: ignore[attr-defined]
     slots: list[selectors.FreeSlot] = []
-    type_id = request.GET.get("appointment_type") or ""
-    if type_id.isdigit():
-        kind = AppointmentType.objects.filter(pk=int(type_id), is_active=True).first()
+    if (type_id := parse_id(request.GET.get("appointment_type"))) is not None:
+        kind = AppointmentType.objects.filter(pk=type_id, is_active=True).first()
         if kind is not None:
             slots = selectors.next_free_slots(actor=request.user, appointment_type=kind, provider=_pick_provider(request),
                                               location=_pick_location(request), limit=8)
@@ -295,15 +296,15 @@ def schedule_book(request: HttpRequest) -> HttpResponse:
 
 
 def _pick_provider(request: HttpRequest) -> Provider | None:
-    value = request.GET.get("provider") or ""
+    pk = parse_id(request.GET.get("provider"))
     return selectors.provider_list(actor=request.user, permission=Perm.SCHEDULE_MANAGE).filter(
-        pk=int(value)).first() if value.isdigit() else None
+        pk=pk).first() if pk is not None else None
 
 
 def _pick_location(request: HttpRequest) -> Any:
-    value = request.GET.get("location") or ""
+    pk = parse_id(request.GET.get("location"))
     return location_scoped(actor=request.user, permission=Perm.SCHEDULE_MANAGE).filter(
-        pk=int(value)).first() if value.isdigit() else None
+        pk=pk).first() if pk is not None else None
 
 
 # --- one appointment -----------------------------------------------------------------------------------------
@@ -355,7 +356,8 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_reschedule(actor=request.user, appointment=appointment, starts_at=form.starts_at,
-                                            provider=form.cleaned_data["provider"])
+                                            provider=form.cleaned_data["provider"],
+                                            outside_hours_confirmed=form.cleaned_data["outside_hours"])
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
@@ -517,8 +519,8 @@ def provider_time_off_add(request: HttpRequest, pk: int) -> HttpResponse:
 def provider_time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
     """POST time_off=<id>: one of this provider's blocked periods (ids of other providers are not found)."""
     provider = _time_off_provider(request, pk)
-    value = request.POST.get("time_off") or ""
-    time_off = TimeOff.objects.filter(provider=provider, pk=int(value)).first() if value.isdigit() else None
+    time_off_id = parse_id(request.POST.get("time_off"))
+    time_off = TimeOff.objects.filter(provider=provider, pk=time_off_id).first() if time_off_id is not None else None
     if time_off is None:
         messages.error(request, _("That time off no longer exists."))
         return redirect(provider)

@@ -22,10 +22,11 @@ from openpractice.core.models import Location
 from openpractice.core.selectors import location_scoped, practice_now
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.models import Patient
-from openpractice.patients.selectors import patient_scoped, patient_search
+from openpractice.patients.selectors import patient_scoped
 
 from . import selectors, waitlist
 from .models import AppointmentType, Provider
+from .params import parse_id
 
 PATIENT_PICK_LIMIT = 20
 
@@ -76,6 +77,7 @@ def waitlist_page(request: HttpRequest) -> HttpResponse:
         "can_add": can(request.user, Perm.SCHEDULE_MANAGE),
         "manageable": set(location_scoped(actor=request.user, permission=Perm.SCHEDULE_MANAGE)
                           .values_list("pk", flat=True)),
+        "detail_locations": selectors.detail_location_ids(request.user),
     })
 
 
@@ -99,11 +101,11 @@ def waitlist_add(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Added to the waitlist."))
             return redirect("scheduling:waitlist")
     search = (request.GET.get("q") or "").strip()[:100]
-    matches = list(patient_search(actor=request.user, text=search)[:PATIENT_PICK_LIMIT]) if search else []
-    chosen_id = request.POST.get("patient") or initial.get("patient")
+    matches = selectors.patient_pick(actor=request.user, text=search, limit=PATIENT_PICK_LIMIT,
+                                     picker="waitlist picker")
     chosen = None
-    if chosen_id and str(chosen_id).isdigit():
-        chosen = form.fields["patient"].queryset.filter(pk=int(chosen_id)).first()  # type: ignore[attr-defined]
+    if (chosen_id := parse_id(request.POST.get("patient") or initial.get("patient"))) is not None:
+        chosen = form.fields["patient"].queryset.filter(pk=chosen_id).first()  # type: ignore[attr-defined]
     return render(request, "scheduling/waitlist/add.html", {
         "form": form, "search": search, "matches": matches, "chosen": chosen, "query": request.GET.copy(),
     }, status=400 if form.errors else 200)
@@ -135,11 +137,10 @@ def waitlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def waitlist_book(request: HttpRequest, pk: int) -> HttpResponse:
     """Book an entry's patient into the time of the cancelled appointment named in the form."""
     entry = _entry(request, pk)
-    value = request.POST.get("appointment") or ""
     cancelled = None
-    if value.isdigit():
+    if (appointment_id := parse_id(request.POST.get("appointment"))) is not None:
         cancelled = selectors.appointment_list(actor=request.user, permission=Perm.SCHEDULE_MANAGE).filter(
-            pk=int(value)).first()
+            pk=appointment_id).first()
     if cancelled is None:
         messages.error(request, _("Choose the cancelled appointment whose time to offer."))
         return redirect("scheduling:waitlist")
@@ -167,5 +168,6 @@ def appointment_waitlist(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "scheduling/waitlist/matches.html", {
         "appointment": appointment, "matches": matches,
         "can_book": can(request.user, Perm.SCHEDULE_MANAGE, appointment.location_id),
+        "detail_locations": selectors.detail_location_ids(request.user),
         "in_past": appointment.starts_at <= practice_now(),
     })

@@ -35,7 +35,8 @@ def _field_error(field: str, message: str) -> ValidationError:
 
 @router.get("", response={200: Page[AppointmentOut], **COMMON_RESPONSES}, url_name="appointment_list",
             summary="Appointments at your locations",
-            description=f"Needs `{Perm.SCHEDULE_VIEW}`. Filters: provider, location, patient, status, start range.")
+            description=f"Needs `{Perm.SCHEDULE_VIEW}`. Filters: provider, location, patient, status, start range. "
+                        "Each patient on the page returned is recorded in the audit trail once.")
 def appointments(request: HttpRequest, filters: Query[AppointmentFilters], page: Query[PageIn]) -> Any:
     require(request, Perm.SCHEDULE_VIEW)
     queryset = selectors.appointment_list(actor=request.user)
@@ -47,7 +48,15 @@ def appointments(request: HttpRequest, filters: Query[AppointmentFilters], page:
         queryset = queryset.filter(starts_at__gte=filters.starts_from)
     if filters.starts_before is not None:
         queryset = queryset.filter(starts_at__lt=filters.starts_before)
-    return paginate(queryset.order_by("starts_at", "pk"), page, convert=lambda a: _with_notes(request, a))
+    result = paginate(queryset.order_by("starts_at", "pk"), page, convert=lambda a: _with_notes(request, a))
+    # Rows show the patient's name and account number: one patients.viewed per patient on the page (the patient
+    # is joined in by the selector, so this adds no reads).
+    seen: set[int] = set()
+    for row in result["items"]:
+        if row.patient_id not in seen:
+            seen.add(row.patient_id)
+            patient_record_viewed(actor=request.user, patient=row.patient, how="api appointment list")
+    return result
 
 
 @router.get("/{int:appointment_id}", response={200: AppointmentOut, **COMMON_RESPONSES},
@@ -91,7 +100,8 @@ def book(request: HttpRequest, payload: AppointmentIn) -> Any:
 @router.patch("/{int:appointment_id}", response={200: AppointmentOut, **WRITE_RESPONSES},
               url_name="appointment_update", summary="Reschedule or cancel",
               description=f"Needs `{Perm.SCHEDULE_MANAGE}` at its location. `action` is `reschedule` (with "
-                          "`starts_at`, optionally `provider`) or `cancel` (with `reason`).")
+                          "`starts_at`, optionally `provider`) or `cancel` (with `reason`). A new time outside "
+                          "the provider's weekly hours answers 422 unless `outside_hours` is true.")
 def update(request: HttpRequest, appointment_id: int, payload: AppointmentPatch) -> Any:
     require(request, Perm.SCHEDULE_MANAGE)
     actor = request.user
@@ -109,5 +119,5 @@ def update(request: HttpRequest, appointment_id: int, payload: AppointmentPatch)
             if provider is None:
                 raise _field_error("provider", "Unknown or not yours to use.")
         services.appointment_reschedule(actor=actor, appointment=found, starts_at=payload.starts_at,
-                                        provider=provider)
+                                        provider=provider, outside_hours_confirmed=payload.outside_hours)
     return _with_notes(request, selectors.appointment_list(actor=actor).get(pk=found.pk))

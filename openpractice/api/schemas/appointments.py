@@ -70,3 +70,5 @@ class AppointmentPatch(Schema):
     starts_at: dt.datetime | None = Field(None, description="reschedule: the new start.")
     provider: int | None = Field(None, description="reschedule: another provider (optional).")
     reason: str = Field("", max_length=200, description="cancel: why (required).")
+    outside_hours: bool = Field(False, description="reschedule: move even though the new time is outside the "
+                                                   "provider's weekly hours at the location (audited as such).")

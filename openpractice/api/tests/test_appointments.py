@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from openpractice.accounts.models import User
@@ -85,7 +87,7 @@ def test_patch_reschedules_and_cancels_with_a_reason(
     client = api_as(make_user(Role.FRONT_DESK, locations=[north]))
     new_start = _start() + dt.timedelta(hours=1)
     moved = client.patch(f"{API}/appointments/{appointment.pk}",
-                         {"action": "reschedule", "starts_at": new_start.isoformat()})
+                         {"action": "reschedule", "starts_at": new_start.isoformat(), "outside_hours": True})
     assert moved.status_code == 200
     assert dt.datetime.fromisoformat(moved.json()["starts_at"]) == new_start
     refused = client.patch(f"{API}/appointments/{appointment.pk}", {"action": "cancel", "reason": ""})
@@ -117,3 +119,57 @@ def test_listing_filters_and_scope_and_the_office_manager_sees_no_notes(
     assert client.patch(f"{API}/appointments/{mine.pk}", {"action": "cancel", "reason": "x"}).status_code == 404
     mine.refresh_from_db()
     assert mine.status == "booked"
+
+
+def test_the_list_audits_each_patient_on_the_page_once_at_a_constant_query_count(
+    north: Location, provider: Provider, make_user: Callable[..., User], api_as: Callable[[User], TokenClient]
+) -> None:
+    regular, other, off_page = (PatientFactory(home_location=north) for _ in range(3))
+    for hours, patient in enumerate([regular, other, regular, off_page]):
+        AppointmentFactory(patient=patient, provider=provider, location=north,
+                           starts_at=_start() + dt.timedelta(hours=hours))
+    desk = make_user(Role.FRONT_DESK, locations=[north])
+    client = api_as(desk)
+
+    listing = client.get(f"{API}/appointments", {"limit": 3})
+
+    assert listing.status_code == 200
+    assert [row["patient"]["id"] for row in listing.json()["items"]] == [regular.pk, other.pk, regular.pk]
+    viewed = AuditEvent.objects.filter(actor=desk, action="patients.viewed")
+    assert set(viewed.values_list("patient_id", flat=True)) == {regular.pk, other.pk}
+    assert viewed.count() == 2
+    assert set(viewed.values_list("reason", flat=True)) == {"api appointment list"}
+
+    # Besides the audit rows (one per patient shown), a page of four costs what a page of one does.
+    def reads(limit: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"{API}/appointments", {"limit": limit}).status_code == 200
+        return len([q for q in queries.captured_queries if "audit_" not in q["sql"]])
+
+    assert reads(4) == reads(1)
+
+
+def test_patch_outside_the_providers_hours_answers_422_until_confirmed_and_is_audited(
+    north: Location, provider: Provider, make_user: Callable[..., User], api_as: Callable[[User], TokenClient]
+) -> None:
+    start = _start()
+    appointment = AppointmentFactory(patient=PatientFactory(home_location=north), provider=provider,
+                                     location=north, starts_at=start)
+    client = api_as(make_user(Role.FRONT_DESK, locations=[north]))
+    # The provider has no weekly hours at all, so any new time is outside them.
+    body = {"action": "reschedule", "starts_at": (start + dt.timedelta(days=1)).isoformat()}
+
+    refused = client.patch(f"{API}/appointments/{appointment.pk}", body)
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"][-1] == "outside_hours"
+    appointment.refresh_from_db()
+    assert appointment.starts_at == start
+
+    moved = client.patch(f"{API}/appointments/{appointment.pk}", {**body, "outside_hours": True})
+
+    assert moved.status_code == 200, moved.json()
+    appointment.refresh_from_db()
+    assert appointment.starts_at == start + dt.timedelta(days=1)
+    assert AuditEvent.objects.filter(action="appointment.rescheduled_outside_hours",
+                                     object_id=str(appointment.pk)).count() == 1

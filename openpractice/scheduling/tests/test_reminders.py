@@ -4,16 +4,13 @@ the policy page."""
 from __future__ import annotations
 
 import datetime as dt
-import email
 import re
-import socket
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import Message
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
@@ -23,6 +20,8 @@ from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role
 from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.core.models import Location
+from openpractice.core.tests.smtp import Mailbox
+from openpractice.core.tests.smtp import free_port as _free_port
 from openpractice.patients.tests.factories import PatientFactory
 from openpractice.scheduling import reminders
 from openpractice.scheduling.choices import AppointmentStatus
@@ -33,42 +32,6 @@ from openpractice.scheduling.tests.factories import AppointmentFactory, Provider
 pytestmark = pytest.mark.django_db
 
 PRACTICE_ZONE = zoneinfo.ZoneInfo("America/New_York")  # PracticeFactory's time zone
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server(settings: Any) -> Iterator[Mailbox]:
-    """A real SMTP server on localhost, and Django's SMTP backend pointed at it."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.OPENPRACTICE_BASE_URL = "http://testserver"
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -98,12 +61,12 @@ def _link_paths(text: str) -> list[str]:
 
 def _confirm_path(appointment: Appointment) -> str:
     return reverse("scheduling:reminder_respond",
-                   kwargs={"token": reminders.reminder_token(appointment_id=appointment.pk, action="confirm")})
+                   kwargs={"token": reminders.reminder_token(appointment=appointment, action="confirm")})
 
 
 def _cancel_path(appointment: Appointment) -> str:
     return reverse("scheduling:reminder_respond",
-                   kwargs={"token": reminders.reminder_token(appointment_id=appointment.pk, action="cancel")})
+                   kwargs={"token": reminders.reminder_token(appointment=appointment, action="cancel")})
 
 
 # --- the email over real SMTP ----------------------------------------------------------------------------------
@@ -127,9 +90,12 @@ def test_the_reminder_arrives_over_smtp_in_practice_time_and_its_confirm_link_co
     assert "North Clinic" in body
     assert "Quintrell" not in body + str(message["Subject"])
     confirm_path, cancel_path = _link_paths(body)
-    # The link carries only the appointment's id and the action (signed, not secret): no PHI.
-    assert signing.loads(confirm_path.split("/")[3], salt=reminders.SIGNING_SALT) == {
-        "a": appointment.pk, "x": "confirm"}
+    # The link carries the appointment's id, the action and a keyed fingerprint of the time (signed, not
+    # secret): no PHI, and not the date itself.
+    payload = signing.loads(confirm_path.split("/")[3], salt=reminders.SIGNING_SALT)
+    assert set(payload) == {"a", "x", "t"}
+    assert (payload["a"], payload["x"]) == (appointment.pk, "confirm")
+    assert str(int(appointment.starts_at.timestamp())) not in str(payload)
 
     client = Client(enforce_csrf_checks=True)  # as a browser would: the form's CSRF token must work
     page = client.get(confirm_path)
@@ -257,7 +223,7 @@ def test_a_tampered_link_is_refused_and_changes_nothing(
 ) -> None:
     appointment = make_appointment(hours_ahead=10)
     other = make_appointment(hours_ahead=12)
-    token = reminders.reminder_token(appointment_id=appointment.pk, action="confirm")
+    token = reminders.reminder_token(appointment=appointment, action="confirm")
     forged = [
         token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # signature altered
         signing.dumps({"a": other.pk, "x": "cancel"}, salt="another-purpose"),  # signed for something else
@@ -297,7 +263,7 @@ def test_a_link_older_than_the_longest_reminder_window_has_expired(
     make_appointment: Callable[..., Appointment],
 ) -> None:
     appointment = make_appointment(hours_ahead=10)
-    token = reminders.reminder_token(appointment_id=appointment.pk, action="confirm")
+    token = reminders.reminder_token(appointment=appointment, action="confirm")
     # The same link, stamped as if made a week and two days ago: the signature's own age limit refuses it.
     signer = signing.TimestampSigner(salt=reminders.SIGNING_SALT)
     value, stamp, _signature = token.rsplit(":", 2)
@@ -373,9 +339,85 @@ def test_rescheduling_clears_the_reminder_and_the_confirmation_so_the_new_time_g
     Appointment.objects.filter(pk=appointment.pk).update(reminder_sent_at=timezone.now(), confirmed_at=timezone.now())
     appointment.refresh_from_db()
 
-    moved = appointment_reschedule(actor=desk, appointment=appointment,
+    moved = appointment_reschedule(actor=desk, appointment=appointment, outside_hours_confirmed=True,
                                    starts_at=appointment.starts_at + dt.timedelta(days=1))
 
     moved.refresh_from_db()
     assert moved.reminder_sent_at is None
     assert moved.confirmed_at is None
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("action", ["confirm", "cancel"])
+def test_a_link_sent_before_a_reschedule_answers_410_for_an_earlier_time_and_changes_nothing(
+    client: Client, make_user: Callable[..., User], north: Location, make_appointment: Callable[..., Appointment],
+    method: str, action: str,
+) -> None:
+    from openpractice.scheduling.services import appointment_reschedule
+
+    appointment = make_appointment(hours_ahead=10)
+    old_path = _confirm_path(appointment) if action == "confirm" else _cancel_path(appointment)
+    moved = appointment_reschedule(actor=make_user(Role.FRONT_DESK, locations=[north]), appointment=appointment,
+                                   starts_at=appointment.starts_at + dt.timedelta(hours=2),
+                                   outside_hours_confirmed=True)
+    events = AuditEvent.objects.count()
+
+    response = getattr(client, method)(old_path)
+
+    assert response.status_code == 410
+    assert "for an earlier time" in response.content.decode()
+    assert _state(moved) == (AppointmentStatus.BOOKED, "", None)
+    assert AuditEvent.objects.count() == events
+    # The reminder for the new time carries links that work.
+    assert client.get(_confirm_path(moved)).status_code == 200
+
+
+def test_a_link_for_a_visit_moved_back_to_its_original_time_works_again(
+    client: Client, make_user: Callable[..., User], north: Location, make_appointment: Callable[..., Appointment],
+) -> None:
+    from openpractice.scheduling.services import appointment_reschedule
+
+    desk = make_user(Role.FRONT_DESK, locations=[north])
+    appointment = make_appointment(hours_ahead=10)
+    path = _confirm_path(appointment)
+    original = appointment.starts_at
+    appointment_reschedule(actor=desk, appointment=appointment, starts_at=original + dt.timedelta(hours=2),
+                           outside_hours_confirmed=True)
+    assert client.get(path).status_code == 410
+    appointment_reschedule(actor=desk, appointment=appointment, starts_at=original, outside_hours_confirmed=True)
+
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_used_confirm_link_answers_410_and_is_not_audited_again(
+    client: Client, make_appointment: Callable[..., Appointment], method: str,
+) -> None:
+    appointment = make_appointment(hours_ahead=10)
+    path = _confirm_path(appointment)
+    assert client.post(path).status_code == 200
+    confirmed_at = _state(appointment)[2]
+    assert confirmed_at is not None
+    events = AuditEvent.objects.count()
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 410
+    assert "already been used" in response.content.decode()
+    assert _state(appointment)[2] == confirmed_at
+    assert AuditEvent.objects.count() == events
+    # Cancelling a confirmed visit is still possible with the cancel link.
+    assert client.post(_cancel_path(appointment)).status_code == 200
+    assert _state(appointment)[0] == AppointmentStatus.CANCELLED
+
+
+def test_a_signed_link_without_the_time_fingerprint_is_refused_with_410(
+    client: Client, make_appointment: Callable[..., Appointment],
+) -> None:
+    appointment = make_appointment(hours_ahead=10)
+    token = signing.dumps({"a": appointment.pk, "x": "confirm"}, salt=reminders.SIGNING_SALT)
+
+    response = client.post(reverse("scheduling:reminder_respond", kwargs={"token": token}))
+
+    assert response.status_code == 410
+    assert _state(appointment)[2] is None

@@ -205,6 +205,7 @@ def test_rescheduling_refuses_an_overlap_but_may_overlap_its_own_old_time(
     desk: User, provider: Provider, north: Location
 ) -> None:
     start = next_monday()
+    ProviderTemplateFactory(provider=provider, location=north, weekday=0)  # Mondays 8:00–12:00
     first = book(desk, provider, north, start)
     book(desk, provider, north, start + dt.timedelta(hours=1))
     moved = services.appointment_reschedule(actor=desk, appointment=first, starts_at=start + dt.timedelta(minutes=15))

@@ -275,3 +275,88 @@ def test_a_confirmed_out_of_hours_booking_still_refuses_a_double_booking(
             appointment_type=kind, starts_at=at(MONDAY, 18, 15), outside_hours_confirmed=True)
     assert list(Appointment.objects.values_list("pk", flat=True)) == [first.pk]
     assert AuditEvent.objects.filter(action="appointment.booked_outside_hours").count() == 1
+
+
+# --- rescheduling outside the weekly hours ---------------------------------------------------------------------
+
+
+def _booked_at_nine(north: Location, provider: Provider) -> Appointment:
+    from .factories import AppointmentFactory
+
+    ProviderTemplateFactory(provider=provider, location=north, weekday=0, start=dt.time(8), end=dt.time(12))
+    return AppointmentFactory(patient=PatientFactory(home_location=north), provider=provider, location=north,
+                              appointment_type=AppointmentTypeFactory(duration_minutes=30), starts_at=at(MONDAY, 9))
+
+
+def test_rescheduling_outside_the_hours_is_refused_until_confirmed_and_then_audited_as_such(
+    north: Location, provider: Provider, desk: User
+) -> None:
+    appointment = _booked_at_nine(north, provider)
+
+    with pytest.raises(ValidationError) as caught:
+        services.appointment_reschedule(actor=desk, appointment=appointment, starts_at=at(MONDAY, 12, 30))
+
+    assert caught.value.message_dict["outside_hours"] == [
+        "12:30–13:00 is outside Maya Chen, MD's hours at North Clinic on Monday (08:00–12:00)."]
+    appointment.refresh_from_db()
+    assert appointment.starts_at == at(MONDAY, 9)
+    assert not AuditEvent.objects.filter(action__startswith="appointment.rescheduled").exists()
+
+    moved = services.appointment_reschedule(actor=desk, appointment=appointment, starts_at=at(MONDAY, 12, 30),
+                                            outside_hours_confirmed=True)
+
+    assert moved.starts_at == at(MONDAY, 12, 30)
+    event = AuditEvent.objects.get(action="appointment.rescheduled_outside_hours")
+    assert (event.actor_id, event.object_id, event.patient_id) == (desk.pk, str(moved.pk), moved.patient_id)
+    assert "outside Maya Chen" in event.reason
+
+
+def test_rescheduling_inside_the_hours_needs_no_confirmation_and_is_not_flagged(
+    north: Location, provider: Provider, desk: User
+) -> None:
+    appointment = _booked_at_nine(north, provider)
+
+    moved = services.appointment_reschedule(actor=desk, appointment=appointment, starts_at=at(MONDAY, 11, 30))
+
+    assert moved.starts_at == at(MONDAY, 11, 30)
+    assert AuditEvent.objects.filter(action="appointment.rescheduled").count() == 1
+    assert not AuditEvent.objects.filter(action="appointment.rescheduled_outside_hours").exists()
+
+
+def test_moving_to_a_provider_without_hours_then_is_outside_the_hours(
+    north: Location, provider: Provider, desk: User
+) -> None:
+    appointment = _booked_at_nine(north, provider)
+    other = ProviderFactory(locations=[north], first_name="Sam", last_name="Ito")
+
+    with pytest.raises(ValidationError) as caught:
+        services.appointment_reschedule(actor=desk, appointment=appointment, starts_at=at(MONDAY, 9), provider=other)
+
+    assert caught.value.message_dict["outside_hours"] == ["Sam Ito, MD has no hours at North Clinic on Monday."]
+    appointment.refresh_from_db()
+    assert appointment.provider == provider
+
+
+def test_the_reschedule_form_warns_outside_the_hours_and_moves_once_confirmed(
+    north: Location, provider: Provider, desk: User, signed_in: Callable[[User], Client]
+) -> None:
+    appointment = _booked_at_nine(north, provider)
+    client = signed_in(desk)
+    url = reverse("scheduling:appointment_reschedule", args=[appointment.pk])
+    data = {"date": MONDAY.isoformat(), "time": "12:30", "provider": ""}
+
+    refused = client.post(url, data)
+
+    assert refused.status_code == 400
+    assert "outside Maya Chen, MD&#x27;s hours" in refused.content.decode()
+    assert "outside_hours" in refused.context["form"].errors
+    appointment.refresh_from_db()
+    assert appointment.starts_at == at(MONDAY, 9)
+
+    confirmed = client.post(url, {**data, "outside_hours": "on"})
+
+    assert confirmed.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.starts_at == at(MONDAY, 12, 30)
+    assert AuditEvent.objects.filter(action="appointment.rescheduled_outside_hours",
+                                     object_id=str(appointment.pk)).count() == 1
