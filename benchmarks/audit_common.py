@@ -120,8 +120,8 @@ def load_chain(rows: int, *, users: int = 40, seed: int = 42) -> dict[str, Any]:
                     for values in batch:
                         copy.write_row(values)
             else:
-                placeholders = ", ".join("?" * (len(CHAIN_COLUMNS) + 1))
-                cursor.cursor.executemany(f"INSERT INTO audit_auditevent ({columns}) VALUES ({placeholders})", batch)
+                params = ", ".join("?" * (len(CHAIN_COLUMNS) + 1))
+                cursor.cursor.executemany(f"INSERT INTO audit_auditevent ({columns}) VALUES ({params})", batch)
         writing += time.perf_counter() - t0
         inserted += len(batch)
         batch.clear()

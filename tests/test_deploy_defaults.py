@@ -24,7 +24,7 @@ def test_the_server_entry_points_default_to_production_settings(tmp_path: Path, 
 
 @pytest.mark.parametrize("module", ["config.wsgi", "config.asgi"])
 def test_a_server_started_without_secrets_and_without_settings_refuses_to_start(tmp_path: Path, module: str) -> None:
-    # The old default (base.py) would have served with its placeholder secret key and public field key.
+    # The old default (base.py) would have served with its development secret key and public field key.
     env = production_env(tmp_path, DJANGO_SETTINGS_MODULE=None, DJANGO_SECRET_KEY=None, OPENPRACTICE_FIELD_KEYS=None)
     result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120)
