@@ -7,6 +7,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,8 @@ from openpractice.audit import selectors as audit_selectors
 from openpractice.audit.models import Outcome
 from openpractice.core import selectors as core_selectors
 from openpractice.core.models import Location
+from openpractice.scheduling import selectors as scheduling_selectors
+from openpractice.scheduling.choices import AppointmentStatus
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ def home_summary(*, actor: Any, now: dt.datetime | None = None) -> HomeSummary:
             label=_("Departments"), value=departments.filter(is_active=True).count(),
             url_name="core:department_list",
         ))
+    if can(actor, Perm.SCHEDULE_VIEW):
+        summary.cards.extend(_schedule_cards(actor=actor, local_now=local_now, now=now))
     if can(actor, Perm.USERS_VIEW):
         people = accounts_selectors.user_list(actor=actor, permission=Perm.USERS_VIEW)
         summary.cards.append(Card(
@@ -118,3 +123,19 @@ def home_summary(*, actor: Any, now: dt.datetime | None = None) -> HomeSummary:
             url_query="outcome=denied",
         ))
     return summary
+
+
+def _schedule_cards(*, actor: Any, local_now: dt.datetime, now: dt.datetime) -> list[Card]:
+    """Today's visits at the actor's locations, in one aggregate query: how many, who is here, who is to come."""
+    start, end = scheduling_selectors.local_day_bounds(local_now.date())
+    today = scheduling_selectors.appointment_list(actor=actor).filter(starts_at__gte=start, starts_at__lt=end)
+    counts = today.aggregate(
+        scheduled=Count("pk", filter=~Q(status=AppointmentStatus.CANCELLED)),
+        here=Count("pk", filter=Q(status=AppointmentStatus.CHECKED_IN)),
+        to_come=Count("pk", filter=Q(status=AppointmentStatus.BOOKED, starts_at__gte=now)),
+    )
+    return [
+        Card(label=_("Appointments today"), value=counts["scheduled"], url_name="scheduling:schedule_day",
+             note=_("%(count)s still to come") % {"count": counts["to_come"]}),
+        Card(label=_("Checked in now"), value=counts["here"], url_name="scheduling:schedule_day"),
+    ]

@@ -71,7 +71,8 @@ def test_a_user_scoped_to_one_location_counts_only_what_they_see(
     make_user(Role.FRONT_DESK, locations=[south])
     html = signed_in(manager).get(reverse("reporting:home")).content.decode()
     # Users.view at North: the manager and nobody from South.
-    assert card_values(html) == {"Locations": 1, "Departments": 1, "Active staff": 1}
+    assert card_values(html) == {"Locations": 1, "Departments": 1, "Appointments today": 0, "Checked in now": 0,
+                                 "Active staff": 1}
     assert "South Clinic" not in html
 
 
@@ -124,3 +125,33 @@ def test_the_home_page_asks_anonymous_visitors_to_sign_in(db: None, client: Clie
     response = client.get(reverse("reporting:home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_the_front_desk_sees_todays_visits_at_their_location_only(
+    practice: Practice, north: Location, south: Location, make_user: Callable[..., User], signed_in: SignIn
+) -> None:
+    from openpractice.patients.tests.factories import PatientFactory
+    from openpractice.scheduling.tests.factories import AppointmentFactory, ProviderFactory
+
+    def visit(location: Location, starts_at: dt.datetime, status: str = "booked") -> None:
+        AppointmentFactory(location=location, starts_at=starts_at, status=status,
+                           cancel_reason="Patient called" if status == "cancelled" else "",
+                           patient=PatientFactory(home_location=location), provider=ProviderFactory(locations=[location]))
+
+    zone = zoneinfo.ZoneInfo(practice.timezone)
+    today = timezone.now().astimezone(zone).date()
+    morning = dt.datetime.combine(today, dt.time(0, 30), tzinfo=zone)
+    late = dt.datetime.combine(today, dt.time(23, 0), tzinfo=zone)
+    visit(north, morning, "checked_in")
+    visit(north, late)
+    visit(north, late + dt.timedelta(minutes=30), "cancelled")
+    visit(north, late + dt.timedelta(days=1))  # tomorrow
+    visit(south, late)  # another location
+    desk = make_user(Role.FRONT_DESK, locations=[north])
+    noon = dt.datetime.combine(today, dt.time(12, 0), tzinfo=zone)
+    cards = {str(card.label): card for card in home_summary(actor=desk, now=noon).cards}
+    assert cards["Appointments today"].value == 2
+    assert str(cards["Appointments today"].note) == "1 still to come"
+    assert cards["Checked in now"].value == 1
+    html = signed_in(desk).get(reverse("reporting:home")).content.decode()
+    assert card_values(html)["Appointments today"] == 2
