@@ -21,7 +21,7 @@ from openpractice.accounts.permissions import can, has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.selectors import location_scoped, practice_now
-from openpractice.core.web import deny, get_scoped_or_404, permission_required, render_table, table
+from openpractice.core.web import add_service_errors, deny, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import patient_record_viewed
 
 from . import selectors, services
@@ -43,14 +43,6 @@ from .models import Appointment, AppointmentType, Provider, ReferringProvider, R
 from .params import parse_id
 
 PATIENT_PICK_LIMIT = 20
-
-
-def _errors_to_form(form: BaseForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, field_errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 def _status(form: BaseForm) -> int:
@@ -113,7 +105,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Provider %(name)s added.") % {"name": provider.display_name})
             return redirect(provider)
@@ -133,7 +125,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Provider saved."))
             return redirect(provider)
@@ -176,7 +168,7 @@ def type_create(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Appointment type “%(name)s” added.") % {"name": kind.name})
             return redirect("scheduling:settings")
@@ -193,7 +185,7 @@ def room_create(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Room “%(name)s” added.") % {"name": room.name})
             return redirect("scheduling:settings")
@@ -272,7 +264,7 @@ def schedule_book(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
             outside_hours = form.errors.get("book_outside_hours")
         else:
             messages.success(request, _("Appointment booked."))
@@ -361,7 +353,7 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Appointment moved."))
             return redirect(appointment)
@@ -381,7 +373,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Appointment cancelled."))
             return redirect(appointment)
@@ -404,7 +396,7 @@ def appointment_checkin(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             for warning in result.warnings:
                 messages.warning(request, warning)
@@ -507,7 +499,7 @@ def provider_time_off_add(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Time off added."))
             return redirect(provider)
@@ -557,7 +549,7 @@ def type_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Appointment type saved."))
             return redirect("scheduling:settings")
@@ -596,7 +588,7 @@ def room_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Room saved."))
             return redirect("scheduling:settings")
@@ -643,7 +635,7 @@ def _referring_form(request: HttpRequest, referring: ReferringProvider | None) -
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Referring provider %(name)s saved.") % {"name": saved})
             return redirect("scheduling:referring_list")
