@@ -87,7 +87,7 @@ class PracticeForm(ModelForm):
         fields = PRACTICE_FIELDS
         widgets = {
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-            "ein": forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "12-3456789"}),
+            "ein": forms.TextInput(attrs={"inputmode": "numeric"}),
             "group_npi": forms.TextInput(attrs={"inputmode": "numeric"}),
             "postal_code": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
             "idle_timeout_minutes": forms.NumberInput(attrs={"min": 2, "max": 120}),
