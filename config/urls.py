@@ -12,6 +12,7 @@ urlpatterns = [
     path("audit/", include("openpractice.audit.urls")),
     path("patients/", include("openpractice.patients.urls")),
     path("schedule/", include("openpractice.scheduling.urls")),
+    path("billing/", include("openpractice.billing.urls")),
     path("api/v1/", api.urls),
 ]
 

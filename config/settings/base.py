@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "openpractice.accounts",
     "openpractice.patients",
     "openpractice.scheduling",
+    "openpractice.billing",
     "openpractice.reporting",
     "openpractice.api",
 ]

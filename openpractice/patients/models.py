@@ -363,3 +363,30 @@ class CoverageCard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_side_display()} of card ({self.coverage_id})"
+
+
+class EligibilityResponse(models.Model):
+    """What the payer said about a coverage in a 271 eligibility response (shown at check-in)."""
+
+    coverage = models.ForeignKey(Coverage, on_delete=models.CASCADE, related_name="eligibility_responses")
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    is_active = models.BooleanField(_("coverage active"))
+    plan_description = models.CharField(_("plan"), max_length=120, blank=True)
+    copay = models.DecimalField(_("office visit copay"), max_digits=8, decimal_places=2, null=True, blank=True)
+    deductible = models.DecimalField(_("deductible"), max_digits=10, decimal_places=2, null=True, blank=True)
+    deductible_remaining = models.DecimalField(_("deductible remaining"), max_digits=10, decimal_places=2,
+                                               null=True, blank=True)
+    message = models.CharField(_("payer message"), max_length=300, blank=True)
+    trace_number = models.CharField(_("trace number"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["coverage", "received_at"], name="eligibility_coverage_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(copay__isnull=True) | Q(copay__gte=0), name="eligibility_copay_gte0"),
+            models.CheckConstraint(condition=Q(deductible__isnull=True) | Q(deductible__gte=0),
+                                   name="eligibility_deductible_gte0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coverage_id}: {'active' if self.is_active else 'inactive'} ({self.received_at:%Y-%m-%d})"

@@ -1,0 +1,25 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingConfig(AppConfig):
+    name = "openpractice.billing"
+    label = "billing"
+    verbose_name = "Billing and claims"
+
+    def ready(self) -> None:
+        from openpractice.accounts.roles import Perm
+        from openpractice.core.navigation import NavItem, register
+
+        section: Any = _("Billing")
+        register(NavItem(40, section, _("Claim worklists"), "billing:worklists", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(41, section, _("Charges"), "billing:charge_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(42, section, _("Claims"), "billing:claim_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(43, section, _("Batches (837P)"), "billing:batch_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(44, section, _("Acknowledgements"), "billing:ack_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(45, section, _("Fee schedules"), "billing:fee_schedule_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(46, section, _("Scrubber rules"), "billing:rule_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(47, section, _("Code sets"), "billing:codes", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(48, section, _("Billing settings"), "billing:settings", Perm.BILLING_VIEW))  # type: ignore[arg-type]

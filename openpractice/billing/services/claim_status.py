@@ -1,0 +1,62 @@
+"""The one way a claim's status changes: checked against the lifecycle, recorded in its history and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from openpractice.audit import services as audit
+
+from ..choices import CLAIM_TRANSITIONS, ClaimStatus, StatusSource
+from ..models import Claim, ClaimStatusChange
+
+
+def transition_allowed(from_status: str, to_status: str) -> bool:
+    return to_status in CLAIM_TRANSITIONS.get(from_status, frozenset())
+
+
+@transaction.atomic
+def claim_transition(
+    *, actor: Any, claim: Claim, to_status: str, source: str = StatusSource.USER, reason: str = "",
+    audit_it: bool = True,
+) -> ClaimStatusChange | None:
+    """Move `claim` to `to_status`. Returns None when it already is there (nothing recorded).
+
+    `actor` may be None for machine sources (acknowledgement files imported by a task still name the person
+    who imported them, so None is rare). Raises ValidationError for a move the lifecycle does not allow.
+    `audit_it=False` is for bulk callers (batches, scrubbing) that write one audit event for the whole run.
+    """
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    from_status = locked.status
+    if from_status == to_status and to_status != ClaimStatus.HELD:
+        return None
+    if to_status not in ClaimStatus.values or not transition_allowed(from_status, to_status):
+        raise ValidationError(
+            _("A claim that is %(from)s cannot become %(to)s.")
+            % {"from": ClaimStatus(from_status).label.lower(), "to": ClaimStatus(to_status).label.lower()
+               if to_status in ClaimStatus.values else to_status}
+        )
+    if from_status == to_status:
+        return None
+    now = timezone.now()
+    locked.status = to_status
+    fields = ["status", "updated_at"]
+    if to_status == ClaimStatus.SUBMITTED:
+        locked.submitted_at = now
+        fields.append("submitted_at")
+    locked.save(update_fields=fields)
+    claim.status = to_status
+    claim.submitted_at = locked.submitted_at
+    change = ClaimStatusChange.objects.create(
+        claim=locked, from_status=from_status, to_status=to_status, source=source, actor=actor, at=now,
+        reason=reason[:500],
+    )
+    if audit_it:
+        audit.record(actor=actor, action="billing.claim_status_changed", target=locked,
+                     patient_id=locked.patient_id, location_id=locked.location_id, changed_fields=["status"],
+                     reason=f"{from_status} -> {to_status} ({source})")
+    return change

@@ -1,0 +1,11 @@
+"""Not built yet: replaced by its owner (temporary, during the billing build)."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+
+def eligibility_request(request: HttpRequest, **kwargs: object) -> HttpResponse:
+    raise Http404()
+
+
+def eligibility_import(request: HttpRequest, **kwargs: object) -> HttpResponse:
+    raise Http404()

@@ -1,0 +1,7 @@
+"""Not built yet: replaced by its owner (temporary, during the billing build)."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+
+def billing_settings(request: HttpRequest, **kwargs: object) -> HttpResponse:
+    raise Http404()
