@@ -11,6 +11,10 @@ def charge_create(request: HttpRequest, **kwargs: object) -> HttpResponse:
     raise Http404()
 
 
+def charge_create_for_appointment(request: HttpRequest, **kwargs: object) -> HttpResponse:
+    raise Http404()
+
+
 def charge_detail(request: HttpRequest, **kwargs: object) -> HttpResponse:
     raise Http404()
 
