@@ -14,7 +14,21 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import BearerTokenAuth, SessionMFAAuth, docs_require_sign_in
-from .routers import appointments, audit, coverages, locations, me, patients, payers, practice, providers, users
+from .routers import (
+    appointments,
+    audit,
+    charges,
+    claims,
+    coverages,
+    fee_schedules,
+    locations,
+    me,
+    patients,
+    payers,
+    practice,
+    providers,
+    users,
+)
 
 DESCRIPTION = """\
 The OpenPractice REST API. The same permissions as the web interface apply: you see only what your roles allow,
@@ -60,6 +74,9 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/patients", patients.router)
     built.add_router("/coverages", coverages.router)
     built.add_router("/payers", payers.router)
+    built.add_router("/fee-schedules", fee_schedules.router)
+    built.add_router("/charges", charges.router)
+    built.add_router("/claims", claims.router)
     return built
 
 

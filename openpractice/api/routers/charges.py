@@ -1,0 +1,5 @@
+"""/charges (being built)."""
+
+from ninja import Router
+
+router = Router(tags=["charges"])

@@ -1,0 +1,5 @@
+"""/claims (being built)."""
+
+from ninja import Router
+
+router = Router(tags=["claims"])

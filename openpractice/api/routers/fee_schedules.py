@@ -1,0 +1,5 @@
+"""/fee-schedules (being built)."""
+
+from ninja import Router
+
+router = Router(tags=["fee-schedules"])
