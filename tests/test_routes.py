@@ -34,6 +34,8 @@ from openpractice.accounts.models import ApiToken, Invitation, User
 from openpractice.accounts.roles import PERMISSION_TABLE, Role, Tier, permissions_for
 from openpractice.accounts.tests.factories import UserFactory, give_role, sign_in, user_with_role
 from openpractice.audit.models import AuditEvent, Outcome
+from openpractice.billing.tests import x12_support as billing_x12_samples
+from openpractice.billing.tests.factories import FeeScheduleFactory, ScrubRuleFactory, make_claim
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
 from openpractice.patients.tests.factories import route_samples
@@ -58,9 +60,12 @@ PUBLIC_OR_AUTH_FLOW = frozenset({
 NOT_UI_NAMES = frozenset({"healthz", "readyz"})
 NOT_UI_PREFIXES = ("api/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
-GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling")
+GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing")
 
 _MISSING = object()
+# Routes whose object is not the first word of their name; their URL kwarg is "<kind>_id".
+KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
+                                 "billing:charge_create_for_appointment": "appointment"}
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,9 @@ class Route:
 
     @property
     def kind(self) -> str:
-        """The kind of object in the URL: the first word of the route name ("location_edit" -> "location")."""
-        return self.name.split(":")[-1].split("_")[0]
+        """The kind of object in the URL: the first word of the route name ("location_edit" -> "location"),
+        unless KIND_OF_ROUTE names it (a route whose URL takes another object's id, e.g. <coverage_id>)."""
+        return KIND_OF_ROUTE.get(self.name) or self.name.split(":")[-1].split("_")[0]
 
 
 def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
@@ -198,12 +204,32 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "room": scheduling_samples.rooms,
     "referring": scheduling_samples.referring_providers,  # practice-wide: no out-of-scope referring provider
     "waitlist": scheduling_samples.waitlist_entries,
+    "charge": lambda w, actor: _billing_samples(w, "charge"),  # a charge at North, one at South
+    "claim": lambda w, actor: _billing_samples(w, "claim"),  # the claims of those charges
+    "batch": billing_x12_samples.route_batches,  # a batch of a North claim, a batch of a South claim
+    # practice-wide: no out-of-scope fee schedule
+    "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
+    # practice-wide: a scrubber rule applies to the claims of every location
+    "rule": lambda w, actor: (w.__dict__.get("_rule") or w.__dict__.setdefault("_rule", ScrubRuleFactory(
+        created_by=w.stranger, procedure_code="99213", requires_modifier="25")), None),
 }
+
+
+def _billing_samples(world: World, kind: str) -> tuple[Model, Model]:
+    """A charge with its draft claim at North and at South, made once per world."""
+    cache: dict[str, list[Model]] = world.__dict__.setdefault("_billing_charge_samples", {})
+    if not cache:
+        for location in (world.north, world.south):
+            claim = make_claim(location=location, actor=world.stranger)
+            cache.setdefault("charge", []).append(claim.charge)
+            cache.setdefault("claim", []).append(claim)
+    return cache[kind][0], cache[kind][1]
 
 
 def test_every_object_route_has_sample_objects() -> None:
     missing = sorted(route.name for route in GUARDED_ROUTES
-                     if route.kwarg_names and (route.kind not in SAMPLES or set(route.kwarg_names) != {"pk"}))
+                     if route.kwarg_names and (route.kind not in SAMPLES
+                                               or set(route.kwarg_names) not in ({"pk"}, {f"{route.kind}_id"})))
     assert missing == [], f"Teach SAMPLES in tests/test_routes.py how to build URL kwargs for: {missing}"
 
 
@@ -213,7 +239,7 @@ def url_for(route: Route, world: World, actor: User | None, *, in_scope: bool = 
     inside, outside = SAMPLES[route.kind](world, actor)
     target = inside if in_scope else outside
     assert target is not None
-    return reverse(route.name, kwargs={"pk": target.pk})
+    return reverse(route.name, kwargs={route.kwarg_names[0]: target.pk})
 
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
@@ -299,7 +325,7 @@ def test_route_answers_every_role_as_the_permission_table_says(route: Route, wor
 
 SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
-                 and route.kind not in ("outbox", "payer", "type", "referring")]
+                 and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

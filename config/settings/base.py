@@ -190,6 +190,13 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploads live outside the web root and are only served through permission-checked views.
 MEDIA_ROOT = Path(env("OPENPRACTICE_MEDIA_ROOT", str(DATA_DIR / "uploads")) or DATA_DIR / "uploads")
+# Further ICD-10-CM releases: CMS order files (icd10cm-order-YYYY.txt) dropped here are loaded beside the
+# packaged release, each for dates of service from its fiscal year's 1 October.
+OPENPRACTICE_ICD10_DIR = Path(env("OPENPRACTICE_ICD10_DIR", str(DATA_DIR / "icd10")) or DATA_DIR / "icd10")
+# Where billing settings may point the 837P drop directory (the clearinghouse client's pick-up folder), besides
+# <data dir>/x12: comma-separated absolute paths chosen by whoever runs the server, so a web user cannot make
+# the server write files anywhere else.
+OPENPRACTICE_X12_DROP_ROOTS = [Path(path) for path in env_list("OPENPRACTICE_X12_DROP_ROOTS")]
 
 # Demo mode without a mail server: mail goes to the Outbox page (OutboxMessage) so its links can be clicked.
 EMAIL_BACKEND = env("EMAIL_BACKEND") or (
@@ -247,5 +254,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # pyx12 logs every validation finding at ERROR; billing.x12.validate returns them in its result instead.
+    "loggers": {"axes": {"level": "WARNING"}, "pyx12": {"level": "CRITICAL"}},
 }

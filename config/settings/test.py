@@ -1,7 +1,7 @@
 """Tests: fast hashing, tasks run at once, mail kept in memory unless a test points it at a real SMTP server."""
 
 from .base import *  # noqa: F403
-from .base import HUEY
+from .base import BASE_DIR, HUEY
 
 DEBUG = False
 DEMO_MODE = True
@@ -15,3 +15,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+OPENPRACTICE_ICD10_DIR = BASE_DIR / "var" / "test-icd10-none"  # only the packaged ICD-10-CM release in tests

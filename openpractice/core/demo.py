@@ -23,7 +23,7 @@ PRACTICE = {
     "address_line2": "Suite 200",
     "city": "Raleigh",
     "state": "NC",
-    "postal_code": "27603",
+    "postal_code": "27603-2147",  # ZIP+4: the 837P needs nine digits for the billing provider
     "phone": "919-555-0100",
 }
 
@@ -34,17 +34,17 @@ LOCATIONS: list[dict[str, Any]] = [
     {
         "code": "downtown", "name": "Downtown Raleigh", "place_of_service": "11", "phone": "919-555-0110",
         "address_line1": "410 Riverbend Parkway", "address_line2": "Suite 100", "city": "Raleigh",
-        "postal_code": "27603", "hours": [((8, 0), (17, 0))], "saturday": ((9, 0), (12, 0)), "npi": "",
+        "postal_code": "27603-2147", "hours": [((8, 0), (17, 0))], "saturday": ((9, 0), (12, 0)), "npi": "",
     },
     {
         "code": "north-hills", "name": "North Hills", "place_of_service": "11", "phone": "919-555-0120",
         "address_line1": "4208 Six Forks Road", "address_line2": "", "city": "Raleigh",
-        "postal_code": "27609", "hours": [((7, 30), (12, 0)), ((13, 0), (16, 30))], "saturday": None, "npi": "",
+        "postal_code": "27609-6315", "hours": [((7, 30), (12, 0)), ((13, 0), (16, 30))], "saturday": None, "npi": "",
     },
     {
         "code": "cary", "name": "Cary Walk-in & Family Care", "place_of_service": "20", "phone": "919-555-0130",
         "address_line1": "1105 Kildaire Farm Road", "address_line2": "", "city": "Cary",
-        "postal_code": "27511", "hours": [((8, 0), (19, 0))], "saturday": None, "npi": "1742193851",
+        "postal_code": "27511-4523", "hours": [((8, 0), (19, 0))], "saturday": None, "npi": "1742193851",
     },
 ]  # fmt: skip
 

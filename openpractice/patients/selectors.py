@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 
-from .models import Coverage, CoverageCard, Patient, Payer, PayerPlan, normalize_name, phone_digits
+from .models import (
+    Coverage,
+    CoverageCard,
+    EligibilityResponse,
+    Patient,
+    Payer,
+    PayerPlan,
+    normalize_name,
+    phone_digits,
+)
 
 DATE_FORMATS: tuple[str, ...] = ("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d", "%m/%d/%y", "%m-%d-%y", "%m%d%Y", "%m.%d.%Y")
 ACCOUNT_RE = re.compile(r"^P\d{7}$", re.IGNORECASE)
@@ -181,3 +191,25 @@ def payer_choices(*, include_inactive: bool = False) -> QuerySet[Payer]:
 def plan_choices(*, payer: Payer | None = None) -> QuerySet[PayerPlan]:
     queryset = PayerPlan.objects.filter(is_active=True).select_related("payer")
     return queryset.filter(payer=payer) if payer is not None else queryset
+
+
+def coverages_latest_eligibility(*, actor: Any, coverages: Iterable[Coverage],
+                                 permission: str = Perm.PATIENTS_DEMOGRAPHICS) -> dict[int, EligibilityResponse]:
+    """The latest eligibility response of each of `coverages` the actor may see, by coverage id, in one query.
+    Coverages without a response (or out of scope) are absent."""
+    ids = {coverage.pk for coverage in coverages}
+    if not ids:
+        return {}
+    latest = (EligibilityResponse.objects.filter(coverage_id=OuterRef("coverage_id"))
+              .order_by("-received_at", "-pk").values("pk")[:1])
+    queryset = EligibilityResponse.objects.filter(coverage_id__in=ids, pk=Subquery(latest))
+    locations = location_ids_where(actor, permission)
+    if locations is not None:
+        queryset = queryset.filter(coverage__patient__home_location_id__in=locations)
+    return {response.coverage_id: response for response in queryset}
+
+
+def coverage_latest_eligibility(*, actor: Any, coverage: Coverage,
+                                permission: str = Perm.PATIENTS_DEMOGRAPHICS) -> EligibilityResponse | None:
+    """The latest eligibility response for one coverage, or None (none yet, or out of the actor's scope)."""
+    return coverages_latest_eligibility(actor=actor, coverages=[coverage], permission=permission).get(coverage.pk)

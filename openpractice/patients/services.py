@@ -14,6 +14,7 @@ import io
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,7 @@ from .models import (
     ClaimFilingIndicator,
     Coverage,
     CoverageCard,
+    EligibilityResponse,
     Patient,
     Payer,
     PayerPlan,
@@ -632,3 +634,36 @@ def payer_import_csv(*, actor: Any, content: bytes | str, dry_run: bool = False)
                       f"{sum(r.action == 'update' for r in report.rows)} updated")
     report.saved = True
     return report
+
+
+# --- eligibility (what the payer said about a coverage) --------------------------------------------------------
+
+
+def eligibility_response_record(
+    *, actor: Any, coverage: Coverage, is_active: bool, plan_description: str = "",
+    copay: Decimal | None = None, deductible: Decimal | None = None, deductible_remaining: Decimal | None = None,
+    message: str = "", trace_number: str = "", received_at: datetime.datetime | None = None,
+) -> EligibilityResponse:
+    """Keep what a payer answered about `coverage` (a 271 eligibility response): shown at check-in.
+
+    Whoever keeps the patient's insurance (PATIENTS_EDIT) or bills it (BILLING_MANAGE) at the patient's home
+    location may record one. Audited with the field names only; never the amounts or the payer's message."""
+    patient = coverage.patient
+    location_id = patient.home_location_id
+    if not (can(actor, Perm.PATIENTS_EDIT, location_id) or can(actor, Perm.BILLING_MANAGE, location_id)):
+        raise _refuse(actor=actor, permission=f"{Perm.PATIENTS_EDIT} or {Perm.BILLING_MANAGE}",
+                      action="coverages.eligibility_record", target=coverage)
+    response = EligibilityResponse(
+        coverage=coverage, received_at=received_at or timezone.now(), is_active=is_active,
+        plan_description=plan_description.strip(), copay=copay, deductible=deductible,
+        deductible_remaining=deductible_remaining, message=message.strip(), trace_number=trace_number.strip(),
+    )
+    response.full_clean()
+    with transaction.atomic():
+        response.save(force_insert=True)
+        record(actor=actor, action="coverages.eligibility_recorded", target=response, patient_id=patient.pk,
+               location_id=location_id,
+               changed_fields=["is_active"] + [name for name in ("plan_description", "copay", "deductible",
+                                                                 "deductible_remaining", "message", "trace_number")
+                                               if getattr(response, name) not in ("", None)])
+    return response

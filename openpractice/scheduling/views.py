@@ -22,7 +22,11 @@ from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.selectors import location_scoped, practice_now
 from openpractice.core.web import add_service_errors, deny, get_scoped_or_404, permission_required, render_table, table
-from openpractice.patients.selectors import patient_record_viewed
+from openpractice.patients.selectors import (
+    coverages_active_on,
+    coverages_latest_eligibility,
+    patient_record_viewed,
+)
 
 from . import selectors, services
 from .forms import (
@@ -315,15 +319,26 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     show_details = selectors.may_see_money_and_notes(request.user, appointment.location_id)
     can_manage = can(request.user, Perm.SCHEDULE_MANAGE, appointment.location_id)
     copay_due = has_coverage = None
+    eligibility: list[tuple[Any, Any]] = []
     if show_details:
         copay_due, has_coverage = services.copay_due_for(actor=request.user, appointment=appointment)
+        # What the payer last said about each coverage (a 271 imported by billing), beside the copay.
+        coverages = coverages_active_on(actor=request.user, patient=appointment.patient,
+                                        on_date=appointment.starts_at.astimezone(selectors.practice_zone()).date())
+        latest = coverages_latest_eligibility(actor=request.user, coverages=coverages)
+        eligibility = [(coverage, latest.get(coverage.pk)) for coverage in coverages]
     return render(request, "scheduling/appointment_detail.html", {
         "appointment": appointment,
         "show_details": show_details,
         "copays": selectors.appointment_copays(appointment) if show_details else [],
-        "copay_due": copay_due, "has_coverage": has_coverage,
+        "copay_due": copay_due, "has_coverage": has_coverage, "eligibility": eligibility,
+        "can_check_eligibility": show_details and can(request.user, Perm.BILLING_MANAGE,
+                                                      appointment.patient.home_location_id),
         "can_manage": can_manage,
         "started": appointment.starts_at <= practice_now(),
+        # Charges of a checked-out visit (billing owns them; the template links to its pages by URL name).
+        "can_enter_charges": can(request.user, Perm.BILLING_MANAGE, appointment.location_id),
+        "can_see_charges": can(request.user, Perm.BILLING_VIEW, appointment.location_id),
     })
 
 

@@ -55,10 +55,25 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/payers"),
     ("get", f"{API}/payers/1"),
     ("patch", f"{API}/payers/1"),
+    ("get", f"{API}/fee-schedules"),
+    ("post", f"{API}/fee-schedules"),
+    ("get", f"{API}/fee-schedules/1"),
+    ("patch", f"{API}/fee-schedules/1"),
+    ("get", f"{API}/fee-schedules/1/entries"),
+    ("put", f"{API}/fee-schedules/1/entries/1"),
+    ("delete", f"{API}/fee-schedules/1/entries/1"),
+    ("get", f"{API}/charges"),
+    ("post", f"{API}/charges"),
+    ("get", f"{API}/charges/1"),
+    ("get", f"{API}/claims"),
+    ("get", f"{API}/claims/1"),
+    ("get", f"{API}/claims/1/history"),
+    ("post", f"{API}/claims/1/status"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
-            "{payer_id}")
+            "{payer_id}", "{fee_schedule_id}", "{entry_code}",
+            "{charge_id}", "{claim_id}")
 
 
 def _sample_path(path: str) -> str:

@@ -116,6 +116,20 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("POST", "/api/v1/payers"),
         ("GET", "/api/v1/payers/{payer_id}"),
         ("PATCH", "/api/v1/payers/{payer_id}"),
+        ("GET", "/api/v1/fee-schedules"),
+        ("POST", "/api/v1/fee-schedules"),
+        ("GET", "/api/v1/fee-schedules/{fee_schedule_id}"),
+        ("PATCH", "/api/v1/fee-schedules/{fee_schedule_id}"),
+        ("GET", "/api/v1/fee-schedules/{fee_schedule_id}/entries"),
+        ("PUT", "/api/v1/fee-schedules/{fee_schedule_id}/entries/{entry_code}"),
+        ("DELETE", "/api/v1/fee-schedules/{fee_schedule_id}/entries/{entry_code}"),
+        ("GET", "/api/v1/charges"),
+        ("POST", "/api/v1/charges"),
+        ("GET", "/api/v1/charges/{charge_id}"),
+        ("GET", "/api/v1/claims"),
+        ("GET", "/api/v1/claims/{claim_id}"),
+        ("GET", "/api/v1/claims/{claim_id}/history"),
+        ("POST", "/api/v1/claims/{claim_id}/status"),
     }
 
 
@@ -126,8 +140,8 @@ def test_every_operation_documents_its_authentication_and_error_answers(document
         for method, operation in operations.items():
             assert operation["security"], (method, path)
             responses = set(operation["responses"])
-            # A success answer (200, or 201 for a create), and the errors every caller must handle.
-            assert responses & {"200", "201"}, (method, path)
+            # A success answer (200, 201 for a create, 204 for a delete), and the errors every caller must handle.
+            assert responses & {"200", "201", "204"}, (method, path)
             assert {"401", "404"} <= responses, (method, path)
             error = operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
             assert error == "#/components/schemas/ErrorOut"

@@ -63,7 +63,9 @@ class ClaimBatch(models.Model):
     file_sha256 = models.CharField(max_length=64, blank=True)
     file_size = models.PositiveBigIntegerField(default=0)
     usage_indicator = models.CharField(max_length=1, choices=UsageIndicator.choices)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty when a command run on the server built it (`openpractice billing export-837`).
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
 

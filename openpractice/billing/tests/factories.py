@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import factory
 
@@ -93,7 +93,7 @@ def make_charge(
     """An open charge with diagnoses and lines (each line points at diagnosis 1)."""
     dos = date_of_service or dt.date(2026, 11, 2)
     if coverage is None:
-        coverage = CoverageFactory(patient=PatientFactory(home_location=location))
+        coverage = cast(Coverage, CoverageFactory(patient=PatientFactory(home_location=location)))
     provider = fields.pop("rendering_provider", None) or ProviderFactory(locations=[location])
     charge = Charge.objects.create(
         patient=coverage.patient, location=location, place_of_service=location.place_of_service,

@@ -1,11 +1,54 @@
-"""Not built yet: replaced by its owner (temporary, during the billing build)."""
+"""Acknowledgements under /billing/acknowledgements/: the imported 999 and 277CA files, and the upload that
+imports one and shows what it did to the claims (accepted, rejected, unknown, not the user's)."""
 
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from openpractice.accounts.permissions import can
+from openpractice.accounts.roles import Perm
+from openpractice.core.web import add_service_errors, permission_required, render_table, table
+
+from ..choices import AcknowledgementKind
+from ..forms_acks import AckUploadForm
+from ..selectors import acknowledgements as selectors
+from ..services import acknowledgements as services
 
 
-def ack_list(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404()
+@require_GET
+@permission_required(Perm.BILLING_VIEW)
+def ack_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind") or ""
+    queryset = selectors.ack_import_list(actor=request.user)
+    if kind in AcknowledgementKind.values:
+        queryset = queryset.filter(kind=kind)
+    else:
+        kind = ""
+    rows = table(request, queryset,
+                 sorts={"when": "imported_at", "kind": "kind", "file": "file_name", "who": "imported_by__username"},
+                 default_sort="-when", search_fields=("file_name",), element_id="ack-table")
+    return render_table(request, "billing/ack_list.html", {
+        "table": rows, "table_template": "billing/ack_table.html", "filter_template": "billing/ack_filter.html",
+        "kind": kind, "kinds": AcknowledgementKind.choices, "can_manage": can(request.user, Perm.BILLING_MANAGE),
+    })
 
 
-def ack_import(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404()
+@require_http_methods(["GET", "POST"])
+@permission_required(Perm.BILLING_MANAGE)
+def ack_import(request: HttpRequest) -> HttpResponse:
+    form = AckUploadForm(request.POST or None, request.FILES or None)
+    result: services.AckImportResult | None = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = services.acknowledgement_import(actor=request.user, file_name=upload.name,
+                                                     content=upload.read())
+        except PermissionDenied as exc:
+            raise Http404() from exc
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return render(request, "billing/ack_import.html", {"form": form, "result": result},
+                  status=400 if form.errors else 200)
