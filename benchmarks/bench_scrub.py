@@ -13,8 +13,8 @@ the rest.
 Measured (median of the runs):
 - scrub: `services.scrubbing.claims_scrub()` over every claim, the claims being draft, as the worklists' "scrub
   all" button runs it: lock and load, scrub, replace the issues, move each claim to ready or held through
-  `claim_transition` (one status change per claim), one audit event. Each run starts from draft again. The
-  status changes are also timed on their own (the share of the run spent in `claim_transition`);
+  `claims_transition` (the lifecycle check and a history row per claim, in bulk), one audit event. Each run
+  starts from draft again. The status changes are also timed on their own (their share of the run);
 - re-scrub: the same call once the claims are ready or held, so no claim changes status (issues replaced);
 - engine: loading (`load_claims` + `build_context`) and the pure rules (`scrub_many`) without any write;
 - reference: the bare SQL that reads the same claims and lines through a raw cursor.
@@ -232,7 +232,7 @@ def measure(*, actor: Any, runs: int, today: dt.date) -> dict[str, Any]:
 
     reference_times = [_timed(reference)[0] for _ in range(max(runs, 3))]
 
-    # The status changes (one claim_transition per claim that moves) are timed on their own inside the run.
+    # The status changes (claims_transition for the claims that move) are timed on their own inside the run.
     from openpractice.billing.services import scrubbing
 
     move_times: list[float] = []

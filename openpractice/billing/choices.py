@@ -80,6 +80,12 @@ class BatchStatus(models.TextChoices):
     BUILT = "built", _("Built")
     SUBMITTED = "submitted", _("Submitted")
     FAILED = "failed", _("Transport failed")
+    DISCARDED = "discarded", _("Discarded (never sent)")
+
+
+# A claim in a batch of these statuses waits to be sent: it may not change until the batch is sent or discarded.
+# Once the batch is submitted the claim keeps the link (which file carried it) but is free to move on.
+OPEN_BATCH_STATUSES: frozenset[str] = frozenset({BatchStatus.BUILT, BatchStatus.FAILED})
 
 
 class UsageIndicator(models.TextChoices):

@@ -308,6 +308,16 @@ class Coverage(TimeStampedModel):
     def get_absolute_url(self) -> str:
         return reverse("patients:coverage_edit", kwargs={"pk": self.pk})
 
+    def is_in_force_on(self, on_date: datetime.date) -> bool:
+        """Whether the policy covered `on_date`, judged from its dates: a policy ended later (effective_to set,
+        is_active switched off by coverage_end) still covered the visits before its end. Without an end date the
+        active flag decides."""
+        if on_date < self.effective_from:
+            return False
+        if self.effective_to is not None:
+            return on_date <= self.effective_to
+        return self.is_active
+
     def is_active_on(self, on_date: datetime.date) -> bool:
         if not self.is_active or on_date < self.effective_from:
             return False

@@ -51,4 +51,13 @@ def test_the_billing_pages_have_no_serious_accessibility_violations_for_the_bill
     expect(page.get_by_role("heading", name="Submission log")).to_be_visible()
     report.check("batch")
 
+    # The forms of the flow: a scrubber rule explained as it is typed (htmx), and building a batch.
+    page.goto("/billing/rules/new/")
+    page.get_by_label(re.compile(r"^Procedure code \(CPT/HCPCS\)")).fill("99213")
+    expect(page.locator("#rule-explanation")).to_contain_text("with code 99213")
+    report.check("scrubber rule form, explained")
+    page.goto("/billing/batches/new/")
+    expect(page.get_by_role("heading", name="Build a batch")).to_be_visible()
+    report.check("build a batch")
+
     report.assert_clean()

@@ -17,8 +17,13 @@ from django.utils.translation import gettext_lazy as _
 
 from openpractice.core.models import TimeStampedModel
 
-from ..choices import ClaimFrequency, ClaimStatus, Severity, StatusSource
+from ..choices import OPEN_BATCH_STATUSES, ClaimFrequency, ClaimStatus, Severity, StatusSource
 from .charges import MAX_LINES, Charge, ChargeLine
+
+
+def in_open_batch_q(prefix: str = "") -> Q:
+    """Claims (or, with a prefix such as "claims__", rows reached through them) waiting in an unsent batch."""
+    return Q(**{f"{prefix}batch__status__in": sorted(OPEN_BATCH_STATUSES)})
 
 
 class Claim(TimeStampedModel):
@@ -80,6 +85,12 @@ class Claim(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("billing:claim_detail", args=[self.pk])
+
+    @property
+    def in_open_batch(self) -> bool:
+        """Waiting in a built (or failed) batch: frozen until the batch is sent or discarded. After the batch is
+        submitted the claim keeps its link to it but may be rejected, fixed and sent again in a new batch."""
+        return self.batch_id is not None and self.batch is not None and self.batch.status in OPEN_BATCH_STATUSES
 
 
 class ClaimLine(models.Model):

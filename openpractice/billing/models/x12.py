@@ -105,7 +105,8 @@ class BatchSubmission(models.Model):
 
 
 class AcknowledgementImport(models.Model):
-    """A 999, 277CA or 271 file that was imported. Its hash makes a second import of the same file a no-op."""
+    """A 999, 277CA or 271 file that was imported. Its hash makes a second import of the same file by the same
+    person a no-op; a biller of other locations may import it again to apply it to their claims."""
 
     kind = models.CharField(max_length=5, choices=AcknowledgementKind.choices)
     file_name = models.CharField(max_length=200)
@@ -116,7 +117,7 @@ class AcknowledgementImport(models.Model):
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["kind", "sha256"], name="ack_import_file_unique")]
+        constraints = [models.UniqueConstraint(fields=["kind", "sha256", "imported_by"], name="ack_import_file_unique")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name}"

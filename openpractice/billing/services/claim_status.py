@@ -81,7 +81,7 @@ def claims_transition(
                        .values_list("pk", "status"))
     now = timezone.now()
     changes: list[ClaimStatusChange] = []
-    by_status: dict[str, list[int]] = {}
+    moved: set[int] = set()
     for claim, to_status, reason in moves:
         from_status = current[claim.pk]
         if from_status == to_status:
@@ -90,10 +90,13 @@ def claims_transition(
             raise ValidationError(
                 _("Claim %(number)s is %(from)s and cannot become %(to)s.")
                 % {"number": claim.claim_number, "from": ClaimStatus(from_status).label.lower(), "to": to_status})
-        by_status.setdefault(to_status, []).append(claim.pk)
         changes.append(ClaimStatusChange(claim_id=claim.pk, from_status=from_status, to_status=to_status,
                                          source=source, actor=actor, at=now, reason=reason[:500]))
         current[claim.pk] = to_status  # the same claim twice in `moves`: the second move starts from the first
+        moved.add(claim.pk)
+    by_status: dict[str, list[int]] = {}
+    for pk in moved:  # each claim updated once, to where its last move took it
+        by_status.setdefault(current[pk], []).append(pk)
     for to_status, pks in by_status.items():
         extra: dict[str, Any] = {"submitted_at": now} if to_status == ClaimStatus.SUBMITTED else {}
         for start in range(0, len(pks), BULK_CHUNK):
@@ -102,6 +105,6 @@ def claims_transition(
     ClaimStatusChange.objects.bulk_create(changes, batch_size=1000)
     for claim, _to, _why in moves:
         claim.status = current[claim.pk]
-        if claim.status == ClaimStatus.SUBMITTED and claim.pk in by_status.get(ClaimStatus.SUBMITTED, ()):
+        if claim.pk in moved and claim.status == ClaimStatus.SUBMITTED:
             claim.submitted_at = now
     return changes
