@@ -5,9 +5,10 @@ Usage: python benchmarks/bench_837p.py --database sqlite|postgresql [--claims 10
 
 A database of its own (a temporary SQLite file, or the PostgreSQL database op_bench_837p), migrated, then bulk-
 loaded: a practice with two locations, 20 providers, 6 payers and `--claims` ready claims, one per patient, with
-1-3 lines each. One claim in ten goes to a secondary payer after the primary paid (so it carries the 2320/2330
-COB loops with two adjustments), one patient in five is a dependent (2000C patient loop), and every fourth claim
-has a service facility other than the billing address.
+1-3 lines each. One claim in ten goes to a secondary payer after the primary paid (the primary payer's claim for
+the same charge is there, paid, so it carries the 2320/2330 COB loops with two adjustments), one patient in five
+is a dependent (2000C patient loop), and every fourth claim has a service facility other than the billing
+address. The ready claims are the ones written.
 
 Measured:
 - writing the 837P for every claim (`claims_for_837p` + `write_837p` into a file, exactly as a batch is built,
@@ -125,6 +126,15 @@ def load(claims: int) -> dict[str, Any]:
                 prior_payer_paid=Decimal("80.00") if n in secondaries else None,
                 prior_payer_paid_on=dt.date(2026, 11, 20) if n in secondaries else None))
         made = Claim.objects.bulk_create(rows)
+        # The primary payer's claims (paid) of the charges billed to a secondary payer: the 2320/2330 loops name
+        # the payer and coverage those claims billed.
+        Claim.objects.bulk_create(
+            Claim(claim_number=f"OP{claims + n + 1:07d}", charge=charges[n], patient=patients[n],
+                  location=charges[n].location, coverage=primaries[n], payer=primaries[n].payer, payer_rank=1,
+                  status="paid", date_of_service=dos, place_of_service="11",
+                  rendering_provider=charges[n].rendering_provider, diagnosis_codes=["E119"],
+                  total_charge=Decimal("125.00") * (1 + n % 3), created_by=user)
+            for n in secondaries)
         ClaimLine.objects.bulk_create(
             ClaimLine(claim=claim, line_number=line, procedure_code=("99213", "36415", "85025")[line - 1],
                       modifiers=["25"] if line == 1 and claim.pk % 2 else [], units=Decimal(1), service_date_from=dos,
@@ -172,9 +182,9 @@ def measure(*, runs: int, loaded: dict[str, Any]) -> dict[str, Any]:
     from openpractice.billing.x12.validate import validate_x12
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-837p-"))
-    everything = Claim.objects.all()
-    first = Claim.objects.order_by("pk").values_list("pk", flat=True)[SMALL - 1]
-    small = Claim.objects.filter(pk__lte=first)
+    everything = Claim.objects.filter(status="ready")
+    first = everything.order_by("pk").values_list("pk", flat=True)[SMALL - 1]
+    small = everything.filter(pk__lte=first)
     target = workdir / "all.x12"
     _write(target, everything)  # warm: imports, templates of the query compiler, the database's pages
     times = []

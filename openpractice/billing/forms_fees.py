@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from openpractice.core.forms import Form, ModelForm
 from openpractice.patients.models import Payer
 
 from .models import FeeSchedule
+from .money import parse_money
 from .services.codes import CSV_MAX_BYTES
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -41,7 +43,15 @@ class FeeEntryForm(Form):
     procedure_code = forms.CharField(label=_("CPT/HCPCS code"), max_length=10)
     modifier = forms.CharField(label=_("modifier"), max_length=2, required=False,
                                help_text=_("Optional: a fee for the code with this modifier (e.g. 26, TC)."))
-    amount = forms.DecimalField(label=_("amount"), max_digits=10, decimal_places=2, min_value=0)
+    amount = forms.CharField(label=_("amount"), max_length=40,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+                             help_text=_("Dollars and cents, e.g. 125.00."))
+
+    def clean_amount(self) -> Decimal:
+        try:
+            return parse_money(self.cleaned_data["amount"], allow_zero=False)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
 
 
 class FeeImportForm(Form):

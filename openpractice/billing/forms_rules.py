@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from openpractice.core.codes import place_of_service_choices
 from openpractice.core.forms import ModelForm
 from openpractice.patients.models import Payer
+from openpractice.scheduling.params import parse_id
 
 from .choices import Severity
 from .models import ScrubRule
@@ -60,10 +61,10 @@ class ScrubRuleForm(ModelForm):
         if self.is_bound:
             def value(name: str) -> str:
                 return str(self.data.get(self.add_prefix(name)) or "").strip()
-            payer_id = value("payer")
+            payer_id = parse_id(value("payer"))  # "²".isdigit() is true, int("²") fails: parse_id refuses it
             payer_name = ""
-            if payer_id.isdigit():
-                payer_name = Payer.objects.filter(pk=int(payer_id)).values_list("name", flat=True).first() or ""
+            if payer_id is not None:
+                payer_name = Payer.objects.filter(pk=payer_id).values_list("name", flat=True).first() or ""
             return describe_rule(
                 payer_name=payer_name, procedure_code=value("procedure_code").upper(),
                 place_of_service=value("place_of_service"), requires_modifier=value("requires_modifier").upper(),

@@ -159,7 +159,8 @@ def table(
 ) -> Table:
     """Apply ?q= (search over `search_fields`), ?sort= (only keys in `sorts`; unknown keys fall back to the
     default, never reaching the database) and ?page=. `sorts` maps public keys to ORM orderings."""
-    search = (request.GET.get("q") or "").strip()[:100]
+    # NUL cannot be stored or compared in PostgreSQL text: drop it rather than answer 500.
+    search = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
     if search and search_fields:
         condition = Q()
         for name in search_fields:

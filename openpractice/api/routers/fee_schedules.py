@@ -1,5 +1,7 @@
 """/fee-schedules: the practice's standard fees and payer contract schedules with their fees (practice-wide
-reference data, no PHI). A fee is addressed by its code, or code-modifier: /entries/99213, /entries/93000-26."""
+reference data, no PHI). A fee is addressed by its code, or code-modifier: /entries/99213, /entries/93000-26.
+Reading needs billing.view; changing needs billing.manage at every location (the services refuse and audit a
+biller of some locations only, answered like any refusal: 404)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Status
 
 from openpractice.accounts.roles import Perm
+from openpractice.billing.codes.modifiers import is_modifier, normalize_modifier
+from openpractice.billing.codes.procedures import is_procedure_code, normalize_procedure_code
 from openpractice.billing.models import FeeSchedule
 from openpractice.billing.selectors import fees as selectors
 from openpractice.billing.services import fees as services
@@ -53,8 +57,9 @@ def _payer(payer_id: int | None) -> Payer | None:
 def fee_schedule_list(request: HttpRequest, filters: Query[FeeScheduleFilter]) -> Any:
     require(request, Perm.BILLING_VIEW)
     queryset = selectors.fee_schedule_list(actor=request.user)
-    if filters.q:
-        queryset = queryset.filter(name__icontains=filters.q) | queryset.filter(payer__name__icontains=filters.q)
+    text = filters.q.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a query parameter
+    if text:
+        queryset = queryset.filter(name__icontains=text) | queryset.filter(payer__name__icontains=text)
     if filters.payer_id is not None:
         queryset = queryset.filter(payer_id=filters.payer_id)
     if filters.standard is not None:
@@ -64,8 +69,8 @@ def fee_schedule_list(request: HttpRequest, filters: Query[FeeScheduleFilter]) -
 
 @router.post("", response={201: FeeScheduleOut, **WRITE_RESPONSES}, url_name="fee_schedule_create",
              summary="Add a fee schedule",
-             description=f"Needs `{Perm.BILLING_MANAGE}`. Dates may not overlap another schedule of the same payer "
-                         "(or another standard schedule).")
+             description=f"Needs `{Perm.BILLING_MANAGE}` at every location. Dates may not overlap another schedule "
+                         "of the same payer (or another standard schedule).")
 def fee_schedule_create(request: HttpRequest, payload: FeeScheduleIn) -> Any:
     require(request, Perm.BILLING_MANAGE)
     schedule = services.fee_schedule_create(
@@ -83,7 +88,7 @@ def fee_schedule_detail(request: HttpRequest, fee_schedule_id: int) -> Any:
 
 @router.patch("/{int:fee_schedule_id}", response={200: FeeScheduleOut, **WRITE_RESPONSES},
               url_name="fee_schedule_update", summary="Change a fee schedule",
-              description=f"Needs `{Perm.BILLING_MANAGE}`. Send only the fields to change.")
+              description=f"Needs `{Perm.BILLING_MANAGE}` at every location. Send only the fields to change.")
 def fee_schedule_update(request: HttpRequest, fee_schedule_id: int, payload: FeeSchedulePatchIn) -> Any:
     require(request, Perm.BILLING_MANAGE)
     schedule = _schedule(request, fee_schedule_id, Perm.BILLING_MANAGE)
@@ -113,8 +118,8 @@ def _split(entry_code: str) -> tuple[str, str]:
 
 @router.put("/{int:fee_schedule_id}/entries/{entry_code}", response={200: FeeEntryOut, **WRITE_RESPONSES},
             url_name="fee_schedule_entry_set", summary="Set the fee of a code",
-            description=f"Needs `{Perm.BILLING_MANAGE}`. `entry_code` is the code (99213) or code-modifier "
-                        "(93000-26). Adds the fee or changes its amount.")
+            description=f"Needs `{Perm.BILLING_MANAGE}` at every location. `entry_code` is the code (99213) or "
+                        "code-modifier (93000-26). Adds the fee or changes its amount.")
 def fee_schedule_entry_set(request: HttpRequest, fee_schedule_id: int, entry_code: str, payload: FeeEntryIn) -> Any:
     require(request, Perm.BILLING_MANAGE)
     schedule = _schedule(request, fee_schedule_id, Perm.BILLING_MANAGE)
@@ -125,12 +130,15 @@ def fee_schedule_entry_set(request: HttpRequest, fee_schedule_id: int, entry_cod
 
 @router.delete("/{int:fee_schedule_id}/entries/{entry_code}", response={204: None, **WRITE_RESPONSES},
                url_name="fee_schedule_entry_delete", summary="Remove the fee of a code",
-               description=f"Needs `{Perm.BILLING_MANAGE}`.")
+               description=f"Needs `{Perm.BILLING_MANAGE}` at every location.")
 def fee_schedule_entry_delete(request: HttpRequest, fee_schedule_id: int, entry_code: str) -> Any:
     require(request, Perm.BILLING_MANAGE)
     schedule = _schedule(request, fee_schedule_id, Perm.BILLING_MANAGE)
     code, modifier = _split(entry_code)
-    entry = schedule.entries.filter(procedure_code=code.upper(), modifier=modifier.upper()).first()
+    code, modifier = normalize_procedure_code(code), normalize_modifier(modifier)
+    if not is_procedure_code(code) or (modifier and not is_modifier(modifier)):
+        raise Http404()  # not a fee anyone could have set (and never a NUL byte sent to the database)
+    entry = schedule.entries.filter(procedure_code=code, modifier=modifier).first()
     if entry is None:
         raise Http404()
     services.fee_entry_delete(actor=request.user, entry=entry)

@@ -1,9 +1,16 @@
 """ICD-10-CM diagnosis codes, checked against the release in force on the date of service.
 
-The code set changes every 1 October (the US federal fiscal year). The packaged release comes from the
-simple-icd-10-cm package; further releases are CMS order files (``icd10cm-order-YYYY.txt``) dropped into
+The code set changes every 1 October (the US federal fiscal year), sometimes with an April update. The packaged
+release comes from the simple-icd-10-cm package; further releases are CMS order files (``icd10cm-order-YYYY.txt``
+for 1 October of YYYY-1, ``icd10cm-order-april-YYYY.txt`` for 1 April of YYYY) dropped into
 ``settings.OPENPRACTICE_ICD10_DIR``. A date of service is checked against the latest release whose
 ``effective_from`` is on or before it.
+
+Known limitation: the packaged data is CMS's April 2026 update of FY2026. Without the FY2026 October order file
+it also stands in for 1 October 2025 - 31 March 2026, so a code added in April 2026 passes for a date of service
+in that half-year (its name says so). A practice that needs those dates exact drops ``icd10cm-order-2026.txt``
+into the directory: that file then covers October 2025 - March 2026 and the packaged April update takes over on
+1 April 2026 (unless an ``icd10cm-order-april-2026.txt`` is there too, which then replaces it).
 
 Tables are built once per process and kept in sets and dicts, so after warm-up a check is a few dictionary
 look-ups. simple-icd-10-cm takes seconds to import; it is imported only when its table is first needed.
@@ -24,8 +31,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-PACKAGED_EFFECTIVE_FROM = date(2025, 10, 1)
-PACKAGED_NAME = "FY2026 (simple-icd-10-cm, April 2026 update)"
+PACKAGED_EFFECTIVE_FROM = date(2025, 10, 1)  # the fiscal year the packaged data belongs to
+PACKAGED_UPDATE_FROM = date(2026, 4, 1)  # the packaged data is that year's April update
+PACKAGED_NAME = "FY2026 (simple-icd-10-cm, April 2026 update; also used for October 2025 to March 2026)"
+PACKAGED_UPDATE_NAME = "FY2026 April update (simple-icd-10-cm)"
 
 _ORDER_FILE = re.compile(r"^icd10cm[-_]order[-_](?:(?P<april>april)[-_](?:1[-_])?)?(?P<year>\d{4})\.txt$",
                          re.IGNORECASE)
@@ -231,17 +240,24 @@ def _order_file_release(path: Path, match: re.Match[str]) -> Icd10Release:
 
 @cache
 def _releases_in(directory: str | Path) -> tuple[Icd10Release, ...]:
-    by_date: dict[date, Icd10Release] = {
-        PACKAGED_EFFECTIVE_FROM: Icd10Release(name=PACKAGED_NAME, effective_from=PACKAGED_EFFECTIVE_FROM,
-                                              source="simple-icd-10-cm", loader=_packaged_table),
-    }
+    by_date: dict[date, Icd10Release] = {}
     folder = Path(directory)
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
             match = _ORDER_FILE.match(path.name)
             if match and path.is_file():
                 release = _order_file_release(path, match)
-                by_date[release.effective_from] = release   # a file for the packaged year replaces the package
+                by_date[release.effective_from] = release
+    if PACKAGED_EFFECTIVE_FROM not in by_date:
+        # No October file for the packaged year: the packaged April update stands in for the whole year.
+        by_date[PACKAGED_EFFECTIVE_FROM] = Icd10Release(
+            name=PACKAGED_NAME, effective_from=PACKAGED_EFFECTIVE_FROM, source="simple-icd-10-cm",
+            loader=_packaged_table)
+    elif PACKAGED_UPDATE_FROM not in by_date:
+        # The October file covers October to March exactly; the packaged April update takes over in April.
+        by_date[PACKAGED_UPDATE_FROM] = Icd10Release(
+            name=PACKAGED_UPDATE_NAME, effective_from=PACKAGED_UPDATE_FROM, source="simple-icd-10-cm",
+            loader=_packaged_table)
     return tuple(sorted(by_date.values(), key=lambda release: release.effective_from))
 
 

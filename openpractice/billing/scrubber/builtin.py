@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
@@ -17,14 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from openpractice.core.codes import place_of_service_codes
+from openpractice.core.models import AddressFields, Location
 from openpractice.core.validators import npi_is_valid
+from openpractice.patients.models import SubscriberRelationship
 
 from ..choices import ClaimFrequency, ClaimStatus
 from ..codes.icd10 import normalize_icd10
 from ..codes.modifiers import is_modifier, modifier_conflicts
 from ..codes.procedures import is_procedure_code, procedure_code_problem
 from ..models import MAX_DIAGNOSES, MAX_POINTERS, Claim
-from .context import ClaimInput, ScrubContext
+from .context import ClaimInput, EarlierClaim, ScrubContext
 from .findings import Finding, error, warning
 
 Rule = Callable[[ClaimInput, ScrubContext], Iterable[Finding]]
@@ -34,6 +38,9 @@ ICD10_START = dt.date(2015, 10, 1)
 TIMELY_FILING_WARNING_DAYS = 14
 # A line date this far from the claim's date of service is a typo, not a long service period.
 LINE_DATE_SPAN_DAYS = 366
+# The 837P's CAS segment (loop 2320) takes at most six reason/amount pairs per adjustment group.
+MAX_CAS_REASONS = 6
+RANK_NAMES = {1: gettext_lazy("primary"), 2: gettext_lazy("secondary"), 3: gettext_lazy("tertiary")}
 
 _EIN = re.compile(r"^\d{2}-?\d{7}$")
 _MODIFIER_FORMAT = re.compile(r"^[A-Z0-9]{2}$")
@@ -65,6 +72,26 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _ascii(value: str) -> str:
+    return value if value.isascii() else unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+
+
+def writable(value: str | None) -> bool:
+    """Whether a name or identifier keeps something once cleaned for X12: the 837P carries ASCII only (accents
+    are folded, other scripts and the delimiters dropped), so it needs at least one letter or digit there."""
+    return bool(value) and any(char.isalnum() for char in _ascii(value or ""))
+
+
+def _same_place(one: AddressFields, other: AddressFields) -> bool:
+    """Whether two addresses are one place as the 837P writes them (street, city, state and the 5-digit ZIP;
+    case, accents and spacing aside). Never "the same" when the writer would see two places."""
+    def key(row: AddressFields) -> tuple[str, ...]:
+        parts = [" ".join(_ascii(value or "").upper().split())
+                 for value in (row.address_line1, row.address_line2, row.city, row.state)]
+        return (*parts, re.sub(r"\D", "", row.postal_code or "")[:5])
+    return key(one) == key(other)
+
+
 # --- claim level ---------------------------------------------------------------------------------------------
 
 
@@ -72,7 +99,7 @@ def required_patient(item: ClaimInput, context: ScrubContext) -> Iterator[Findin
     """The subscriber's member ID and the patient's date of birth, sex and address."""
     claim = item.claim
     coverage, patient = claim.coverage, claim.patient
-    if _blank(coverage.member_id):
+    if not writable(coverage.member_id):
         yield error("missing_member_id",
                     _("The patient's %(payer)s coverage has no member ID.") % {"payer": claim.payer.name},
                     _("Add the member ID from the insurance card to the patient's coverage."))
@@ -135,7 +162,7 @@ def required_payer_and_rendering(item: ClaimInput, context: ScrubContext) -> Ite
 
 def _payer_and_rendering_findings(claim: Claim) -> Iterator[Finding]:
     payer = claim.payer
-    if _blank(payer.payer_id):
+    if not writable(payer.payer_id):
         yield error("missing_payer_id", _("%(payer)s has no electronic payer ID.") % {"payer": payer.name},
                     _("Add the ID your clearinghouse uses for this payer under Payers."))
     if _blank(claim.rendering_provider.npi):
@@ -210,17 +237,19 @@ def _zip_findings(context: ScrubContext) -> Iterator[Finding]:
 
 
 def coverage_active(item: ClaimInput, context: ScrubContext) -> Iterator[Finding]:
+    """The policy covered the date of service, judged by its dates: a policy ended since (or switched off when it
+    ended) still covered the visits before its end."""
     claim = item.claim
     coverage = claim.coverage
     dos = claim.date_of_service
-    if coverage.is_active_on(dos):
+    if coverage.is_in_force_on(dos):
         return
-    if not coverage.is_active:
-        why = _("the coverage is marked inactive")
-    elif dos < coverage.effective_from:
+    if dos < coverage.effective_from:
         why = _("it starts on %(date)s") % {"date": coverage.effective_from.isoformat()}
+    elif coverage.effective_to is not None:
+        why = _("it ended on %(date)s") % {"date": coverage.effective_to.isoformat()}
     else:
-        why = _("it ended on %(date)s") % {"date": coverage.effective_to.isoformat() if coverage.effective_to else ""}
+        why = _("the coverage is marked inactive")
     yield error("coverage_inactive",
                 _("The patient's %(payer)s coverage was not in force on the date of service %(dos)s (%(why)s).")
                 % {"payer": claim.payer.name, "dos": dos.isoformat(), "why": why},
@@ -285,15 +314,137 @@ def replacement_payer_claim_number(item: ClaimInput, context: ScrubContext) -> I
     claim = item.claim
     if claim.frequency_code == ClaimFrequency.ORIGINAL:
         return
-    own = claim.payer_claim_number.strip()
+    # REF*F8 carries the ORIGINAL claim's payer number (the claim this one replaces); the claim's own, given by
+    # the payer to an earlier send of this corrected claim, only when the original's is not recorded.
     original = context.original_payer_claim_numbers.get(claim.original_claim_id or 0, "").strip()
-    if own or original:
+    if writable(original or claim.payer_claim_number.strip()):
         return
     kind = _("corrected") if claim.frequency_code == ClaimFrequency.CORRECTED else _("void")
     yield error("replacement_payer_claim_number",
                 _("A %(kind)s claim must carry the payer's claim number of the claim it replaces, and none is "
                   "recorded.") % {"kind": kind},
                 _("Enter the payer claim number from the original claim's remittance or 277CA."))
+
+
+def secondary_earlier_claims(item: ClaimInput, context: ScrubContext) -> Iterator[Finding]:
+    """A secondary (or tertiary) claim describes each earlier payer (837P loops 2320/2330) from that payer's claim
+    for the same charge: the claim must exist, with a member ID, an electronic payer ID and a subscriber name."""
+    claim = item.claim
+    for rank in range(1, claim.payer_rank):
+        earlier = context.earlier_claim(claim, rank)
+        if earlier is None:
+            yield error("secondary_earlier_claim",
+                        _("This claim goes to %(payer)s as the %(rank)s payer, but there is no claim to the "
+                          "%(earlier)s payer for this charge to describe it.")
+                        % {"payer": claim.payer.name, "rank": RANK_NAMES.get(claim.payer_rank, claim.payer_rank),
+                           "earlier": RANK_NAMES.get(rank, rank)},
+                        _("Build the secondary claim from the primary payer's claim (Secondary claim on the primary "
+                          "claim's page)."))
+            continue
+        yield from _earlier_claim_findings(earlier)
+
+
+def _earlier_claim_findings(earlier: EarlierClaim) -> Iterator[Finding]:
+    values = {"claim": earlier.claim_number, "payer": earlier.payer_name}
+    if not writable(earlier.member_id):
+        yield error("secondary_earlier_claim",
+                    _("The coverage of earlier claim %(claim)s (%(payer)s) has no member ID.") % values,
+                    _("Add the member ID from the insurance card to the patient's coverage."))
+    if not writable(earlier.payer_electronic_id):
+        yield error("secondary_earlier_claim",
+                    _("The earlier payer %(payer)s (claim %(claim)s) has no electronic payer ID.") % values,
+                    _("Add the ID your clearinghouse uses for this payer under Payers."))
+    if not writable(earlier.payer_name):
+        yield error("secondary_earlier_claim",
+                    _("The earlier payer of claim %(claim)s has no name an electronic claim can carry.") % values,
+                    _("Enter the payer's name under Payers."))
+    if not writable(earlier.subscriber_last_name):
+        yield error("secondary_earlier_claim",
+                    _("The subscriber of the coverage billed on earlier claim %(claim)s has no last name the 837P "
+                      "can carry.") % values,
+                    _("Enter the subscriber's name on the patient's coverage."))
+
+
+def secondary_balance(item: ClaimInput, context: ScrubContext) -> Iterator[Finding]:
+    """What the earlier payer paid plus what it adjusted equals the claim's total (the 837P's COB balancing:
+    CLM02 = AMT*D + the CAS amounts of loop 2320), and each adjustment group fits one CAS segment."""
+    claim = item.claim
+    if claim.payer_rank <= 1 or claim.prior_payer_paid is None:
+        return  # secondary_prior_payment reports a payment that was not entered
+    adjustments = context.prior_adjustments.get(claim.pk, ())
+    adjusted = sum((amount for _group, _reason, amount in adjustments), Decimal(0))
+    if claim.prior_payer_paid + adjusted != claim.total_charge:
+        yield error("secondary_balance",
+                    _("The earlier payer's payment (%(paid)s) and adjustments (%(adjusted)s) add up to %(sum)s, not "
+                      "the claim total %(total)s.")
+                    % {"paid": money(claim.prior_payer_paid), "adjusted": money(adjusted),
+                       "sum": money(claim.prior_payer_paid + adjusted), "total": money(claim.total_charge)},
+                    _("Enter the earlier payer's adjustments from its remittance under Prior payment (e.g. CO-45 "
+                      "for the contractual write-down, PR-1 for the deductible)."))
+    reasons: dict[str, int] = defaultdict(int)
+    for group, _reason, _amount in adjustments:
+        reasons[group] += 1
+    for group, count in sorted(reasons.items()):
+        if count > MAX_CAS_REASONS:
+            yield error("secondary_adjustments",
+                        _("The earlier payer's %(group)s adjustments have %(count)s reasons; a claim carries at most "
+                          "%(max)s per group.") % {"group": group, "count": count, "max": MAX_CAS_REASONS},
+                        _("Combine the amounts of the same reason under Prior payment."))
+
+
+def names_writable(item: ClaimInput, context: ScrubContext) -> Iterator[Finding]:
+    """Every name the 837P must carry keeps a letter or digit once cleaned for X12 (ASCII only): the patient,
+    the subscriber, the providers, the payer and the practice."""
+    claim = item.claim
+    patient, coverage = claim.patient, claim.coverage
+    names: list[tuple[str | Promise, str]] = [(_("The patient's last name"), patient.last_name)]
+    if coverage.subscriber_relationship != SubscriberRelationship.SELF:
+        names.append((_("The subscriber's last name (on the coverage)"), coverage.subscriber_last_name))
+    names.append((_("The payer's name"), claim.payer.name))
+    names.append((_("The rendering provider's last name"), claim.rendering_provider.last_name))
+    billing = claim.billing_provider if claim.billing_provider_id is not None else None
+    referring = claim.referring_provider if claim.referring_provider_id is not None else None
+    if billing is not None:
+        names.append((_("The billing provider's last name"), billing.last_name))
+    if referring is not None:
+        names.append((_("The referring provider's last name"), referring.last_name))
+    for whose, name in names:
+        if not writable(name):
+            yield error("name_not_writable",
+                        _("%(whose)s (%(name)s) has no letter or digit an electronic claim can carry.")
+                        % {"whose": whose, "name": name or "—"},
+                        _("Enter the name in Latin letters as on the insurance card (accents are fine)."))
+    yield from context.memo(("practice_name",), lambda: _practice_name_findings(context))
+
+
+def _practice_name_findings(context: ScrubContext) -> Iterator[Finding]:
+    practice = context.practice
+    if practice is None or not writable(practice.legal_name or practice.name):
+        yield error("name_not_writable",
+                    _("The practice's legal name has no letter or digit an electronic claim can carry (the billing "
+                      "provider's name in the 837P)."),
+                    FIX_PRACTICE)
+
+
+def facility_zip_plus_four(item: ClaimInput, context: ScrubContext) -> Iterable[Finding]:
+    """When the location is not the billing address, the 837P names it as the service facility (loop 2310C),
+    whose ZIP code (N403) needs all 9 digits. Once per location in a run."""
+    location = item.claim.location
+    return context.memo(("facility_zip", location.pk), lambda: _facility_findings(location, context))
+
+
+def _facility_findings(location: Location, context: ScrubContext) -> Iterator[Finding]:
+    practice = context.practice
+    if practice is None or _same_place(location, practice):
+        return
+    postal = location.postal_code or ""
+    digits = re.sub(r"\D", "", postal)
+    if len(digits) != 9:
+        yield error("facility_zip_plus_four",
+                    _("The service location %(name)s has ZIP code %(zip)s; electronic claims name a location other "
+                      "than the billing address with its full ZIP+4 (9 digits).")
+                    % {"name": location.name, "zip": postal or "—"},
+                    _("Enter the location's ZIP+4 (for example 27601-1234) under Practice > Locations."))
 
 
 def claim_total(item: ClaimInput, context: ScrubContext) -> Iterator[Finding]:
@@ -431,10 +582,10 @@ def diagnosis_pointers(item: ClaimInput, context: ScrubContext) -> Iterator[Find
 
 
 BUILTIN_RULES: tuple[Rule, ...] = (
-    required_patient, required_billing_provider, required_payer_and_rendering, required_content, npi_check_digit,
-    billing_zip_plus_four, coverage_active, timely_filing, duplicate_claim,
-    secondary_prior_payment, replacement_payer_claim_number, claim_total, diagnoses,
-    procedure_codes, modifiers, units, line_dates, diagnosis_pointers,
+    required_patient, required_billing_provider, required_payer_and_rendering, required_content, names_writable,
+    npi_check_digit, billing_zip_plus_four, facility_zip_plus_four, coverage_active, timely_filing, duplicate_claim,
+    secondary_prior_payment, secondary_earlier_claims, secondary_balance, replacement_payer_claim_number,
+    claim_total, diagnoses, procedure_codes, modifiers, units, line_dates, diagnosis_pointers,
 )
 
 # Every code a built-in rule reports, with what it checks (shown on the rules page).
@@ -452,13 +603,21 @@ RULE_CODES: dict[str, Promise] = {
     "invalid_place_of_service": gettext_lazy("The place of service is a CMS code."),
     "missing_diagnosis": gettext_lazy("The claim has at least one diagnosis."),
     "missing_lines": gettext_lazy("The claim has at least one service line."),
+    "name_not_writable": gettext_lazy("Names (patient, subscriber, providers, payer, practice) have letters an "
+                                      "electronic claim can carry."),
     "npi_check_digit": gettext_lazy("Every NPI passes its check digit (rendering, billing, group, referring)."),
     "billing_zip_plus_four": gettext_lazy("The billing provider's ZIP code has all 9 digits (ZIP+4)."),
+    "facility_zip_plus_four": gettext_lazy("A service location other than the billing address has its ZIP+4."),
     "coverage_inactive": gettext_lazy("The coverage was in force on the date of service."),
     "timely_filing": gettext_lazy("The payer's timely-filing limit has not passed (warning 14 days before)."),
     "duplicate_claim": gettext_lazy("No other open claim bills the same codes for the patient, payer and date."),
     "secondary_prior_payment": gettext_lazy("Secondary claims record the earlier payer's payment and its date."),
-    "replacement_payer_claim_number": gettext_lazy("Corrected and void claims name the payer's claim number."),
+    "secondary_earlier_claim": gettext_lazy("Secondary claims follow the earlier payer's claim for the same charge "
+                                            "(member ID, payer ID, subscriber)."),
+    "secondary_balance": gettext_lazy("The earlier payer's payment plus its adjustments equals the claim total."),
+    "secondary_adjustments": gettext_lazy("At most six reasons per adjustment group of the earlier payer."),
+    "replacement_payer_claim_number": gettext_lazy("Corrected and void claims name the payer's claim number of "
+                                                   "the claim they replace."),
     "claim_total": gettext_lazy("The claim total (CLM02) equals the sum of its lines."),
     "too_many_diagnoses": gettext_lazy("At most 12 diagnoses."),
     "icd10_invalid": gettext_lazy("Diagnoses are valid, billable ICD-10-CM codes for the date of service."),

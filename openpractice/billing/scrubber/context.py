@@ -2,11 +2,12 @@
 
 The rules (builtin.py, practice_rules.py) never touch the database: they read a `ClaimInput` (a claim with its
 related rows and lines already loaded) and a `ScrubContext` (the practice row, the active practice rules, the
-possible duplicates of every claim in the run, today's date). Loading is a fixed number of queries whatever the
-number of claims: per chunk of claims, one for the claims and one for their lines; per chunk of ids, one each
-for the patients, coverages, payers, locations, providers and referring providers they name; for the whole
-run, one for duplicates, one for the payer claim numbers of replaced claims, one for the practice and one for
-the rules.
+possible duplicates of every claim in the run, what secondary claims need of the earlier payer, today's date).
+Loading is a fixed number of queries whatever the number of claims: per chunk of claims, one for the claims and
+one for their lines; per chunk of ids, one each for the patients, coverages, payers, locations, providers and
+referring providers they name; for the whole run, one for duplicates, one for the payer claim numbers of
+replaced claims, one for the practice and one for the rules; and, only when the run holds secondary claims, per
+chunk of them one for the earlier payers' claims and one for the adjustments those payers made.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from openpractice.core.models import Location, Practice
-from openpractice.patients.models import Coverage, Patient, Payer
+from openpractice.patients.models import Coverage, Patient, Payer, SubscriberRelationship
 from openpractice.scheduling.models import Provider, ReferringProvider
 
-from ..choices import ClaimStatus
+from ..choices import ClaimFrequency, ClaimStatus
 from ..codes.icd10 import Icd10Verdict, icd10_check
-from ..models import Claim, ClaimLine
+from ..models import Claim, ClaimAdjustment, ClaimLine
 from .findings import Finding
 from .practice_rules import PracticeRule, active_practice_rules
 
@@ -36,7 +37,7 @@ from .practice_rules import PracticeRule, active_practice_rules
 # claim that names it: a patient's claims share one patient and coverage, a run shares a few payers, locations
 # and providers.
 CLAIM_FIELDS: tuple[str, ...] = (
-    "claim_number", "patient", "location", "coverage", "payer", "payer_rank", "status", "frequency_code",
+    "claim_number", "charge", "patient", "location", "coverage", "payer", "payer_rank", "status", "frequency_code",
     "original_claim", "payer_claim_number", "date_of_service", "place_of_service", "rendering_provider",
     "billing_provider", "referring_provider", "prior_authorization", "diagnosis_codes", "total_charge",
     "prior_payer_paid", "prior_payer_paid_on", "batch",
@@ -47,7 +48,7 @@ PATIENT_FIELDS: tuple[str, ...] = (
 )
 COVERAGE_FIELDS: tuple[str, ...] = (
     "patient", "payer", "rank", "member_id", "group_number", "is_active", "effective_from", "effective_to",
-    "subscriber_relationship",
+    "subscriber_relationship", "subscriber_last_name",
 )
 LOAD_CHUNK = 2000
 # Above this many patients in one run the duplicate query filters on the dates of service alone (a long IN
@@ -58,10 +59,17 @@ DUPLICATE_EXCLUDE_LIMIT = 20000
 
 DuplicateKey = tuple[int, int, dt.date, tuple[str, ...]]
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+
+
+def chunks(values: Sequence[T], size: int = LOAD_CHUNK) -> Iterator[Sequence[T]]:
+    """`values` in slices of at most `size` (to keep IN lists and locked row sets bounded)."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 @dataclass(slots=True)
-class LineData:
+class ClaimLineInput:
     """A claim line as the rules read it, built from one row of ClaimLine: for 20,000 lines a model instance
     each would cost more than all the rules together."""
 
@@ -77,7 +85,7 @@ class LineData:
     amount: Decimal
 
 
-LINE_FIELDS: tuple[str, ...] = tuple(name for name in LineData.__dataclass_fields__)
+LINE_FIELDS: tuple[str, ...] = tuple(name for name in ClaimLineInput.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +93,7 @@ class ClaimInput:
     """A claim as the rules see it: the claim (its relations loaded) and its lines in line order."""
 
     claim: Claim
-    lines: tuple[LineData, ...]
+    lines: tuple[ClaimLineInput, ...]
 
     @property
     def procedure_codes(self) -> tuple[str, ...]:
@@ -102,6 +110,23 @@ class OtherClaim:
     original_claim_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class EarlierClaim:
+    """The claim an earlier payer (primary, for a secondary claim) received for the same charge: what the 837P's
+    loops 2320/2330 of the later claim describe."""
+
+    pk: int
+    claim_number: str
+    payer_rank: int
+    payer_name: str
+    payer_electronic_id: str
+    member_id: str
+    subscriber_last_name: str  # the coverage's subscriber; the patient when the patient is the subscriber
+
+
+Adjustment = tuple[str, str, Decimal]  # (group code, reason code, amount)
+
+
 @dataclass
 class ScrubContext:
     today: dt.date
@@ -110,6 +135,10 @@ class ScrubContext:
     duplicates: Mapping[DuplicateKey, tuple[OtherClaim, ...]] = field(default_factory=dict)
     # Payer claim numbers of the claims that corrected / void claims replace: {original claim id: number}.
     original_payer_claim_numbers: Mapping[int, str] = field(default_factory=dict)
+    # For the secondary claims of the run: the earlier payers' claims of their charges, newest first,
+    # {(charge id, payer rank): (claim, ...)}, and what the earlier payer adjusted, {claim id: adjustments}.
+    earlier_claims: Mapping[tuple[int, int], tuple[EarlierClaim, ...]] = field(default_factory=dict)
+    prior_adjustments: Mapping[int, tuple[Adjustment, ...]] = field(default_factory=dict)
     _icd10: dict[tuple[str, dt.date], Icd10Verdict] = field(default_factory=dict, repr=False)
     _rules_by_payer: dict[int, tuple[PracticeRule, ...]] = field(default_factory=dict, repr=False)
     _memo: dict[Hashable, tuple[Finding, ...]] = field(default_factory=dict, repr=False)
@@ -137,10 +166,19 @@ class ScrubContext:
                 rule for rule in self.rules if rule.payer_id is None or rule.payer_id == payer_id)
         return found
 
+    def earlier_claim(self, claim: Claim, rank: int) -> EarlierClaim | None:
+        """The newest claim (not a void) of payer rank `rank` for `claim`'s charge: the one the 837P writer
+        describes in loops 2320/2330."""
+        for earlier in self.earlier_claims.get((claim.charge_id, rank), ()):
+            if earlier.pk != claim.pk:
+                return earlier
+        return None
+
     def duplicates_of(self, item: ClaimInput) -> list[OtherClaim]:
+        """The other claims billing the same thing; none for a void claim (it cancels a claim, bills nothing)."""
         claim = item.claim
         codes = item.procedure_codes
-        if not codes:
+        if not codes or claim.frequency_code == ClaimFrequency.VOID:
             return []
         found = self.duplicates.get((claim.patient_id, claim.payer_id, claim.date_of_service, codes), ())
         return [other for other in found
@@ -148,22 +186,17 @@ class ScrubContext:
                 and not (other.original_claim_id is not None and other.original_claim_id == claim.original_claim_id)]
 
 
-def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def load_claims(claim_ids: Collection[int]) -> list[ClaimInput]:
     """The claims with every relation the rules read and their lines: per chunk of claims, one query for the
     claims and one for their lines; then one per kind of related row (in chunks of ids)."""
     ids = sorted(set(claim_ids))
     claims: list[Claim] = []
-    lines: dict[int, list[LineData]] = defaultdict(list)
-    for chunk in _chunks(ids, LOAD_CHUNK):
+    lines: dict[int, list[ClaimLineInput]] = defaultdict(list)
+    for chunk in chunks(ids):
         claims.extend(Claim.objects.filter(pk__in=chunk).only(*CLAIM_FIELDS).order_by("pk"))
         for row in ClaimLine.objects.filter(claim_id__in=chunk).order_by("claim_id", "line_number").values_list(
                 *LINE_FIELDS):
-            line = LineData(*row)
+            line = ClaimLineInput(*row)
             lines[line.claim_id].append(line)
     _attach_related(claims)
     return [ClaimInput(claim=claim, lines=tuple(lines.get(claim.pk, ()))) for claim in claims]
@@ -171,7 +204,7 @@ def load_claims(claim_ids: Collection[int]) -> list[ClaimInput]:
 
 def _by_pk(queryset: QuerySet[M], ids: set[int]) -> dict[int, M]:
     found: dict[int, M] = {}
-    for chunk in _chunks(sorted(ids), LOAD_CHUNK):
+    for chunk in chunks(sorted(ids)):
         found.update((row.pk, row) for row in queryset.filter(pk__in=chunk))
     return found
 
@@ -204,7 +237,8 @@ def _attach_related(claims: Sequence[Claim]) -> None:
 
 
 def _duplicate_index(items: Sequence[ClaimInput]) -> dict[DuplicateKey, tuple[OtherClaim, ...]]:
-    """Every non-closed claim that shares a patient, payer, date of service and procedure codes with another,
+    """Every non-closed claim that bills (not a void: a void cancels a claim, so it never duplicates the claim
+    that bills the visit again) and shares a patient, payer, date of service and procedure codes with another,
     keyed by (patient, payer, date of service, sorted procedure codes): the run's own claims from what is loaded,
     the others with one query for the whole run."""
     if not items:
@@ -214,14 +248,14 @@ def _duplicate_index(items: Sequence[ClaimInput]) -> dict[DuplicateKey, tuple[Ot
     for item in items:
         claim = item.claim
         in_run.add(claim.pk)
-        if item.lines and claim.status != ClaimStatus.CLOSED:
+        if item.lines and claim.status != ClaimStatus.CLOSED and claim.frequency_code != ClaimFrequency.VOID:
             index[(claim.patient_id, claim.payer_id, claim.date_of_service, item.procedure_codes)].append(
                 OtherClaim(pk=claim.pk, claim_number=claim.claim_number, status=claim.status,
                            original_claim_id=claim.original_claim_id))
     dates = [item.claim.date_of_service for item in items]
     patients = {item.claim.patient_id for item in items}
     rows = ClaimLine.objects.filter(claim__date_of_service__range=(min(dates), max(dates))).exclude(
-        claim__status=ClaimStatus.CLOSED)
+        claim__status=ClaimStatus.CLOSED).exclude(claim__frequency_code=ClaimFrequency.VOID)
     if len(patients) <= DUPLICATE_PATIENT_FILTER_LIMIT:
         rows = rows.filter(claim__patient_id__in=patients)
     if len(in_run) <= DUPLICATE_EXCLUDE_LIMIT:
@@ -249,6 +283,39 @@ def _original_payer_claim_numbers(items: Iterable[ClaimInput]) -> dict[int, str]
     return dict(Claim.objects.filter(pk__in=originals).values_list("pk", "payer_claim_number"))
 
 
+def _earlier_claims(items: Sequence[ClaimInput]) -> dict[tuple[int, int], tuple[EarlierClaim, ...]]:
+    """The earlier payers' claims (not voids) of the charges of the run's secondary claims, newest first."""
+    later = [item.claim for item in items if item.claim.payer_rank > 1]
+    if not later:
+        return {}
+    top = max(claim.payer_rank for claim in later)
+    found: dict[tuple[int, int], list[EarlierClaim]] = defaultdict(list)
+    for chunk in chunks(sorted({claim.charge_id for claim in later})):
+        for (charge_id, rank, pk, number, payer_name, payer_id, member_id, relationship, subscriber_last,
+             patient_last) in (
+                Claim.objects.filter(charge_id__in=chunk, payer_rank__lt=top)
+                .exclude(frequency_code=ClaimFrequency.VOID).order_by("charge_id", "payer_rank", "-pk")
+                .values_list("charge_id", "payer_rank", "pk", "claim_number", "payer__name", "payer__payer_id",
+                             "coverage__member_id", "coverage__subscriber_relationship",
+                             "coverage__subscriber_last_name", "patient__last_name")):
+            found[(charge_id, rank)].append(EarlierClaim(
+                pk=pk, claim_number=number, payer_rank=rank, payer_name=payer_name, payer_electronic_id=payer_id or "",
+                member_id=member_id or "",
+                subscriber_last_name=(patient_last if relationship == SubscriberRelationship.SELF
+                                      else subscriber_last) or ""))
+    return {key: tuple(claims) for key, claims in found.items()}
+
+
+def _prior_adjustments(items: Sequence[ClaimInput]) -> dict[int, tuple[Adjustment, ...]]:
+    later = sorted(item.claim.pk for item in items if item.claim.payer_rank > 1)
+    found: dict[int, list[Adjustment]] = defaultdict(list)
+    for chunk in chunks(later):
+        for claim_id, group, reason, amount in ClaimAdjustment.objects.filter(claim_id__in=chunk).order_by(
+                "claim_id", "pk").values_list("claim_id", "group_code", "reason_code", "amount"):
+            found[claim_id].append((group, reason, amount))
+    return {claim_id: tuple(rows) for claim_id, rows in found.items()}
+
+
 def build_context(
     items: Sequence[ClaimInput],
     *,
@@ -263,4 +330,6 @@ def build_context(
         rules=rules if rules is not None else active_practice_rules(),
         duplicates=_duplicate_index(items),
         original_payer_claim_numbers=_original_payer_claim_numbers(items),
+        earlier_claims=_earlier_claims(items),
+        prior_adjustments=_prior_adjustments(items),
     )

@@ -1,6 +1,10 @@
 """Reads of 837P batches. A batch is scoped by the locations of its claims: a person sees a batch only when they
 may see every one of its claims' locations (a batch that mixes North and South claims is for people who work at
-both, or everywhere)."""
+both, or everywhere). A batch left without claims (discarded, or every claim of it sent again in a later batch)
+shows no patient: the person who built it and people who work everywhere see it.
+
+Selectors do not audit: the page or download that shows a batch's claims calls services.batches.batch_viewed /
+batch_exported."""
 
 from __future__ import annotations
 
@@ -9,27 +13,30 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from openpractice.accounts.permissions import location_ids_where
 from openpractice.accounts.roles import Perm
-from openpractice.audit.services import record
 
 from ..choices import ClaimStatus
-from ..models import BatchSubmission, BillingSettings, Claim, ClaimBatch
+from ..models import BatchSubmission, BillingSettings, Claim, ClaimBatch, in_open_batch_q
 from ..transports import batch_file_path, validation_path
 from ..x12.validate import X12Validation
 
 
 def batch_scoped(*, actor: Any, permission: str = Perm.BILLING_VIEW) -> QuerySet[ClaimBatch]:
-    """Batches all of whose claims are at locations where the actor holds `permission`."""
+    """Batches all of whose claims are at locations where the actor holds `permission` (and, without claims,
+    the ones the actor built)."""
     queryset = ClaimBatch.objects.select_related("payer", "created_by")
     ids = location_ids_where(actor, permission)
     if ids is None:
         return queryset
+    if not ids:
+        return queryset.none()
     claims = Claim.objects.filter(batch=OuterRef("pk"))
-    return queryset.filter(Exists(claims.filter(location_id__in=ids))).exclude(
-        Exists(claims.exclude(location_id__in=ids)))
+    return queryset.filter(
+        (Exists(claims.filter(location_id__in=ids)) & ~Exists(claims.exclude(location_id__in=ids)))
+        | (~Exists(claims) & Q(created_by=actor)))
 
 
 def batch_list(*, actor: Any) -> QuerySet[ClaimBatch]:
@@ -77,8 +84,9 @@ class ReadyForPayer:
 
 
 def ready_claims_by_payer(*, actor: Any) -> list[ReadyForPayer]:
-    """Ready claims not yet in a batch, per payer, within the actor's billing.manage scope (one query)."""
-    claims = Claim.objects.filter(status=ClaimStatus.READY, batch__isnull=True)
+    """Ready claims not waiting in an unsent batch (never batched, or sent before and ready again), per payer,
+    within the actor's billing.manage scope (one query)."""
+    claims = Claim.objects.filter(status=ClaimStatus.READY).exclude(in_open_batch_q())
     ids = location_ids_where(actor, Perm.BILLING_MANAGE) if actor is not None else None
     if ids is not None:
         claims = claims.filter(location_id__in=ids)
@@ -86,16 +94,5 @@ def ready_claims_by_payer(*, actor: Any) -> list[ReadyForPayer]:
             .annotate(count=Count("pk"), total=Sum("total_charge")).order_by("payer__name"))
     return [ReadyForPayer(payer_id=row["payer_id"], payer_name=row["payer__name"],
                           electronic_id=row["payer__payer_id"], claims=row["count"],
-                           total=(row["total"] or Decimal(0)).quantize(CENTS))
+                          total=(row["total"] or Decimal(0)).quantize(CENTS))
             for row in rows]
-
-
-def batch_viewed(*, actor: Any, batch: ClaimBatch, how: str = "") -> None:
-    """The audit event for a batch's page (it lists its patients' claims: financial PHI)."""
-    record(actor=actor, action="billing.batch_viewed", target=batch, reason=how or f"{batch.claim_count} claim(s)")
-
-
-def batch_exported(*, actor: Any, batch: ClaimBatch) -> None:
-    """The audit event for downloading a batch's 837P: an export of every claim in it (PHI)."""
-    record(actor=actor, action="billing.batch_exported", target=batch, changed_fields=["file"],
-           reason=f"837P download, {batch.claim_count} claim(s), sha256 {batch.file_sha256[:12]}")

@@ -14,12 +14,13 @@ from django.db.models.functions import Coalesce
 
 from openpractice.accounts.permissions import location_ids_where
 from openpractice.accounts.roles import Perm
-from openpractice.patients.selectors import patient_search
+from openpractice.patients.models import Patient
+from openpractice.patients.selectors import _search_condition as patient_search_condition
 from openpractice.scheduling.choices import AppointmentStatus
 from openpractice.scheduling.models import Appointment
 
-from ..choices import EDITABLE_CLAIM_STATUSES, SENT_CLAIM_STATUSES, ChargeStatus, ClaimStatus
-from ..models import Charge, Claim
+from ..choices import EDITABLE_CLAIM_STATUSES, SENT_CLAIM_STATUSES, ChargeStatus, ClaimFrequency, ClaimStatus
+from ..models import Charge, Claim, in_open_batch_q
 
 ZERO = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
 
@@ -57,9 +58,19 @@ def charge_list(
         queryset = queryset.filter(date_of_service__lte=date_to)
     text = text.strip()[:100]
     if text:
-        patients = patient_search(actor=actor, text=text, include_inactive=True)
-        queryset = queryset.filter(patient_id__in=patients.values("pk"))
+        queryset = queryset.filter(patient_text_q(text))
     return queryset
+
+
+def patient_text_q(text: str, *, prefix: str = "") -> Q:
+    """Rows whose patient matches typed text (name, date of birth, phone, account number), for a queryset that
+    is already scoped by ITS OWN location: a charge or claim at my location is found even when the patient is
+    registered at another one (patient_search would scope by the patient's home location). Inactive and merged
+    patients are included: their charges and claims stay. Text with nothing searchable matches nothing."""
+    condition = patient_search_condition(text)
+    if condition is None:
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}patient_id__in": Patient.objects.filter(condition).values("pk")})
 
 
 def charge_get(*, actor: Any, pk: int, permission: str = Perm.BILLING_VIEW) -> Charge:
@@ -75,10 +86,12 @@ def charge_detail_queryset(*, actor: Any, permission: str = Perm.BILLING_VIEW) -
 
 
 def blocking_claims(charge: Charge) -> QuerySet[Claim]:
-    """The claims that freeze a charge: with the payer, in a batch, or sent and then closed without being
-    replaced by a corrected or void claim. A charge whose claims are all still editable (or replaced) may change."""
+    """The claims that freeze a charge: with the payer, waiting in an unsent batch, or sent and then closed
+    without being replaced by a corrected or void claim. A claim keeps its link to a batch once the batch was
+    submitted: only an OPEN batch freezes it. A charge whose claims are all still editable (rejected included)
+    or replaced may change."""
     return Claim.objects.filter(charge=charge).filter(
-        Q(status__in=SENT_CLAIM_STATUSES) | Q(batch__isnull=False)
+        Q(status__in=SENT_CLAIM_STATUSES) | in_open_batch_q()
         | Q(status=ClaimStatus.CLOSED, submitted_at__isnull=False, replacements__isnull=True)
     ).distinct()
 
@@ -93,8 +106,15 @@ def charge_is_editable(charge: Charge) -> bool:
 
 
 def claims_editable(claims: list[Claim]) -> list[Claim]:
-    """The claims (already loaded) that are still editable: a rebuild would refresh them from the charge."""
-    return [c for c in claims if c.status in EDITABLE_CLAIM_STATUSES and c.batch_id is None]
+    """The claims (loaded with their batch) that are still editable: a rebuild would refresh them from the
+    charge. A void claim repeats the claim it cancels, not the charge: it is never rebuilt."""
+    return [c for c in claims if c.status in EDITABLE_CLAIM_STATUSES and not c.in_open_batch
+            and c.frequency_code != ClaimFrequency.VOID]
+
+
+def charge_claims(charge: Charge) -> list[Claim]:
+    """The charge's claims as they are now (after a change: not a page's prefetched copy), with their batch."""
+    return list(Claim.objects.filter(charge=charge).select_related("batch").order_by("pk"))
 
 
 def appointments_to_charge(*, actor: Any, location_id: int | None = None,

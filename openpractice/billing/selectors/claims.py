@@ -10,10 +10,10 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from openpractice.accounts.permissions import location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.patients.models import Coverage, Patient
-from openpractice.patients.selectors import patient_search
 
 from ..choices import EDITABLE_CLAIM_STATUSES, ClaimFrequency, ClaimStatus, Severity
 from ..models import Claim, ClaimIssue, ClaimLine, ClaimStatusChange
+from .charges import patient_text_q
 
 
 def claim_scoped(*, actor: Any, permission: str = Perm.BILLING_VIEW) -> QuerySet[Claim]:
@@ -48,9 +48,7 @@ def claim_list(
         queryset = queryset.filter(location_id=location_id)
     q = q.strip()[:100]
     if q:
-        condition = Q(claim_number__iexact=q) | Q(payer_claim_number__iexact=q)
-        patients = patient_search(actor=actor, text=q, include_inactive=True)
-        queryset = queryset.filter(condition | Q(patient_id__in=patients.values("pk")))
+        queryset = queryset.filter(Q(claim_number__iexact=q) | Q(payer_claim_number__iexact=q) | patient_text_q(q))
     return queryset
 
 
@@ -79,8 +77,9 @@ def claim_history(claim: Claim) -> list[ClaimStatusChange]:
 
 
 def claim_is_editable(claim: Claim) -> bool:
-    """Its content may be rebuilt and scrubbed again: not yet with the payer and not in a batch."""
-    return claim.status in EDITABLE_CLAIM_STATUSES and claim.batch_id is None
+    """Its content may be rebuilt and scrubbed again: not with the payer and not waiting in an unsent batch (a
+    claim rejected after its batch was sent keeps the link to that batch and is editable)."""
+    return claim.status in EDITABLE_CLAIM_STATUSES and not claim.in_open_batch
 
 
 def coverage_for_claim(*, patient: Patient, on_date: dt.date, rank: int) -> Coverage | None:
@@ -88,14 +87,11 @@ def coverage_for_claim(*, patient: Patient, on_date: dt.date, rank: int) -> Cove
 
     Billing needs the policy that was in force on the day, including one ended since (ending a policy keeps it
     valid for services up to its last day); a policy switched off without an end date (merged away) does not
-    count. When two qualify, the active one wins."""
-    return (
-        Coverage.objects.filter(patient=patient, rank=rank, effective_from__lte=on_date)
-        .filter(Q(effective_to__isnull=True, is_active=True) | Q(effective_to__gte=on_date))
-        .select_related("payer")
-        .order_by("-is_active", "-effective_from", "-pk")
-        .first()
-    )
+    count — Coverage.is_in_force_on, the predicate the scrubber applies too. When two qualify, the active one
+    wins, then the latest start. A patient has a handful of policies: one query."""
+    candidates = (Coverage.objects.filter(patient=patient, rank=rank, effective_from__lte=on_date)
+                  .select_related("payer").order_by("-is_active", "-effective_from", "-pk"))
+    return next((coverage for coverage in candidates if coverage.is_in_force_on(on_date)), None)
 
 
 def open_claim_for(*, charge_id: int, rank: int, exclude_pk: int | None = None) -> Claim | None:

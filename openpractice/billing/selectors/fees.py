@@ -37,7 +37,8 @@ def fee_entries(*, actor: Any, schedule: FeeSchedule, search: str = "") -> Query
     if not can(actor, Perm.BILLING_VIEW):
         return FeeScheduleEntry.objects.none()
     queryset = FeeScheduleEntry.objects.filter(schedule=schedule).order_by("procedure_code", "modifier")
-    text = "".join(search.split()).upper()[:20]
+    # Codes and modifiers are ASCII letters and digits: anything else (spaces, a NUL byte) is dropped.
+    text = "".join(char for char in search.upper() if char.isascii() and (char.isalnum() or char == "-"))[:20]
     if text:
         code, _dash, modifier = text.partition("-")
         queryset = queryset.filter(procedure_code__startswith=code)

@@ -24,7 +24,7 @@ from openpractice.core.selectors import practice_now
 from openpractice.patients.models import Payer
 
 from ..choices import ClaimStatus, Severity
-from ..models import Claim, ClaimIssue, ClaimStatusChange
+from ..models import Claim, ClaimIssue, ClaimStatusChange, in_open_batch_q
 
 NEAR_LIMIT_DAYS = 30
 ROWS_SHOWN = 50
@@ -61,9 +61,10 @@ def claims_in_scope(*, actor: Any, permission: str = Perm.BILLING_VIEW) -> Query
 
 
 def claims_to_scrub(*, actor: Any) -> QuerySet[Claim]:
-    """Draft and held claims outside any batch at the locations where the actor manages billing."""
+    """Draft and held claims not waiting in an unsent batch, at the locations where the actor manages billing (a
+    claim sent in an earlier batch, rejected and put back to draft, is scrubbed again)."""
     return claims_in_scope(actor=actor, permission=Perm.BILLING_MANAGE).filter(
-        status__in=SCRUBBABLE_STATUSES, batch__isnull=True)
+        status__in=SCRUBBABLE_STATUSES).exclude(in_open_batch_q())
 
 
 def _shown(queryset: QuerySet[Claim]) -> QuerySet[Claim]:

@@ -2,18 +2,22 @@
 each claim in?). Both move submitted claims to accepted or rejected, with the payer's reasons in the claim's
 history, through claim_status.claim_transition().
 
-- One file is imported once: its SHA-256 (with its kind) is kept, and a second import changes nothing.
+- One file is imported once per person: its SHA-256 (with its kind and importer) is kept, and the same person
+  importing it again changes nothing. Another person (a biller of other locations) may import the same file to
+  apply it to the claims in their scope; claims an earlier import already moved are left alone (a claim already
+  in the status the file gives it, or sent again since the file was first imported).
 - All or nothing: the file is read completely before anything is written, and the writes share one
   transaction; a malformed file changes nothing and the error names the segment and its position.
-- Only claims in the actor's scope (BILLING_MANAGE at the claim's location) are touched; the others are
-  reported as not the actor's. Unknown claim numbers and claims that are no longer with the payer are
-  reported and left alone.
+- Only claims in the actor's scope (BILLING_MANAGE at the claim's location) are touched; the others are only
+  counted (their claim numbers are not shown to someone who does not bill for them). Unknown claim numbers
+  and claims that are no longer with the payer are reported and left alone.
 - Audit: one event per claim whose status or payer claim number changed (with its patient and location), and
   one for the import.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,20 +67,23 @@ class AckImportResult:
     unchanged: list[ClaimOutcome] = field(default_factory=list)  # a status that changes nothing (A0, P1 …)
     skipped: list[ClaimOutcome] = field(default_factory=list)  # no longer submitted/accepted: left alone
     unknown: list[str] = field(default_factory=list)  # claim numbers or batches we do not know
-    not_yours: list[str] = field(default_factory=list)  # claims outside the actor's locations
+    not_yours: int = 0  # claims outside the actor's locations: a count, never their numbers
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
             "accepted": len(self.accepted), "rejected": len(self.rejected), "unchanged": len(self.unchanged),
-            "skipped": len(self.skipped), "unknown": len(self.unknown), "not_yours": len(self.not_yours),
+            "skipped": len(self.skipped), "unknown": len(self.unknown), "not_yours": self.not_yours,
             "notes": self.notes[:50],
         }
 
 
-def _authorize(actor: Any) -> None:
+def authorize_import(*, actor: Any, action: str) -> None:
+    """Importing a payer's file (999, 277CA, 271) takes billing.manage at one location at least; what the file
+    then changes is limited to the actor's locations, claim by claim (or patient by patient). A refusal is
+    audited (before any transaction opens, so it is kept) and raised as PermissionDenied."""
     if not can(actor, Perm.BILLING_MANAGE):
-        raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action="billing.acknowledgement_import")
+        raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action=action)
 
 
 def check_file(content: bytes) -> None:
@@ -110,31 +117,52 @@ def detect_kind(content: bytes) -> str:
         % {"kind": transaction_set, "convention": convention or "?"}, code="wrong_kind")
 
 
-def previous_import(kind: str, sha256: str) -> AcknowledgementImport | None:
-    return AcknowledgementImport.objects.filter(kind=kind, sha256=sha256).select_related("imported_by").first()
+def previous_import(kind: str, sha256: str, actor: Any) -> AcknowledgementImport | None:
+    """`actor`'s own earlier import of this file: importing it again is a no-op."""
+    return AcknowledgementImport.objects.filter(kind=kind, sha256=sha256, imported_by=actor).first()
+
+
+def first_imported(kind: str, sha256: str) -> AcknowledgementImport | None:
+    """The first import of this file by anyone (None for a new file)."""
+    return (AcknowledgementImport.objects.filter(kind=kind, sha256=sha256).select_related("imported_by")
+            .order_by("imported_at", "pk").first())
+
+
+def _when(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%m/%d/%Y %I:%M %p")
+
+
+def _who(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def duplicate_note(earlier: AcknowledgementImport) -> str:
+    return _("You already imported this file on %(when)s; nothing was changed.") % {"when": _when(earlier.imported_at)}
+
+
+def imported_before_note(first: AcknowledgementImport) -> str:
+    return (_("This file was first imported on %(when)s by %(who)s. It was applied to what you bill for; what that "
+              "import already changed was left alone.") % {"when": _when(first.imported_at), "who": _who(first.imported_by)})
 
 
 def _duplicate(result: AckImportResult, earlier: AcknowledgementImport) -> AckImportResult:
     result.duplicate = True
     result.import_id = earlier.pk
     result.imported_at = earlier.imported_at
-    result.notes.append(
-        _("This file was already imported on %(when)s by %(who)s; nothing was changed.")
-        % {"when": timezone.localtime(earlier.imported_at).strftime("%m/%d/%Y %I:%M %p"),
-           "who": earlier.imported_by.get_full_name() or earlier.imported_by.get_username()})
+    result.notes.append(duplicate_note(earlier))
     return result
 
 
 def acknowledgement_import(*, actor: Any, file_name: str, content: bytes) -> AckImportResult:
     """Import a 999 or 277CA file and move the claims it names. Raises PermissionDenied without
     BILLING_MANAGE, ValidationError for a file that is too large, not an acknowledgement or malformed."""
-    _authorize(actor)
+    authorize_import(actor=actor, action="billing.acknowledgement_import")
     check_file(content)
     kind = detect_kind(content)
     file_name = (file_name or "acknowledgement").strip()[:200]
     sha256 = hashlib.sha256(content).hexdigest()
     result = AckImportResult(kind=kind, file_name=file_name)
-    earlier = previous_import(kind, sha256)
+    earlier = previous_import(kind, sha256, actor)
     if earlier is not None:
         return _duplicate(result, earlier)
     try:
@@ -144,8 +172,8 @@ def acknowledgement_import(*, actor: Any, file_name: str, content: bytes) -> Ack
     try:
         return _apply(actor=actor, kind=kind, file_name=file_name, sha256=sha256, parsed=parsed, result=result)
     except IntegrityError:
-        # The same file imported at the same moment by someone else: theirs counts, this one changed nothing.
-        earlier = previous_import(kind, sha256)
+        # The same file imported at the same moment by the same person (a double submit): the first counts.
+        earlier = previous_import(kind, sha256, actor)
         if earlier is None:
             raise
         return _duplicate(AckImportResult(kind=kind, file_name=file_name), earlier)
@@ -154,29 +182,57 @@ def acknowledgement_import(*, actor: Any, file_name: str, content: bytes) -> Ack
 @transaction.atomic
 def _apply(*, actor: Any, kind: str, file_name: str, sha256: str, parsed: Ack999 | Ack277CA,
            result: AckImportResult) -> AckImportResult:
+    first = first_imported(kind, sha256)
+    if first is not None:
+        result.notes.append(imported_before_note(first))
+    run = _Run(actor=actor, scope=location_ids_where(actor, Perm.BILLING_MANAGE), result=result,
+               first_seen=first.imported_at if first is not None else None)
     imported = AcknowledgementImport(kind=kind, file_name=file_name, sha256=sha256, imported_by=actor,
                                      imported_at=timezone.now())
     imported.full_clean(exclude=["summary"], validate_unique=False, validate_constraints=False)
-    imported.save(force_insert=True)  # first: a concurrent import of the same file waits here, then fails
-    scope = location_ids_where(actor, Perm.BILLING_MANAGE)
+    imported.save(force_insert=True)  # first: the same person's concurrent import of the file waits, then fails
     if isinstance(parsed, Ack999):
-        _apply_999(actor=actor, ack=parsed, scope=scope, result=result)
+        _apply_999(run, parsed)
     else:
-        _apply_277ca(actor=actor, ack=parsed, scope=scope, result=result)
+        _apply_277ca(run, parsed)
     imported.summary = result.summary()
     imported.save(update_fields=["summary"])
     record(actor=actor, action="billing.acknowledgement_imported", target=imported,
            changed_fields=["claims.status"] if result.accepted or result.rejected else [],
            reason=(f"{kind}: {len(result.accepted)} accepted, {len(result.rejected)} rejected, "
-                   f"{len(result.unknown)} unknown, {len(result.not_yours)} out of scope, "
+                   f"{len(result.unknown)} unknown, {result.not_yours} out of scope, "
                    f"{len(result.skipped)} left alone")[:200])
     result.import_id = imported.pk
     result.imported_at = imported.imported_at
     return result
 
 
-def _in_scope(claim: Claim, scope: frozenset[int] | None) -> bool:
-    return scope is None or claim.location_id in scope
+@dataclass
+class _Run:
+    """One import: who, where they bill, what happened, and when anyone first imported the file (None: never)."""
+
+    actor: Any
+    scope: frozenset[int] | None
+    result: AckImportResult
+    first_seen: dt.datetime | None
+
+    def in_scope(self, claim: Claim) -> bool:
+        return self.scope is None or claim.location_id in self.scope
+
+    def skip(self, claim: Claim, why: str) -> None:
+        self.result.skipped.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status, why))
+
+    def why_left_alone(self, claim: Claim, to_status: str) -> str:
+        """Why the file may not move `claim` to `to_status`; "" when it may."""
+        status = ClaimStatus(claim.status).label.lower()
+        if claim.status == to_status == ClaimStatus.REJECTED:
+            return _("already rejected: left alone")
+        if claim.status not in ACKNOWLEDGEABLE:
+            return _("not with the payer (%(status)s): left alone") % {"status": status}
+        if self.first_seen is not None and claim.submitted_at is not None and claim.submitted_at > self.first_seen:
+            return _("sent again after this file was first imported (%(when)s): the file is about the earlier "
+                     "submission; left alone") % {"when": _when(self.first_seen)}
+        return ""
 
 
 def _move(*, actor: Any, claim: Claim, to_status: str, source: str, reason: str,
@@ -234,20 +290,18 @@ def _claims_of_transaction(batch: ClaimBatch, control_number: str) -> tuple[list
     return claims[start:start + MAX_CLAIMS_PER_TRANSACTION], True
 
 
-def _reject_claims(*, actor: Any, claims: Iterable[Claim], reason_for: Any, source: str,
-                   scope: frozenset[int] | None, result: AckImportResult) -> None:
+def _reject_claims(run: _Run, *, claims: Iterable[Claim], reason_for: Any, source: str) -> None:
     for claim in claims:
-        if not _in_scope(claim, scope):
-            result.not_yours.append(claim.claim_number)
+        if not run.in_scope(claim):
+            run.result.not_yours += 1
             continue
-        if claim.status not in ACKNOWLEDGEABLE:
-            result.skipped.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status,
-                                               _("not with the payer (%(status)s): left alone")
-                                               % {"status": ClaimStatus(claim.status).label.lower()}))
+        why = run.why_left_alone(claim, ClaimStatus.REJECTED)
+        if why:
+            run.skip(claim, why)
             continue
         reason = reason_for(claim)
-        _move(actor=actor, claim=claim, to_status=ClaimStatus.REJECTED, source=source, reason=reason)
-        result.rejected.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status, reason))
+        _move(actor=run.actor, claim=claim, to_status=ClaimStatus.REJECTED, source=source, reason=reason)
+        run.result.rejected.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status, reason))
 
 
 def _reason_999(transaction_set: TransactionSetAck | None, group: FunctionalGroupAck) -> Any:
@@ -265,7 +319,8 @@ def _reason_999(transaction_set: TransactionSetAck | None, group: FunctionalGrou
     return reason
 
 
-def _apply_999(*, actor: Any, ack: Ack999, scope: frozenset[int] | None, result: AckImportResult) -> None:
+def _apply_999(run: _Run, ack: Ack999) -> None:
+    result = run.result
     for group in ack.groups:
         if group.functional_id and group.functional_id != "HC":
             result.notes.append(_("Group %(number)s acknowledges a %(kind)s file, not claims: ignored.")
@@ -283,8 +338,7 @@ def _apply_999(*, actor: Any, ack: Ack999, scope: frozenset[int] | None, result:
                 result.notes.append(_("Batch %(batch)s: the whole file was rejected (%(why)s); all %(count)s "
                                       "claims are rejected.")
                                     % {"batch": label, "why": group.describe(), "count": len(claims)})
-                _reject_claims(actor=actor, claims=claims, reason_for=_reason_999(None, group),
-                               source=StatusSource.ACK_999, scope=scope, result=result)
+                _reject_claims(run, claims=claims, reason_for=_reason_999(None, group), source=StatusSource.ACK_999)
             else:
                 result.notes.append(_("Batch %(batch)s: %(what)s.") % {"batch": label, "what": group.describe()})
             continue
@@ -305,8 +359,8 @@ def _apply_999(*, actor: Any, ack: Ack999, scope: frozenset[int] | None, result:
                     result.notes.append(_("%(where)s: rejected, and which claims it held cannot be told (the batch "
                                           "changed or the number is not one we wrote): all %(count)s claims of "
                                           "the batch are rejected.") % {"where": where, "count": len(claims)})
-                _reject_claims(actor=actor, claims=claims, reason_for=_reason_999(transaction_set, group),
-                               source=StatusSource.ACK_999, scope=scope, result=result)
+                _reject_claims(run, claims=claims, reason_for=_reason_999(transaction_set, group),
+                               source=StatusSource.ACK_999)
             elif transaction_set.accepted:
                 if transaction_set.code == "E":
                     result.notes.append(_("%(where)s: accepted with errors noted (%(errors)s); its %(count)s "
@@ -333,7 +387,8 @@ def _claims_by_number(numbers: list[str]) -> dict[str, Claim]:
     return found
 
 
-def _apply_277ca(*, actor: Any, ack: Ack277CA, scope: frozenset[int] | None, result: AckImportResult) -> None:
+def _apply_277ca(run: _Run, ack: Ack277CA) -> None:
+    result = run.result
     for level, status in ack.other_statuses:
         if status.rejected:
             result.notes.append(_("The payer rejected at the %(level)s level: %(why)s.")
@@ -344,27 +399,31 @@ def _apply_277ca(*, actor: Any, ack: Ack277CA, scope: frozenset[int] | None, res
         if claim is None:
             result.unknown.append(claim_ack.claim_number)
             continue
-        if not _in_scope(claim, scope):
-            result.not_yours.append(claim.claim_number)
+        if not run.in_scope(claim):
+            result.not_yours += 1
             continue
-        _apply_claim_ack(actor=actor, claim=claim, claim_ack=claim_ack, result=result)
+        _apply_claim_ack(run, claim=claim, claim_ack=claim_ack)
 
 
-def _apply_claim_ack(*, actor: Any, claim: Claim, claim_ack: ClaimAck, result: AckImportResult) -> None:
+def _apply_claim_ack(run: _Run, *, claim: Claim, claim_ack: ClaimAck) -> None:
+    """A1 (received) and other statuses that neither accept nor reject leave the claim as it is."""
+    result = run.result
     reason = f"277CA: {claim_ack.describe()}"
     if not claim_ack.rejected and not claim_ack.accepted:
         result.unchanged.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status, reason))
         return
-    if claim.status not in ACKNOWLEDGEABLE:
-        result.skipped.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status,
-                                           _("not with the payer (%(status)s): left alone — %(reason)s")
-                                           % {"status": ClaimStatus(claim.status).label.lower(), "reason": reason}))
+    to_status = ClaimStatus.REJECTED if claim_ack.rejected else ClaimStatus.ACCEPTED
+    why = run.why_left_alone(claim, to_status)
+    if why:
+        run.skip(claim, f"{why} — {reason}")
         return
     if claim_ack.rejected:
-        _move(actor=actor, claim=claim, to_status=ClaimStatus.REJECTED, source=StatusSource.ACK_277CA,
+        _move(actor=run.actor, claim=claim, to_status=ClaimStatus.REJECTED, source=StatusSource.ACK_277CA,
               reason=reason)
         result.rejected.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status, reason))
         return
-    _move(actor=actor, claim=claim, to_status=ClaimStatus.ACCEPTED, source=StatusSource.ACK_277CA, reason=reason,
-          payer_claim_number=claim_ack.payer_claim_number)
+    if not _move(actor=run.actor, claim=claim, to_status=ClaimStatus.ACCEPTED, source=StatusSource.ACK_277CA,
+                 reason=reason, payer_claim_number=claim_ack.payer_claim_number):
+        run.skip(claim, _("already accepted, with this payer claim number: nothing to change"))
+        return
     result.accepted.append(ClaimOutcome(claim.claim_number, claim.pk, claim.status, reason))

@@ -18,13 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import has_all_locations, refuse
-from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 
 from ..models import BillingSettings
 from ..transports import batches_directory, x12_directory
 from ..x12.segments import DELIMITERS
+from .authorization import authorize_practice_wide
 
 SETTINGS_FIELDS: tuple[str, ...] = (
     "submitter_name", "submitter_id", "contact_name", "contact_phone", "contact_email", "receiver_name",
@@ -42,9 +41,7 @@ def drop_roots() -> list[Path]:
 def billing_settings_save(*, actor: Any, data: Mapping[str, Any]) -> BillingSettings:
     """Create or change the billing settings. `data` holds the fields to set (any of SETTINGS_FIELDS); the
     first save needs every required one."""
-    if not has_all_locations(actor, Perm.BILLING_MANAGE):
-        raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action="billing.settings_update",
-                     reason="billing.manage at all locations required")
+    authorize_practice_wide(actor=actor, action="billing.settings_update")
     unknown = sorted(set(data) - set(SETTINGS_FIELDS))
     if unknown:
         raise ValidationError(_("Unknown or read-only field(s): %(fields)s.") % {"fields": ", ".join(unknown)})

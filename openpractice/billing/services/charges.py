@@ -4,7 +4,8 @@ Every write checks BILLING_MANAGE at the charge's location (the refusal is audit
 opens, so it is not rolled back), locks the charge row, refuses changes to a charge that went to a payer
 ("submitted claims are corrected with a corrected claim"), validates in words a biller understands and
 writes its audit event (patient and location ids, names of fields, never their values) in the same
-transaction. Nothing is half-written: a refused change leaves every row as it was.
+transaction. A change to a billed charge sends its claims not yet sent back to draft, to be rebuilt. Nothing is
+half-written: a refused change leaves every row as it was.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import can, refuse
-from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.codes import place_of_service_codes
 from openpractice.core.models import Location
@@ -31,14 +30,25 @@ from openpractice.scheduling.choices import AppointmentStatus
 from openpractice.scheduling.models import Appointment, Provider, ReferringProvider
 from openpractice.scheduling.selectors import practice_zone
 
-from ..choices import ChargeStatus, ClaimStatus
+from ..choices import EDITABLE_CLAIM_STATUSES, ChargeStatus, ClaimFrequency, ClaimStatus, StatusSource
 from ..codes.icd10 import display_icd10, icd10_check, normalize_icd10
 from ..codes.modifiers import is_modifier, modifier_conflicts, normalize_modifier
 from ..codes.procedures import is_procedure_code, normalize_procedure_code, procedure_code_problem
-from ..models import MAX_DIAGNOSES, MAX_LINES, MAX_MODIFIERS, MAX_POINTERS, Charge, ChargeDiagnosis, ChargeLine
+from ..models import (
+    MAX_DIAGNOSES,
+    MAX_LINES,
+    MAX_MODIFIERS,
+    MAX_POINTERS,
+    Charge,
+    ChargeDiagnosis,
+    ChargeLine,
+    Claim,
+    in_open_batch_q,
+)
 from ..selectors.charges import blocking_claims
 from ..selectors.fees import fee_lookup
-from .claim_status import claim_transition
+from .authorization import authorize_at
+from .claim_status import claim_transition, claims_transition
 
 CENT = Decimal("0.01")
 MAX_UNITS = Decimal("99999.99")
@@ -62,12 +72,6 @@ DEFAULT: Any = _Default()
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _authorize(*, actor: Any, location_id: int | None, action: str, target: Any = None,
-               permission: str = Perm.BILLING_MANAGE) -> None:
-    if location_id is None or not can(actor, permission, location_id):
-        raise refuse(actor=actor, permission=permission, action=action, target=target)
-
-
 def _audit(*, actor: Any, action: str, charge: Charge, changed: Iterable[str] = (), reason: str = "") -> None:
     record(actor=actor, action=action, target=charge, patient_id=charge.patient_id, location_id=charge.location_id,
            changed_fields=list(changed), reason=reason)
@@ -86,8 +90,10 @@ def visit_date(appointment: Appointment) -> dt.date:
     return appointment.starts_at.astimezone(practice_zone()).date()
 
 
-def _locked_charge(charge: Charge) -> Charge:
-    return Charge.objects.select_for_update(of=("self",)).select_related("location").get(pk=charge.pk)
+def lock_charge(charge_id: int) -> Charge:
+    """The charge row locked, with its location and patient. Every charge and claim service locks the charge
+    first, then its claims, so two of them never wait on each other the other way round."""
+    return Charge.objects.select_for_update(of=("self",)).select_related("location", "patient").get(pk=charge_id)
 
 
 def _require_editable(charge: Charge) -> None:
@@ -107,6 +113,24 @@ def _require_editable(charge: Charge) -> None:
 def _touch(charge: Charge) -> None:
     """Mark the charge changed (lines and diagnoses live in other tables)."""
     charge.save(update_fields=["updated_at"])
+
+
+def _claims_back_to_draft(*, actor: Any, charge: Charge) -> list[Claim]:
+    """Called after the charge changed, in the same transaction: its claims that carry the old snapshot and
+    have not left (draft, held, ready or rejected, not waiting in an unsent batch) go back to draft, so a ready
+    claim is never sent with what the charge no longer says. They are rebuilt from the charge, then scrubbed.
+    A void claim repeats the claim it cancels, not the charge: it stays as it is. Returns the claims concerned."""
+    stale = list(Claim.objects.filter(charge=charge, status__in=EDITABLE_CLAIM_STATUSES)
+                 .exclude(in_open_batch_q()).exclude(frequency_code=ClaimFrequency.VOID).order_by("pk"))
+    reason = _("charge changed: rebuild the claim")
+    changes = claims_transition(actor=actor, source=StatusSource.USER,
+                                moves=[(claim, ClaimStatus.DRAFT, reason) for claim in stale])
+    by_pk = {claim.pk: claim for claim in stale}
+    for change in changes:
+        record(actor=actor, action="billing.claim_status_changed", target=by_pk[change.claim_id],
+               patient_id=charge.patient_id, location_id=charge.location_id, changed_fields=["status"],
+               reason=f"{change.from_status} -> {change.to_status} (charge changed)")
+    return stale
 
 
 def _check_date_of_service(value: Any) -> dt.date:
@@ -179,7 +203,8 @@ def _check_diagnoses_on(charge: Charge, on: dt.date) -> None:
 def charge_create_from_appointment(*, actor: Any, appointment: Appointment) -> Charge:
     """Start the charge of a checked-out visit: patient, location, place of service, rendering provider (and
     billing provider when the provider bills under their own NPI) and the visit's date are filled in."""
-    _authorize(actor=actor, location_id=appointment.location_id, action="billing.charge_create", target=appointment)
+    authorize_at(actor=actor, location_id=appointment.location_id, action="billing.charge_create",
+                 target=appointment)
     with transaction.atomic():
         visit = Appointment.objects.select_for_update(of=("self",)).select_related(
             "provider", "location").get(pk=appointment.pk)
@@ -227,7 +252,7 @@ def charge_create(
     """A stand-alone charge (a service without an appointment: a nursing-home visit, a late entry).
     The place of service defaults to the location's; the billing provider to the rendering provider when they
     bill under their own NPI, else the group."""
-    _authorize(actor=actor, location_id=location.pk if location else None, action="billing.charge_create")
+    authorize_at(actor=actor, location_id=location.pk if location else None, action="billing.charge_create")
     if not patient_scoped(actor=actor).filter(pk=patient.pk).exists():
         raise ValidationError({"patient": _("Choose a patient registered at your locations.")})
     if not patient.is_active or patient.merged_into_id:
@@ -254,13 +279,13 @@ def charge_create(
 def charge_update(*, actor: Any, charge: Charge, **fields: Any) -> Charge:
     """Change the header: place of service, providers, referring provider, prior authorization, date of service.
     A new date of service moves the lines dated on the old one and must keep every diagnosis valid."""
-    _authorize(actor=actor, location_id=charge.location_id, action="billing.charge_update", target=charge)
+    authorize_at(actor=actor, location_id=charge.location_id, action="billing.charge_update", target=charge)
     unknown = sorted(set(fields) - set(HEADER_FIELDS))
     if unknown:
         raise ValidationError(_("Unknown or read-only field(s): %(fields)s.") % {"fields": ", ".join(unknown)},
                               code="unknown_field")
     with transaction.atomic():
-        current = _locked_charge(charge)
+        current = lock_charge(charge.pk)
         _require_editable(current)
         values: dict[str, Any] = {}
         if "place_of_service" in fields:
@@ -297,6 +322,7 @@ def charge_update(*, actor: Any, charge: Charge, **fields: Any) -> Charge:
                         % {"line": line.line_number}})
             ChargeLine.objects.bulk_update(lines, ["service_date_from", "service_date_to"])
         current.save(update_fields=[*changed, "updated_at"])
+        _claims_back_to_draft(actor=actor, charge=current)
         _audit(actor=actor, action="billing.charge_updated", charge=current, changed=changed)
     return current
 
@@ -305,7 +331,7 @@ def charge_set_diagnoses(*, actor: Any, charge: Charge, codes: Sequence[str]) ->
     """Replace the diagnosis list (positions 1..12, in the order given). Each code must be a valid, billable
     ICD-10-CM code in the code set in force on the date of service. Lines keep pointing at the same codes
     (their pointers follow the codes to their new positions); removing a code a line points at is refused."""
-    _authorize(actor=actor, location_id=charge.location_id, action="billing.charge_diagnoses", target=charge)
+    authorize_at(actor=actor, location_id=charge.location_id, action="billing.charge_diagnoses", target=charge)
     normalized = [normalize_icd10(code) for code in codes if code and str(code).strip()]
     if not normalized:
         raise ValidationError({"diagnoses": _("Enter at least one diagnosis code.")})
@@ -319,7 +345,7 @@ def charge_set_diagnoses(*, actor: Any, charge: Charge, codes: Sequence[str]) ->
             problems.append(_("%(code)s is listed twice.") % {"code": display_icd10(code)})
         seen.add(code)
     with transaction.atomic():
-        current = _locked_charge(charge)
+        current = lock_charge(charge.pk)
         _require_editable(current)
         for code in normalized:
             verdict = icd10_check(code, current.date_of_service)
@@ -350,6 +376,7 @@ def charge_set_diagnoses(*, actor: Any, charge: Charge, codes: Sequence[str]) ->
             for position, code in enumerate(normalized, start=1))
         ChargeLine.objects.bulk_update(lines, ["pointer1", "pointer2", "pointer3", "pointer4"])
         _touch(current)
+        _claims_back_to_draft(actor=actor, charge=current)
         _audit(actor=actor, action="billing.charge_diagnoses_set", charge=current, changed=["diagnoses"],
                reason=f"{len(normalized)} diagnoses")
     return created
@@ -474,9 +501,9 @@ def charge_line_add(
     amount: Any = None,
 ) -> ChargeLine:
     """Add a procedure line. The charge is the standard fee x units unless an amount is given."""
-    _authorize(actor=actor, location_id=charge.location_id, action="billing.charge_line_add", target=charge)
+    authorize_at(actor=actor, location_id=charge.location_id, action="billing.charge_line_add", target=charge)
     with transaction.atomic():
-        current = _locked_charge(charge)
+        current = lock_charge(charge.pk)
         _require_editable(current)
         count = current.lines.count()
         if count >= MAX_LINES:
@@ -496,6 +523,7 @@ def charge_line_add(
         line.full_clean()
         line.save(force_insert=True)
         _touch(current)
+        _claims_back_to_draft(actor=actor, charge=current)
         _audit(actor=actor, action="billing.charge_line_added", charge=current,
                changed=["procedure_code", "modifiers", "units", "service_dates", "pointers", "amount"],
                reason=f"line {number}")
@@ -511,13 +539,13 @@ def charge_line_update(*, actor: Any, line: ChargeLine, **fields: Any) -> Charge
     """Change a line. A new code, modifier or number of units reprices it from the fee schedule unless an
     amount is given with the change."""
     charge = line.charge
-    _authorize(actor=actor, location_id=charge.location_id, action="billing.charge_line_update", target=charge)
+    authorize_at(actor=actor, location_id=charge.location_id, action="billing.charge_line_update", target=charge)
     unknown = sorted(set(fields) - set(LINE_FIELDS))
     if unknown:
         raise ValidationError(_("Unknown or read-only field(s): %(fields)s.") % {"fields": ", ".join(unknown)},
                               code="unknown_field")
     with transaction.atomic():
-        current = _locked_charge(charge)
+        current = lock_charge(charge.pk)
         _require_editable(current)
         row = ChargeLine.objects.select_for_update().filter(pk=line.pk, charge=current).first()
         if row is None:
@@ -550,6 +578,7 @@ def charge_line_update(*, actor: Any, line: ChargeLine, **fields: Any) -> Charge
                                     "service_date_from", "service_date_to", "pointer1", "pointer2", "pointer3",
                                     "pointer4", "amount"])
             _touch(current)
+            _claims_back_to_draft(actor=actor, charge=current)
             _audit(actor=actor, action="billing.charge_line_updated", charge=current, changed=changed,
                    reason=f"line {row.line_number}")
     return row
@@ -564,9 +593,9 @@ def _line_values(line: ChargeLine) -> Mapping[str, Any]:
 def charge_line_delete(*, actor: Any, line: ChargeLine) -> None:
     """Remove a line; the lines after it move up so the numbers stay 1, 2, 3 …"""
     charge = line.charge
-    _authorize(actor=actor, location_id=charge.location_id, action="billing.charge_line_delete", target=charge)
+    authorize_at(actor=actor, location_id=charge.location_id, action="billing.charge_line_delete", target=charge)
     with transaction.atomic():
-        current = _locked_charge(charge)
+        current = lock_charge(charge.pk)
         _require_editable(current)
         row = ChargeLine.objects.filter(pk=line.pk, charge=current).first()
         if row is None:
@@ -577,17 +606,36 @@ def charge_line_delete(*, actor: Any, line: ChargeLine) -> None:
             later.line_number -= 1
             later.save(update_fields=["line_number"])
         _touch(current)
+        _claims_back_to_draft(actor=actor, charge=current)
         _audit(actor=actor, action="billing.charge_line_deleted", charge=current, changed=["lines"],
                reason=f"line {number}")
 
 
 def charge_void(*, actor: Any, charge: Charge) -> Charge:
     """Void a charge entered in error. Its claims that never left the office are closed with it; a charge
-    whose claim went to a payer is voided with a void claim instead."""
-    _authorize(actor=actor, location_id=charge.location_id, action="billing.charge_void", target=charge)
+    whose claim went to a payer is voided with a void claim instead. Refused while a corrected or void claim
+    replacing a claim the payer has is not with the payer yet (draft, held, ready, rejected): closing it would
+    leave the payer with the old claim."""
+    authorize_at(actor=actor, location_id=charge.location_id, action="billing.charge_void", target=charge)
     with transaction.atomic():
-        current = _locked_charge(charge)
+        current = lock_charge(charge.pk)
         _require_editable(current)
+        pending = (current.claims.filter(frequency_code__in=[ClaimFrequency.CORRECTED, ClaimFrequency.VOID],
+                                         status__in=EDITABLE_CLAIM_STATUSES)
+                   .select_related("original_claim").order_by("pk").first())
+        if pending is not None:
+            names = {"claim": pending.claim_number,
+                     "original": pending.original_claim.claim_number if pending.original_claim else "?"}
+            if pending.frequency_code == ClaimFrequency.VOID:
+                message = _("Void claim %(claim)s, which cancels claim %(original)s at the payer, is not with the "
+                            "payer yet: voiding the charge now would close it and leave the payer with %(original)s. "
+                            "Send the void claim instead: it cancels the billing at the payer.") % names
+            else:
+                message = _("Corrected claim %(claim)s, which replaces claim %(original)s at the payer, is not "
+                            "with the payer yet: voiding the charge now would close it and leave the payer with "
+                            "%(original)s. Send the corrected claim, then void it with a void claim once the payer "
+                            "has it.") % names
+            raise ValidationError(message, code="replacement_pending")
         for claim in current.claims.exclude(status=ClaimStatus.CLOSED).order_by("pk"):
             claim_transition(actor=actor, claim=claim, to_status=ClaimStatus.CLOSED,
                              reason=_("the charge was voided"))

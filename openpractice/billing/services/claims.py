@@ -20,8 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import can, refuse
-from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.selectors import practice_now
 
@@ -36,6 +34,8 @@ from ..choices import (
 )
 from ..models import Charge, Claim, ClaimAdjustment, ClaimLine, ClaimStatusChange
 from ..selectors.claims import coverage_for_claim, earlier_payer_claim, open_claim_for
+from .authorization import authorize_at
+from .charges import lock_charge
 from .claim_status import claim_transition
 from .numbers import CLAIM_NUMBER, claim_number_format, control_number_next
 
@@ -58,11 +58,6 @@ Adjustment = tuple[str, str, Any]  # (group code, CARC, amount)
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _authorize(*, actor: Any, location_id: int, action: str, target: Any = None) -> None:
-    if not can(actor, Perm.BILLING_MANAGE, location_id):
-        raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action=action, target=target)
-
-
 def _audit(*, actor: Any, action: str, claim: Claim, changed: Iterable[str] = (), reason: str = "") -> None:
     record(actor=actor, action=action, target=claim, patient_id=claim.patient_id, location_id=claim.location_id,
            changed_fields=list(changed), reason=reason)
@@ -78,11 +73,6 @@ def _status_label(status: str) -> str:
 
 def _locked(claim: Claim) -> Claim:
     return Claim.objects.select_for_update().get(pk=claim.pk)
-
-
-def _locked_charge(charge_id: int) -> Charge:
-    """Lock the charge first, then its claims (the order every charge and claim service takes)."""
-    return Charge.objects.select_for_update(of=("self",)).select_related("patient").get(pk=charge_id)
 
 
 def _first_history(*, actor: Any, claim: Claim, reason: str) -> None:
@@ -167,9 +157,9 @@ def _create_claim(*, actor: Any, charge: Charge, coverage: Any, rank: int, reaso
 def claim_build(*, actor: Any, charge: Charge) -> Claim:
     """Build the primary claim of a charge: for the patient's primary coverage in force on the date of service.
     The charge becomes billed. One open claim per charge and payer."""
-    _authorize(actor=actor, location_id=charge.location_id, action="billing.claim_build", target=charge)
+    authorize_at(actor=actor, location_id=charge.location_id, action="billing.claim_build", target=charge)
     with transaction.atomic():
-        current = _locked_charge(charge.pk)
+        current = lock_charge(charge.pk)
         _check_charge_billable(current)
         coverage = coverage_for_claim(patient=current.patient, on_date=current.date_of_service, rank=1)
         if coverage is None:
@@ -194,10 +184,11 @@ def claim_build(*, actor: Any, charge: Charge) -> Claim:
 
 def claim_rebuild(*, actor: Any, claim: Claim) -> Claim:
     """Copy the charge onto the claim again (after the charge was fixed). Only while the claim is editable and
-    not in a batch; the claim goes back to draft and its old scrubber findings are dropped (scrub it again)."""
-    _authorize(actor=actor, location_id=claim.location_id, action="billing.claim_rebuild", target=claim)
+    not waiting in an unsent batch (a claim rejected after its batch was sent is rebuilt like any other); the
+    claim goes back to draft and its old scrubber findings are dropped (scrub it again)."""
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_rebuild", target=claim)
     with transaction.atomic():
-        charge = _locked_charge(claim.charge_id)
+        charge = lock_charge(claim.charge_id)
         current = _locked(claim)
         _require_editable(current)
         if current.frequency_code == ClaimFrequency.VOID:
@@ -221,10 +212,10 @@ def claim_rebuild(*, actor: Any, claim: Claim) -> Claim:
 
 
 def _require_editable(claim: Claim) -> None:
-    if claim.batch_id is not None:
+    if claim.in_open_batch:
         raise ValidationError(_(
-            "This claim is in batch %(batch)s: it can change only after the batch is discarded.")
-            % {"batch": claim.batch_id}, code="in_batch")
+            "This claim is in batch %(batch)s, waiting to be sent: it can change only after the batch is "
+            "discarded.") % {"batch": claim.batch_id}, code="in_batch")
     if claim.status not in EDITABLE_CLAIM_STATUSES:
         raise ValidationError(_(
             "This claim is %(status)s and can no longer change. Submitted claims are corrected with a corrected "
@@ -304,9 +295,9 @@ def claim_build_secondary(*, actor: Any, claim: Claim, paid: Any = None, paid_on
     """Build the secondary claim from a primary claim the payer paid (in full or in part). With the primary's
     payment given (paid, paid_on, adjustments), it is recorded on the secondary claim at once; it may also be
     a primary that denied or is otherwise adjudicated, as long as its payment is entered."""
-    _authorize(actor=actor, location_id=claim.location_id, action="billing.claim_build_secondary", target=claim)
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_build_secondary", target=claim)
     with transaction.atomic():
-        charge = _locked_charge(claim.charge_id)
+        charge = lock_charge(claim.charge_id)
         primary = _locked(claim)
         if primary.payer_rank != 1 or primary.frequency_code == ClaimFrequency.VOID:
             raise ValidationError(_("A secondary claim is built from the primary payer's claim."),
@@ -359,7 +350,7 @@ def claim_prior_payment_record(*, actor: Any, claim: Claim, paid: Any, paid_on: 
                                adjustments: Iterable[Adjustment] = ()) -> Claim:
     """Enter (or correct) by hand what the primary payer paid and adjusted, on the secondary claim, until
     remittance posting fills it in. Paid plus adjustments must equal the primary claim's charge."""
-    _authorize(actor=actor, location_id=claim.location_id, action="billing.claim_prior_payment", target=claim)
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_prior_payment", target=claim)
     with transaction.atomic():
         current = _locked(claim)
         if current.payer_rank < 2:
@@ -399,9 +390,9 @@ def _require_sent_with_number(claim: Claim, verb: str) -> None:
 def claim_correct(*, actor: Any, claim: Claim) -> Claim:
     """Replace a claim the payer has with a corrected claim (frequency 7): a new draft claim built from the
     charge (now open for fixing), pointing at the original, which is closed as replaced."""
-    _authorize(actor=actor, location_id=claim.location_id, action="billing.claim_correct", target=claim)
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_correct", target=claim)
     with transaction.atomic():
-        charge = _locked_charge(claim.charge_id)
+        charge = lock_charge(claim.charge_id)
         original = _locked(claim)
         _require_sent_with_number(original, _("corrected"))
         _check_charge_billable(charge)
@@ -425,9 +416,9 @@ def claim_correct(*, actor: Any, claim: Claim) -> Claim:
 
 def claim_void(*, actor: Any, claim: Claim) -> Claim:
     """Cancel a claim the payer has with a void claim (frequency 8) repeating it; the original is closed."""
-    _authorize(actor=actor, location_id=claim.location_id, action="billing.claim_void", target=claim)
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_void", target=claim)
     with transaction.atomic():
-        charge = _locked_charge(claim.charge_id)
+        charge = lock_charge(claim.charge_id)
         original = _locked(claim)
         _require_sent_with_number(original, _("voided"))
         void = _create_claim(actor=actor, charge=charge, coverage=original.coverage, rank=original.payer_rank,
@@ -443,7 +434,7 @@ def claim_void(*, actor: Any, claim: Claim) -> Claim:
 
 def claim_set_payer_claim_number(*, actor: Any, claim: Claim, payer_claim_number: str) -> Claim:
     """Record the payer's own number for the claim (from a 277CA, a remittance or a phone call)."""
-    _authorize(actor=actor, location_id=claim.location_id, action="billing.claim_payer_number", target=claim)
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_payer_number", target=claim)
     number = (payer_claim_number or "").strip()
     if number and not PAYER_CLAIM_NUMBER_RE.match(number):
         raise ValidationError({"payer_claim_number": _(
@@ -463,7 +454,7 @@ def claim_set_payer_claim_number(*, actor: Any, claim: Claim, payer_claim_number
 def claim_change_status(*, actor: Any, claim: Claim, to_status: str, reason: str = "") -> ClaimStatusChange | None:
     """A status move a biller makes by hand (paid, partial, denied, appealed, closed, back to draft …), checked
     against the lifecycle and recorded in the claim's history. Denied, closed and appealed need a reason."""
-    _authorize(actor=actor, location_id=claim.location_id, action="billing.claim_status", target=claim)
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_status", target=claim)
     reason = (reason or "").strip()
     if to_status not in ClaimStatus.values:
         raise ValidationError({"to_status": _("Choose a status from the list.")})
@@ -478,7 +469,7 @@ def claim_change_status(*, actor: Any, claim: Claim, to_status: str, reason: str
         raise ValidationError({"reason": _("Keep the reason under 500 characters.")})
     with transaction.atomic():
         current = _locked(claim)
-        if current.batch_id is not None and current.status in EDITABLE_CLAIM_STATUSES:
+        if current.in_open_batch:
             raise ValidationError(_("This claim is in batch %(batch)s waiting to be sent: discard the batch before "
                                     "changing the claim.") % {"batch": current.batch_id}, code="in_batch")
         if to_status not in CLAIM_TRANSITIONS.get(current.status, frozenset()):

@@ -1,7 +1,8 @@
 """Procedure codes the practice bills, and their descriptors.
 
 CPT descriptors are the AMA's: they enter only through procedure_descriptors_import(), from a file the practice
-is licensed to use, with its source recorded. Codes themselves are facts and are created as they are used.
+is licensed to use, with its source recorded (a practice-wide change: billing.manage at all locations). Codes
+themselves are facts and are created as they are used.
 Also home of the CSV reading shared by the billing imports (size, encoding, header checks).
 """
 
@@ -13,38 +14,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import can
-from openpractice.accounts.roles import Perm
-from openpractice.audit.services import record, record_denied
+from openpractice.audit.services import record
 
 from ..codes.procedures import is_procedure_code, normalize_procedure_code, procedure_code_problem, procedure_kind
 from ..models import ProcedureCode
+from .authorization import authorize_practice_wide
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 CSV_MAX_ROWS = 50_000
 MAX_REPORTED_PROBLEMS = 500
 DESCRIPTOR_MAX_LENGTH = 300
 SOURCE_MAX_LENGTH = 120
-
-
-# --- permission ----------------------------------------------------------------------------------------------
-
-
-def authorize_billing_manage(*, actor: Any, action: str, target: Any = None) -> None:
-    """Code sets and fee schedules are practice-wide: billing.manage at any location. A refusal is audited
-    (outside any write transaction, so it is kept) and raised as PermissionDenied."""
-    if can(actor, Perm.BILLING_MANAGE):
-        return
-    record_denied(actor=actor, action=action,
-                  object_type=target._meta.label_lower if target is not None else "",
-                  object_id=str(target.pk) if target is not None and target.pk else "",
-                  reason=f"{Perm.BILLING_MANAGE} required")
-    raise PermissionDenied(_("You may not make this change."))
 
 
 # --- CSV files -------------------------------------------------------------------------------------------------
@@ -208,7 +193,7 @@ def procedure_descriptors_import(*, actor: Any, file: bytes | str | IO[bytes] | 
     """Set descriptors from a CSV with the columns code, descriptor (a file the practice is licensed to use;
     `source` names it, e.g. "AMA CPT 2026 data file, licence 12345"). Every row is checked first; if any is
     bad nothing is written and the report lists each bad line. Codes not yet known are created."""
-    authorize_billing_manage(actor=actor, action="billing.procedure_descriptors_import")
+    authorize_practice_wide(actor=actor, action="billing.procedure_descriptors_import")
     report = CsvReport()
     source = (source or "").strip()
     if not source:

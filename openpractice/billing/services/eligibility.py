@@ -3,10 +3,14 @@
 The 270's trace number (TRN02) is ours: "OPE" + a number from numbers.py + "-" + the coverage id, so the 271
 that echoes it back (TRN*2) finds its coverage; a 271 without our trace is matched by member ID and payer ID
 (and the dependent's date of birth). Each answer becomes an EligibilityResponse through the patients service,
-which the check-in page shows. A 271 file is imported once (SHA-256), all or nothing.
+which the check-in page shows. A 271 file is imported all or nothing, once per person (SHA-256 + importer): the
+same person importing it again changes nothing; another biller may import it to record the answers about the
+patients of their locations (answers an earlier import of the file already recorded are not recorded twice).
+Amounts are read by money.parse_money: an amount that cannot be kept refuses the file.
 
-Permission: BILLING_MANAGE at the patient's home location (the coverage's scope). Building a 270 is a PHI
-export (names, birth dates, member IDs leave the system): audited per coverage.
+Permission: BILLING_MANAGE at the patient's home location (the coverage's scope); answers about patients
+elsewhere are only counted. Building a 270 is a PHI export (names, birth dates, member IDs leave the system):
+audited per coverage.
 """
 
 from __future__ import annotations
@@ -23,27 +27,36 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import can, location_ids_where, refuse
+from openpractice.accounts.permissions import location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.models import Practice
 from openpractice.core.selectors import practice_now
-from openpractice.patients.models import Coverage, SubscriberRelationship
+from openpractice.patients.models import Coverage, EligibilityResponse, SubscriberRelationship
 from openpractice.patients.services import eligibility_response_record
 
 from ..choices import AcknowledgementKind
 from ..models import AcknowledgementImport, BillingSettings
+from ..money import parse_money
 from ..x12.eligibility_270 import FUNCTIONAL_ID, IMPLEMENTATION, EligibilityRequest, Member, build_270
 from ..x12.eligibility_271 import Eligibility271, EligibilityAnswer, parse_271
 from ..x12.envelope import Envelope
 from ..x12.reader import X12SyntaxError, transaction_set_ids
 from ..x12.segments import digits, ident
-from .acknowledgements import check_file, previous_import, unreadable
+from .acknowledgements import (
+    authorize_import,
+    check_file,
+    duplicate_note,
+    first_imported,
+    imported_before_note,
+    previous_import,
+    unreadable,
+)
+from .authorization import authorize_at
 from .numbers import GROUP, INTERCHANGE, control_number_next
 
 TRACE_COUNTER = "eligibility"
-TRACE_RE = re.compile(r"^OPE(\d{1,12})-(\d{1,12})$")
-CENT = Decimal("0.01")
+TRACE_RE = re.compile(r"^OPE([0-9]{1,12})-([0-9]{1,12})$")
 
 
 def trace_number_format(sequence: int, coverage_id: int) -> str:
@@ -81,9 +94,9 @@ def eligibility_270_build(*, actor: Any, coverage: Coverage, service_date: dt.da
     """A 005010X279A1 270 asking the payer about `coverage` (health benefit plan coverage, EQ*30) on
     `service_date` (today by default). Returns (the interchange text, its trace number). Uses fresh ISA/GS
     control numbers and a trace number; audited as an export of the patient's data."""
-    if not can(actor, Perm.BILLING_MANAGE, coverage.patient.home_location_id):
-        # Refused before the transaction opens, so the denial's audit event stays.
-        raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action="billing.eligibility_270", target=coverage)
+    # Refused before the transaction opens, so the denial's audit event stays.
+    authorize_at(actor=actor, location_id=coverage.patient.home_location_id, action="billing.eligibility_270",
+                 target=coverage)
     return _build_270(actor=actor, coverage=coverage, service_date=service_date)
 
 
@@ -152,18 +165,14 @@ class EligibilityImportResult:
     recorded: list[EligibilityOutcome] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # answers no coverage matched (member ID, payer ID)
     ambiguous: list[str] = field(default_factory=list)  # answers several coverages matched
-    not_yours: list[str] = field(default_factory=list)  # coverages outside the actor's locations
+    not_yours: int = 0  # answers about patients outside the actor's locations: a count, never who
+    already: int = 0  # answers an earlier import of this file (by someone else) already recorded
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {"recorded": len(self.recorded), "active": sum(1 for o in self.recorded if o.is_active),
-                "unknown": len(self.unknown), "ambiguous": len(self.ambiguous), "not_yours": len(self.not_yours),
-                "notes": self.notes[:50]}
-
-
-def _authorize(actor: Any) -> None:
-    if not can(actor, Perm.BILLING_MANAGE):
-        raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action="billing.eligibility_import")
+                "unknown": len(self.unknown), "ambiguous": len(self.ambiguous), "not_yours": self.not_yours,
+                "already": self.already, "notes": self.notes[:50]}
 
 
 def _same_id(left: str, right: str) -> bool:
@@ -204,15 +213,24 @@ def _match(answer: EligibilityAnswer) -> tuple[Coverage | None, str]:
     return None, "ambiguous" if candidates else "unknown"
 
 
-def _money(value: Decimal | None) -> Decimal | None:
-    return value.quantize(CENT) if value is not None else None
+def _amounts(answer: EligibilityAnswer) -> dict[str, Decimal | None]:
+    """The answer's copay and deductibles as money; ValidationError naming the amount the file got wrong."""
+    amounts: dict[str, Decimal | None] = {}
+    for name, label, value in (("copay", _("the copay"), answer.copay),
+                               ("deductible", _("the deductible"), answer.deductible),
+                               ("deductible_remaining", _("the deductible remaining"), answer.deductible_remaining)):
+        try:
+            amounts[name] = None if value is None else parse_money(value)
+        except ValueError as error:
+            raise ValidationError(_("%(what)s: %(error)s") % {"what": label, "error": error}) from error
+    return amounts
 
 
 def eligibility_271_import(*, actor: Any, file_name: str, content: bytes) -> EligibilityImportResult:
     """Import a 271 file: one EligibilityResponse per answer whose coverage is found and in the actor's scope.
     Raises PermissionDenied without BILLING_MANAGE, ValidationError for a file that is too large, not a 271 or
     malformed (nothing is recorded then)."""
-    _authorize(actor)
+    authorize_import(actor=actor, action="billing.eligibility_import")
     check_file(content)
     try:
         transaction_set, _convention = transaction_set_ids(content)
@@ -224,7 +242,7 @@ def eligibility_271_import(*, actor: Any, file_name: str, content: bytes) -> Eli
     file_name = (file_name or "eligibility").strip()[:200]
     sha256 = hashlib.sha256(content).hexdigest()
     result = EligibilityImportResult(file_name=file_name)
-    earlier = previous_import(AcknowledgementKind.ELIGIBILITY_271, sha256)
+    earlier = previous_import(AcknowledgementKind.ELIGIBILITY_271, sha256, actor)
     if earlier is not None:
         return _duplicate(result, earlier)
     try:
@@ -233,8 +251,8 @@ def eligibility_271_import(*, actor: Any, file_name: str, content: bytes) -> Eli
         raise unreadable(error) from error
     try:
         return _apply(actor=actor, file_name=file_name, sha256=sha256, parsed=parsed, result=result)
-    except IntegrityError:
-        earlier = previous_import(AcknowledgementKind.ELIGIBILITY_271, sha256)
+    except IntegrityError:  # the same person's double submit: the first import counts
+        earlier = previous_import(AcknowledgementKind.ELIGIBILITY_271, sha256, actor)
         if earlier is None:
             raise
         return _duplicate(EligibilityImportResult(file_name=file_name), earlier)
@@ -244,16 +262,20 @@ def _duplicate(result: EligibilityImportResult, earlier: AcknowledgementImport) 
     result.duplicate = True
     result.import_id = earlier.pk
     result.imported_at = earlier.imported_at
-    result.notes.append(
-        _("This file was already imported on %(when)s by %(who)s; nothing was changed.")
-        % {"when": timezone.localtime(earlier.imported_at).strftime("%m/%d/%Y %I:%M %p"),
-           "who": earlier.imported_by.get_full_name() or earlier.imported_by.get_username()})
+    result.notes.append(duplicate_note(earlier))
     return result
 
 
 @transaction.atomic
 def _apply(*, actor: Any, file_name: str, sha256: str, parsed: Eligibility271,
            result: EligibilityImportResult) -> EligibilityImportResult:
+    earlier = AcknowledgementImport.objects.filter(kind=AcknowledgementKind.ELIGIBILITY_271, sha256=sha256)
+    first = first_imported(AcknowledgementKind.ELIGIBILITY_271, sha256)
+    if first is not None:
+        result.notes.append(imported_before_note(first))
+    # Every answer of one import is kept as received at the import's moment: so an answer this file already
+    # recorded (an earlier import by someone else) is the coverage's response received at one of those moments.
+    earlier_moments = list(earlier.values_list("imported_at", flat=True))
     imported = AcknowledgementImport(kind=AcknowledgementKind.ELIGIBILITY_271, file_name=file_name, sha256=sha256,
                                      imported_by=actor, imported_at=timezone.now())
     imported.full_clean(exclude=["summary"], validate_unique=False, validate_constraints=False)
@@ -262,7 +284,7 @@ def _apply(*, actor: Any, file_name: str, sha256: str, parsed: Eligibility271,
     for rejection in parsed.rejections:
         result.notes.append(_("The payer turned the request back at the %(level)s level: %(why)s.")
                             % {"level": rejection.level, "why": rejection.describe()})
-    received = timezone.now()
+    received = imported.imported_at
     for answer in parsed.answers:
         coverage, problem = _match(answer)
         if coverage is None:
@@ -270,16 +292,19 @@ def _apply(*, actor: Any, file_name: str, sha256: str, parsed: Eligibility271,
             continue
         patient = coverage.patient
         if scope is not None and patient.home_location_id not in scope:
-            result.not_yours.append(_describe_answer(answer))
+            result.not_yours += 1
+            continue
+        trace_number = (answer.trace_numbers or answer.payer_traces or [""])[0][:50]
+        if earlier_moments and EligibilityResponse.objects.filter(
+                coverage=coverage, received_at__in=earlier_moments, trace_number=trace_number.strip()).exists():
+            result.already += 1
             continue
         message = answer.message
         try:
             response = eligibility_response_record(
                 actor=actor, coverage=coverage, is_active=answer.is_active,
-                plan_description=answer.plan_description[:120], copay=_money(answer.copay),
-                deductible=_money(answer.deductible), deductible_remaining=_money(answer.deductible_remaining),
-                message=message[:300], trace_number=(answer.trace_numbers or answer.payer_traces or [""])[0][:50],
-                received_at=received,
+                plan_description=answer.plan_description[:120], **_amounts(answer),
+                message=message[:300], trace_number=trace_number, received_at=received,
             )
         except ValidationError as error:
             raise ValidationError(
@@ -296,7 +321,8 @@ def _apply(*, actor: Any, file_name: str, sha256: str, parsed: Eligibility271,
     record(actor=actor, action="billing.eligibility_imported", target=imported,
            changed_fields=["eligibility_responses"] if result.recorded else [],
            reason=(f"271: {len(result.recorded)} recorded, {len(result.unknown)} unknown, "
-                   f"{len(result.ambiguous)} ambiguous, {len(result.not_yours)} out of scope")[:200])
+                   f"{len(result.ambiguous)} ambiguous, {result.not_yours} out of scope, "
+                   f"{result.already} already recorded")[:200])
     result.import_id = imported.pk
     result.imported_at = imported.imported_at
     return result

@@ -1,18 +1,18 @@
 """Writes to fee schedules: the practice's standard fees and payer contract schedules (allowed amounts).
 
-Fee schedules are practice-wide reference data (no patient, no location): billing.manage at any location may
-change them, checked here as well as in the views. Two standard schedules, or two schedules of one payer, never
-cover the same date, so a date of service has one fee. Every write is audited in its transaction; a refusal is audited before the transaction opens, so the
-refusal's audit row is kept.
+Fee schedules are practice-wide reference data (no patient, no location): they price the charges of every
+location, so changing them takes billing.manage at ALL locations (services/authorization.authorize_practice_wide),
+checked here as well as in the views. Two standard schedules, or two schedules of one payer, never cover the same
+date, so a date of service has one fee. Amounts are read by money.parse_money. Every write is audited in its
+transaction; a refusal is audited before the transaction opens, so the refusal's audit row is kept.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -26,12 +26,12 @@ from openpractice.patients.models import Payer
 from ..codes.modifiers import is_modifier, normalize_modifier
 from ..codes.procedures import normalize_procedure_code, procedure_code_problem
 from ..models import FeeSchedule, FeeScheduleEntry
-from .codes import CsvReport, authorize_billing_manage, csv_rows, procedure_codes_ensure, read_upload
+from ..money import parse_money
+from .authorization import authorize_practice_wide
+from .codes import CsvReport, csv_rows, procedure_codes_ensure, read_upload
 
 SCHEDULE_FIELDS: tuple[str, ...] = ("name", "payer", "effective_from", "effective_to")
 _ATTNAMES = {"name": "name", "payer": "payer_id", "effective_from": "effective_from", "effective_to": "effective_to"}
-MAX_AMOUNT = Decimal("99999999.99")  # FeeScheduleEntry.amount: 10 digits, 2 decimals
-_AMOUNT = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
 _LOCK_NAMESPACE = 4_000_001  # pg_advisory_xact_lock(namespace, payer id or 0)
 
 FeeImportReport = CsvReport
@@ -87,7 +87,7 @@ def fee_schedule_create(*, actor: Any, name: str, effective_from: date, payer: P
                         effective_to: date | None = None) -> FeeSchedule:
     """A new schedule: standard (no payer) or a payer's contract. Its dates may not overlap another schedule
     of the same kind."""
-    authorize_billing_manage(actor=actor, action="billing.fee_schedule_create")
+    authorize_practice_wide(actor=actor, action="billing.fee_schedule_create")
     schedule = FeeSchedule(name=(name or "").strip(), payer=payer, effective_from=effective_from,
                            effective_to=effective_to, created_by=actor)
     _full_clean(schedule)
@@ -102,7 +102,7 @@ def fee_schedule_create(*, actor: Any, name: str, effective_from: date, payer: P
 
 def fee_schedule_update(*, actor: Any, schedule: FeeSchedule, data: Mapping[str, Any]) -> FeeSchedule:
     """Change name, payer or dates (send only what changes); the dates are checked for overlaps again."""
-    authorize_billing_manage(actor=actor, action="billing.fee_schedule_update", target=schedule)
+    authorize_practice_wide(actor=actor, action="billing.fee_schedule_update", target=schedule)
     unknown = sorted(set(data) - set(SCHEDULE_FIELDS))
     if unknown:
         raise ValidationError(_("Unknown or read-only field(s): %(fields)s.") % {"fields": ", ".join(unknown)},
@@ -127,24 +127,14 @@ def fee_schedule_update(*, actor: Any, schedule: FeeSchedule, data: Mapping[str,
 # --- entries ---------------------------------------------------------------------------------------------------
 
 
-def parse_amount(text: str) -> tuple[Decimal | None, str]:
-    """(amount, "") for a positive amount with at most two decimals ("125", "125.5", "125.50"), else
+def parse_amount(value: Decimal | str) -> tuple[Decimal | None, str]:
+    """(the fee with two decimals, "") for an amount more than 0 ("125", "125.5", Decimal("125.50")), else
     (None, the reason in plain words)."""
-    value = (text or "").strip()
-    if not value:
-        return None, _("the amount is missing")
-    if not _AMOUNT.match(value):
-        return None, _("the amount “%(value)s” is not a number like 125.00 (digits, a point, at most two "
-                       "decimals; no currency sign or thousands separator)") % {"value": value[:20]}
     try:
-        amount = Decimal(value)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        return None, _("the amount “%(value)s” is not a number") % {"value": value[:20]}
-    if amount <= 0:
-        return None, _("the amount must be more than 0")
-    if amount > MAX_AMOUNT:
-        return None, _("the amount is larger than %(max)s") % {"max": MAX_AMOUNT}
-    return amount, ""
+        return parse_money(value, allow_zero=False), ""
+    except ValueError as error:
+        message = str(error)
+        return None, message[:1].lower() + message[1:]
 
 
 def entry_problems(code: str, modifier: str, amount: Decimal | str) -> list[str]:
@@ -156,18 +146,7 @@ def entry_problems(code: str, modifier: str, amount: Decimal | str) -> list[str]
     if modifier and not is_modifier(modifier):
         problems.append(_("“%(modifier)s” is not a modifier we know (two letters or digits, such as 25, 26, TC)")
                         % {"modifier": modifier[:10]})
-    if isinstance(amount, str):
-        _value, amount_problem = parse_amount(amount)
-    elif not isinstance(amount, Decimal) or not amount.is_finite():
-        amount_problem = _("the amount is not a number")
-    elif amount <= 0:
-        amount_problem = _("the amount must be more than 0")
-    elif amount > MAX_AMOUNT:
-        amount_problem = _("the amount is larger than %(max)s") % {"max": MAX_AMOUNT}
-    elif amount != amount.quantize(Decimal("0.01")):
-        amount_problem = _("the amount may have at most two decimals")
-    else:
-        amount_problem = ""
+    _value, amount_problem = parse_amount(amount)
     if amount_problem:
         problems.append(amount_problem)
     return problems
@@ -176,15 +155,14 @@ def entry_problems(code: str, modifier: str, amount: Decimal | str) -> list[str]
 def fee_entry_set(*, actor: Any, schedule: FeeSchedule, procedure_code: str, amount: Decimal | str,
                   modifier: str = "") -> FeeScheduleEntry:
     """Add or change the fee of one code (+ modifier) in a schedule."""
-    authorize_billing_manage(actor=actor, action="billing.fee_entry_set", target=schedule)
+    authorize_practice_wide(actor=actor, action="billing.fee_entry_set", target=schedule)
     code, modifier = normalize_procedure_code(procedure_code or ""), normalize_modifier(modifier or "")
     problems = entry_problems(code, modifier, amount)
     if problems:
         raise ValidationError([message[:1].upper() + message[1:].rstrip(".") + "." for message in problems],
                               code="invalid")
-    parsed = parse_amount(amount)[0] if isinstance(amount, str) else amount
-    assert parsed is not None
-    value = parsed.quantize(Decimal("0.01"))
+    value = parse_amount(amount)[0]
+    assert value is not None
     with transaction.atomic():
         _lock_schedule(schedule)
         entry = FeeScheduleEntry.objects.filter(schedule=schedule, procedure_code=code, modifier=modifier).first()
@@ -204,14 +182,18 @@ def fee_entry_set(*, actor: Any, schedule: FeeSchedule, procedure_code: str, amo
     return entry
 
 
-def fee_entry_delete(*, actor: Any, entry: FeeScheduleEntry) -> None:
+def fee_entry_delete(*, actor: Any, entry: FeeScheduleEntry) -> bool:
+    """Remove one fee. False when it was already gone (removed by someone else meanwhile): nothing is audited."""
     schedule = entry.schedule
-    authorize_billing_manage(actor=actor, action="billing.fee_entry_delete", target=schedule)
+    authorize_practice_wide(actor=actor, action="billing.fee_entry_delete", target=schedule)
     label = f"{entry.procedure_code}{'-' + entry.modifier if entry.modifier else ''}"
-    deleted, _detail = FeeScheduleEntry.objects.filter(pk=entry.pk).delete()
-    if deleted:
-        record(actor=actor, action="billing.fee_entry_deleted", target=schedule, changed_fields=["entries"],
-               reason=label)
+    with transaction.atomic():
+        _lock_schedule(schedule)
+        deleted, _detail = FeeScheduleEntry.objects.filter(pk=entry.pk, schedule=schedule).delete()
+        if deleted:
+            record(actor=actor, action="billing.fee_entry_deleted", target=schedule, changed_fields=["entries"],
+                   reason=label)
+    return bool(deleted)
 
 
 # --- CSV import ------------------------------------------------------------------------------------------------
@@ -230,7 +212,7 @@ def fee_schedule_import_csv(*, actor: Any, schedule: FeeSchedule, file: bytes | 
     (code format, known modifier, amount > 0 with at most two decimals, no code + modifier twice); if any
     row is bad NOTHING is written and the report lists each bad line with the reason. With `replace`, entries
     the file does not list are removed, so the schedule becomes exactly the file; otherwise they stay."""
-    authorize_billing_manage(actor=actor, action="billing.fee_schedule_import", target=schedule)
+    authorize_practice_wide(actor=actor, action="billing.fee_schedule_import", target=schedule)
     report = CsvReport()
     text = read_upload(file, report)
     if text is None:

@@ -1,8 +1,9 @@
 """Writes to the practice's own scrubber rules (ScrubRule): create, update, deactivate.
 
-Rules are practice-wide (they apply to the claims of every location), so changing one needs billing.manage; a
-refusal is audited before any transaction opens. Codes are checked for their format here, with messages a biller
-understands: a rule that can never match (a mistyped code) would silently check nothing.
+Rules are practice-wide (they apply to the claims of every location), so changing one needs billing.manage at
+all locations (services/authorization.authorize_practice_wide); a refusal is audited before any transaction
+opens. Codes are checked for their format here, with messages a biller understands: a rule that can never match
+(a mistyped code) would silently check nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import can, refuse
-from openpractice.accounts.roles import Perm
 from openpractice.audit import services as audit
 from openpractice.core.codes import place_of_service_codes
 
 from ..codes.modifiers import normalize_modifier
 from ..codes.procedures import is_procedure_code, normalize_procedure_code, procedure_code_problem
 from ..models import ScrubRule
+from .authorization import authorize_practice_wide
 
 RULE_FIELDS: tuple[str, ...] = (
     "name", "payer", "procedure_code", "place_of_service", "requires_modifier", "forbids_modifier",
@@ -31,12 +31,6 @@ RULE_FIELDS: tuple[str, ...] = (
 )
 UPDATE_FIELDS: tuple[str, ...] = (*RULE_FIELDS, "is_active")
 _MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
-
-
-def _authorize(*, actor: Any, action: str, target: Model | None = None) -> None:
-    if not can(actor, Perm.BILLING_MANAGE):
-        raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action=action, target=target,
-                     message=_("You may not change the scrubber rules."))
 
 
 def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
@@ -108,7 +102,7 @@ def _validate(rule: ScrubRule) -> None:
 
 
 def scrub_rule_create(*, actor: Any, data: Mapping[str, Any]) -> ScrubRule:
-    _authorize(actor=actor, action="billing.scrub_rule_create")
+    authorize_practice_wide(actor=actor, action="billing.scrub_rule_create")
     _check_keys(data, RULE_FIELDS)
     rule = ScrubRule(created_by=actor)
     _apply(rule, data)
@@ -120,7 +114,7 @@ def scrub_rule_create(*, actor: Any, data: Mapping[str, Any]) -> ScrubRule:
 
 
 def scrub_rule_update(*, actor: Any, rule: ScrubRule, data: Mapping[str, Any]) -> ScrubRule:
-    _authorize(actor=actor, action="billing.scrub_rule_update", target=rule)
+    authorize_practice_wide(actor=actor, action="billing.scrub_rule_update", target=rule)
     _check_keys(data, UPDATE_FIELDS)
     with transaction.atomic():
         current = ScrubRule.objects.select_for_update().get(pk=rule.pk)
@@ -133,7 +127,7 @@ def scrub_rule_update(*, actor: Any, rule: ScrubRule, data: Mapping[str, Any]) -
 
 def scrub_rule_deactivate(*, actor: Any, rule: ScrubRule) -> ScrubRule:
     """Stop a rule from firing; it stays listed (and can be switched on again by an update)."""
-    _authorize(actor=actor, action="billing.scrub_rule_deactivate", target=rule)
+    authorize_practice_wide(actor=actor, action="billing.scrub_rule_deactivate", target=rule)
     with transaction.atomic():
         current = ScrubRule.objects.select_for_update().get(pk=rule.pk)
         if current.is_active:

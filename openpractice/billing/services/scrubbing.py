@@ -20,18 +20,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import location_ids_where, refuse
+from openpractice.accounts.permissions import location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.audit import services as audit
 from openpractice.core.selectors import practice_now
 
-from ..choices import EDITABLE_CLAIM_STATUSES, ClaimStatus, StatusSource
+from ..choices import EDITABLE_CLAIM_STATUSES, OPEN_BATCH_STATUSES, ClaimStatus, StatusSource
 from ..models import Claim, ClaimIssue
 from ..scrubber import ClaimInput, Finding, build_context, first_error, load_claims, scrub_many
+from ..scrubber.context import chunks
+from .authorization import authorize_at
 from .claim_status import claims_transition
 
 CHUNK = 2000
@@ -57,11 +59,6 @@ class ScrubRun:
                 f"{self.errors} error(s), {self.warnings} warning(s)")
 
 
-def _chunks(values: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def _claim_ids(claims: Iterable[Claim] | QuerySet[Claim]) -> list[int]:
     if isinstance(claims, QuerySet):
         return list(claims.order_by().values_list("pk", flat=True).distinct())
@@ -69,15 +66,17 @@ def _claim_ids(claims: Iterable[Claim] | QuerySet[Claim]) -> list[int]:
 
 
 def _authorize(*, actor: Any, claim_ids: Sequence[int], action: str) -> None:
-    """billing.manage at the location of every claim; refused and audited before any transaction opens."""
-    allowed = location_ids_where(actor, Perm.BILLING_MANAGE)
-    if allowed is None:
-        return
-    for chunk in _chunks(claim_ids):
-        outside = Claim.objects.filter(pk__in=chunk).exclude(location_id__in=allowed).order_by("pk").first()
-        if outside is not None:
-            raise refuse(actor=actor, permission=Perm.BILLING_MANAGE, action=action, target=outside,
-                         message=_("You may not scrub claims of a location where you do not manage billing."))
+    """billing.manage at the location of every claim (authorize_at, per location: the refusal names the first
+    claim of the location refused); refused and audited before any transaction opens."""
+    if location_ids_where(actor, Perm.BILLING_MANAGE) is None:
+        return  # every location: the claims' locations need not be read
+    first_claim: dict[int, int] = {}
+    for chunk in chunks(claim_ids, CHUNK):
+        for location_id, first in (Claim.objects.filter(pk__in=chunk).order_by().values_list("location_id")
+                                   .annotate(first=Min("pk"))):
+            first_claim[location_id] = min(first, first_claim.get(location_id, first))
+    for location_id, first in sorted(first_claim.items(), key=lambda item: item[1]):
+        authorize_at(actor=actor, location_id=location_id, action=action, target=Claim(pk=first))
 
 
 def _issue(claim_id: int, finding: Finding) -> ClaimIssue:
@@ -90,17 +89,18 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
     """Inside the caller's transaction: lock the claims, scrub the eligible ones, store and apply the results."""
     run = ScrubRun()
     eligible: list[int] = []
-    for chunk in _chunks(claim_ids):
-        for pk, status, batch_id in Claim.objects.select_for_update().filter(pk__in=chunk).values_list(
-                "pk", "status", "batch_id"):
-            if status in EDITABLE_CLAIM_STATUSES and batch_id is None:
+    for chunk in chunks(claim_ids, CHUNK):
+        # A claim keeps its link to a submitted batch: only an unsent (built or failed) batch holds it back.
+        for pk, status, batch_status in Claim.objects.select_for_update(of=("self",)).filter(
+                pk__in=chunk).values_list("pk", "status", "batch__status"):
+            if status in EDITABLE_CLAIM_STATUSES and batch_status not in OPEN_BATCH_STATUSES:
                 eligible.append(pk)
     run.skipped = len(claim_ids) - len(eligible)
     items = load_claims(eligible)
     context = build_context(items, today=today)
     results = scrub_many(items, context)
     now = timezone.now()
-    for chunk in _chunks(eligible):
+    for chunk in chunks(eligible, CHUNK):
         ClaimIssue.objects.filter(claim_id__in=chunk).delete()
         Claim.objects.filter(pk__in=chunk).update(scrubbed_at=now, updated_at=now)
     ClaimIssue.objects.bulk_create(
@@ -162,9 +162,9 @@ def claim_scrub(*, actor: Any, claim: Claim, today: dt.date | None = None) -> li
             raise ValidationError(
                 _("This claim is %(status)s; only draft, held, ready or rejected claims are scrubbed.")
                 % {"status": ClaimStatus(locked.status).label.lower()}, code="not_editable")
-        if locked.batch_id is not None:
-            raise ValidationError(_("This claim is in a batch; take it out of the batch before scrubbing it again."),
-                                  code="in_batch")
+        if locked.in_open_batch:
+            raise ValidationError(_("This claim is in a batch waiting to be sent; discard the batch before "
+                                    "scrubbing it again."), code="in_batch")
         before = locked.status
         run, items = _scrub_locked(actor=actor, claim_ids=[claim.pk], today=today or practice_now().date())
         scrubbed = items[0].claim

@@ -55,8 +55,12 @@ def clean_claim(
     **fields: Any,
 ) -> Claim:
     """A claim with nothing for the scrubber to find: valid NPIs, ICD-10 codes billable on its date of service
-    (ten days ago), ZIP+4, active coverage, a payer with a year to file, consistent totals and pointers."""
+    (ten days ago), ZIP+4 (the practice's, and the location's: it is the service facility), active coverage, a
+    payer with a year to file, consistent totals and pointers."""
     clean_practice(location.practice)
+    digits = "".join(char for char in location.postal_code if char.isdigit())
+    location.postal_code = location.postal_code if len(digits) == 9 else f"{digits[:5]}-4455"
+    Location.objects.filter(pk=location.pk).update(postal_code=location.postal_code)
     return make_claim(
         location=location, actor=actor, status=status, coverage=coverage or clean_coverage(location),
         date_of_service=date_of_service or today() - dt.timedelta(days=10), diagnoses=diagnoses, lines=lines,

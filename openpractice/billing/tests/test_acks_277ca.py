@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
@@ -57,7 +58,8 @@ def test_the_277ca_parser_reads_each_claims_statuses_and_numbers():
     assert rejected.statuses[0].message == "BILLING PROVIDER NPI NOT ON FILE"
     assert [line.line_control_number for line in line_rejected.lines] == ["1", "2"]
     assert line_rejected.rejected
-    assert unknown.accepted
+    # A1 is a receipt: the payer has the claim, it has not taken it in yet.
+    assert (unknown.accepted, unknown.rejected) == (False, False)
     # The payer's statuses above claim level (receiver, billing provider) are kept apart.
     assert [level for level, _status in ack.other_statuses] == ["information receiver", "billing provider"]
 
@@ -123,6 +125,25 @@ def test_a_claim_already_accepted_keeps_its_status_and_gets_the_payer_number(bil
     assert (event.changed_fields, event.patient_id) == ("payer_claim_number", claim.patient_id)
 
 
+def test_a_claim_only_received_a1_stays_submitted_and_is_reported_as_received(biller, north):
+    claims = claims_at(biller, [north], numbers=["OP0000301"])
+    content = SAMPLE.replace(b"STC*A2:20:PR*20261104*WQ*125", b"STC*A1:19:PR*20261104*WQ*125")
+    result = acknowledgement_import(actor=biller, file_name="277ca-received.x12", content=content)
+    claim = fresh(claims)[0]
+    assert (claim.status, claim.payer_claim_number) == ("submitted", "")
+    assert result.accepted == []
+    assert [outcome.claim_number for outcome in result.unchanged] == ["OP0000301"]
+    assert result.unchanged[0].reason.startswith("277CA: A1/19 (PR): received — receipt acknowledged")
+    assert ClaimStatusChange.objects.count() == 0
+
+
+@pytest.mark.parametrize(("category", "accepted"), [("A1", False), ("A2", True), ("A5", True), ("A0", False),
+                                                    ("P1", False)])
+def test_only_a2_and_a5_mean_the_payer_took_the_claim_in(category, accepted):
+    assert StatusCode(category, "20").accepted is accepted
+    assert StatusCode(category, "20").rejected is False
+
+
 def test_a_status_that_neither_accepts_nor_rejects_changes_nothing(biller, north):
     claims = claims_at(biller, [north], numbers=["OP0000301"])
     content = SAMPLE.replace(b"STC*A2:20:PR*20261104*WQ*125", b"STC*P1:20:PR*20261104*WQ*125")
@@ -173,7 +194,49 @@ def test_a_biller_of_north_only_leaves_south_claims_alone(make_user, biller, nor
     north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
     result = acknowledgement_import(actor=north_biller, file_name="277ca.x12", content=SAMPLE)
     assert [claim.status for claim in fresh(claims)] == ["accepted", "submitted", "rejected"]
-    assert result.not_yours == ["OP0000302"]
+    assert result.not_yours == 1  # a count, not the south claim's number
+
+
+def test_a_biller_of_south_imports_the_same_277ca_to_apply_it_to_south_claims(make_user, biller, north, south):
+    claims = claims_at(biller, [north, south])  # 301 north, 302 south, 303 north
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    south_biller = make_user(Role.BILLER, locations=[south], username="south-biller")
+    first = acknowledgement_import(actor=north_biller, file_name="277ca.x12", content=SAMPLE)
+    second = acknowledgement_import(actor=south_biller, file_name="277ca.x12", content=SAMPLE)
+    assert (first.duplicate, second.duplicate) == (False, False)
+    assert [claim.status for claim in fresh(claims)] == ["accepted", "rejected", "rejected"]
+    assert [outcome.claim_number for outcome in second.rejected] == ["OP0000302"]
+    assert (second.not_yours, second.accepted) == (2, [])
+    assert ClaimStatusChange.objects.get(claim=claims[1]).actor == south_biller
+    assert AcknowledgementImport.objects.count() == 2
+    assert AuditEvent.objects.filter(action="billing.acknowledgement_imported").count() == 2
+
+
+def test_a_second_import_by_someone_else_leaves_what_the_first_moved_alone(make_user, biller, north, south):
+    claims = claims_at(biller, [north, south])  # 301 north, 302 south, 303 north
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    acknowledgement_import(actor=north_biller, file_name="277ca.x12", content=SAMPLE)
+    changes = ClaimStatusChange.objects.count()
+    result = acknowledgement_import(actor=biller, file_name="277ca.x12", content=SAMPLE)  # every location
+    assert [claim.status for claim in fresh(claims)] == ["accepted", "rejected", "rejected"]
+    assert [outcome.claim_number for outcome in result.rejected] == ["OP0000302"]
+    assert ClaimStatusChange.objects.count() == changes + 1
+    skipped = {outcome.claim_number: outcome.reason for outcome in result.skipped}
+    assert skipped["OP0000301"].startswith("already accepted")
+    assert skipped["OP0000303"].startswith("already rejected")
+
+
+def test_a_claim_sent_again_since_the_file_was_first_imported_is_left_alone(make_user, biller, north):
+    claims = claims_at(biller, [north])
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    acknowledgement_import(actor=north_biller, file_name="277ca.x12", content=SAMPLE)
+    # The NPI rejection is fixed and the claim sent again after that import.
+    Claim.objects.filter(pk=claims[1].pk).update(status="submitted", submitted_at=timezone.now())
+    result = acknowledgement_import(actor=biller, file_name="277ca.x12", content=SAMPLE)
+    assert fresh(claims)[1].status == "submitted"
+    skipped = {outcome.claim_number: outcome.reason for outcome in result.skipped}
+    assert "sent again after this file was first imported" in skipped["OP0000302"]
+    assert result.rejected == []
 
 
 @pytest.mark.parametrize(("role", "tier"), [(Role.FRONT_DESK, Tier.STANDARD), (Role.PRACTICE_MANAGER, Tier.ENTRY)])

@@ -227,8 +227,30 @@ def test_a_biller_of_north_only_rejects_north_claims_and_is_told_the_others_are_
     result = acknowledgement_import(actor=north_biller, file_name="999-rejected.x12",
                                     content=sample("999-rejected.x12"))
     assert statuses(claims) == ["rejected", "submitted"]
-    assert result.not_yours == ["OP0000202"]
+    assert result.not_yours == 1  # a count: the other location's claim numbers are not the north biller's to see
     assert AcknowledgementImport.objects.get().summary["not_yours"] == 1
+
+
+def test_a_biller_of_the_other_location_imports_the_same_999_to_reject_their_claims(make_user, biller, north, south):
+    _batch, claims = batch_of(biller, [north, south], ["OP0000201", "OP0000202"], group=102)
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    south_biller = make_user(Role.BILLER, locations=[south], username="south-biller")
+    acknowledgement_import(actor=north_biller, file_name="999-rejected.x12", content=sample("999-rejected.x12"))
+    result = acknowledgement_import(actor=south_biller, file_name="999-rejected.x12",
+                                    content=sample("999-rejected.x12"))
+    assert result.duplicate is False
+    assert [outcome.claim_number for outcome in result.rejected] == ["OP0000202"]
+    assert result.not_yours == 1
+    assert "first imported" in result.notes[0]
+    assert statuses(claims) == ["rejected", "rejected"]
+    assert list(ClaimStatusChange.objects.filter(claim=claims[1]).values_list("actor__username", "to_status")) == [
+        ("south-biller", "rejected")]
+    assert AcknowledgementImport.objects.count() == 2
+    # The south biller's second import of the same file is the no-op.
+    again = acknowledgement_import(actor=south_biller, file_name="999-rejected.x12",
+                                   content=sample("999-rejected.x12"))
+    assert again.duplicate is True
+    assert AcknowledgementImport.objects.count() == 2
 
 
 @pytest.mark.parametrize(("role", "tier"), [(Role.FRONT_DESK, Tier.STANDARD), (Role.PRACTICE_MANAGER, Tier.ENTRY)])

@@ -90,6 +90,34 @@ def test_uploading_a_277ca_shows_what_happened_to_each_claim(signed_in, biller, 
     assert Claim.objects.get(pk=rejected.pk).status == "rejected"
 
 
+def test_claims_of_other_locations_are_counted_not_named(signed_in, make_user, biller, north, south):
+    submitted(biller, north, "OP0000301")
+    south_claim = submitted(biller, south, "OP0000302")
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    response = signed_in(north_biller).post(reverse("billing:ack_import"), {"file": upload("277ca-mixed.x12")})
+    page = response.content.decode()
+    assert "1 claim left unchanged: a biller of its location imports the file too." in page
+    assert "OP0000302" not in page
+    assert reverse("billing:claim_detail", args=[south_claim.pk]) not in page
+    assert Claim.objects.get(pk=south_claim.pk).status == "submitted"
+
+
+def test_a_south_biller_uploading_a_file_the_north_biller_imported_applies_it_to_south_claims(
+        signed_in, make_user, biller, north, south):
+    submitted(biller, north, "OP0000301")
+    south_claim = submitted(biller, south, "OP0000302")
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    south_biller = make_user(Role.BILLER, locations=[south], username="south-biller")
+    signed_in(north_biller).post(reverse("billing:ack_import"), {"file": upload("277ca-mixed.x12")})
+    page = signed_in(south_biller).post(reverse("billing:ack_import"),
+                                        {"file": upload("277ca-mixed.x12")}).content.decode()
+    assert "Already imported" not in page
+    assert "first imported" in page
+    assert reverse("billing:claim_detail", args=[south_claim.pk]) in page
+    assert Claim.objects.get(pk=south_claim.pk).status == "rejected"
+    assert AcknowledgementImport.objects.count() == 2
+
+
 def test_uploading_the_same_file_again_says_nothing_changed(signed_in, biller, north):
     submitted(biller, north, "OP0000301")
     client = signed_in(biller)

@@ -162,3 +162,39 @@ def test_practice_manager_entry_may_read_but_front_desk_may_not(make_user, sched
     desk = token_client_for(make_user(Role.FRONT_DESK))
     assert desk.get(URL).status_code == 404
     assert desk.get(f"{URL}/{schedule.pk}").status_code == 404
+
+
+def test_a_biller_of_one_location_may_read_but_not_change_the_practice_wide_fees(make_user, north, schedule):
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    client = token_client_for(north_biller)
+    assert client.get(f"{URL}/{schedule.pk}/entries").status_code == 200
+    responses = [
+        client.post(URL, {"name": "Mine", "effective_from": "2030-01-01"}),
+        client.patch(f"{URL}/{schedule.pk}", {"name": "Renamed"}),
+        put(client, f"{URL}/{schedule.pk}/entries/99213", {"amount": "1.00"}),
+        delete(client, f"{URL}/{schedule.pk}/entries/99213"),
+    ]
+    assert [response.status_code for response in responses] == [404, 404, 404, 404]
+    schedule.refresh_from_db()
+    assert FeeSchedule.objects.count() == 1
+    assert schedule.name == "Standard 2025"
+    assert sorted(schedule.entries.values_list("procedure_code", "amount")) == [
+        ("93000", Decimal("20.00")), ("99213", Decimal("125.00"))]
+    denials = AuditEvent.objects.filter(actor=north_biller, outcome="denied")
+    assert denials.count() == 4
+    assert all("at all locations" in reason for reason in denials.values_list("reason", flat=True))
+
+
+@pytest.mark.parametrize("text", ["\x00", "99\x0013", "²", "x" * 20])
+def test_odd_search_text_finds_nothing_rather_than_failing(api, schedule, text):
+    response = api.get(URL, {"q": text})
+    assert response.status_code == 200
+    entries = api.get(f"{URL}/{schedule.pk}/entries", {"code": text})
+    assert entries.status_code == 200
+
+
+@pytest.mark.parametrize("entry", ["99213%00", "%00", "99213-%00", "99213-ZZ", "²", "99213-25-26"])
+def test_deleting_a_fee_that_no_one_could_have_set_is_a_404_and_changes_nothing(api, schedule, entry):
+    assert delete(api, f"{URL}/{schedule.pk}/entries/{entry}").status_code == 404
+    assert schedule.entries.count() == 2
+    assert not AuditEvent.objects.filter(action="billing.fee_entry_deleted").exists()

@@ -23,9 +23,11 @@ from openpractice.billing.models import (
     BillingSettings,
     Claim,
     ClaimBatch,
+    ClaimIssue,
     ClaimStatusChange,
     ControlNumber,
 )
+from openpractice.billing.selectors.batches import ready_claims_by_payer
 from openpractice.billing.services.batches import batch_build, batch_discard, batch_submit
 from openpractice.billing.services.numbers import GROUP, INTERCHANGE
 from openpractice.billing.tests.x12_support import ready_claim, ready_practice
@@ -177,17 +179,64 @@ def test_without_billing_settings_nothing_is_built(practice: Practice, north: Lo
     assert ClaimBatch.objects.count() == 0
 
 
-def test_a_claim_the_837p_cannot_carry_leaves_no_batch_no_file_and_no_used_number(
+def test_a_claim_the_837p_cannot_carry_is_held_and_left_out_and_the_rest_is_sent(
+    billing: BillingSettings, north: Location, south: Location, biller: User, data_dir: Path,
+) -> None:
+    good = [ready_claim(north, biller), ready_claim(south, biller)]
+    bad = ready_claim(north, biller, payer=PayerFactory(name="Paper Only", payer_id=""))
+    held: list[str] = []
+    batch = batch_build(actor=biller, held=held)
+    assert batch is not None
+    assert held == [bad.claim_number]
+    assert set(Claim.objects.filter(batch=batch)) == set(good)
+    assert (batch.claim_count, batch.total_charge) == (2, Decimal("250.00"))
+    text = batch_file_path(batch).read_text()
+    assert bad.claim_number not in text
+    assert text.count("CLM*") == 2
+    bad.refresh_from_db()
+    assert (bad.status, bad.batch_id) == ("held", None)
+    [issue] = ClaimIssue.objects.filter(claim=bad)
+    assert (issue.rule, issue.severity) == ("x12_writer", "error")
+    assert issue.message == "The 837P cannot carry this claim: the payer Paper Only has no electronic payer ID."
+    change = ClaimStatusChange.objects.get(claim=bad)
+    assert (change.from_status, change.to_status, change.source) == ("ready", "held", "batch")
+    [event] = _events("billing.claim_status_changed")
+    assert (event.object_id, event.patient_id, event.location_id) == (str(bad.pk), bad.patient_id, north.pk)
+    assert "1 held" in _events("billing.batch_built")[0].reason
+
+
+def test_when_the_837p_can_carry_no_claim_no_batch_is_built_and_the_claims_are_held(
     billing: BillingSettings, north: Location, biller: User, data_dir: Path,
 ) -> None:
-    good = ready_claim(north, biller)
     bad = ready_claim(north, biller, payer=PayerFactory(name="Paper Only", payer_id=""))
     with pytest.raises(ValidationError, match=f"Claim {bad.claim_number}: the payer Paper Only has no electronic"):
         batch_build(actor=biller)
     assert ClaimBatch.objects.count() == 0
-    assert Claim.objects.filter(pk__in=[good.pk, bad.pk], batch__isnull=True).count() == 2
+    bad.refresh_from_db()
+    assert (bad.status, bad.batch_id) == ("held", None)
     assert not any((data_dir / "x12" / "batches").iterdir())
-    assert not ControlNumber.objects.filter(name=INTERCHANGE, last_value__gt=0).exists()
+    ready_claim(north, biller)
+    batch = batch_build(actor=biller)
+    assert batch is not None
+    assert batch.interchange_control_number == 2  # number 1 was reserved by the build that wrote nothing
+
+
+def test_the_control_numbers_are_taken_before_the_file_is_written_and_a_failed_build_never_reuses_them(
+    billing: BillingSettings, north: Location, biller: User, data_dir: Path,
+) -> None:
+    ready_claim(north, biller)
+    billing.submitter_name = "***"  # nothing left once cleaned for X12: the file cannot be written at all
+    billing.save(update_fields=["submitter_name"])
+    with pytest.raises(ValidationError, match="The submitter and receiver names are needed"):
+        batch_build(actor=biller)
+    assert ClaimBatch.objects.count() == 0
+    assert Claim.objects.get().batch_id is None
+    assert ControlNumber.objects.get(name=INTERCHANGE).last_value == 1
+    billing.submitter_name = "Riverbend Family Medicine"
+    billing.save(update_fields=["submitter_name"])
+    batch = batch_build(actor=biller)
+    assert batch is not None
+    assert (batch.interchange_control_number, batch.group_control_number) == (2, 2)
 
 
 def test_building_with_validation_keeps_pyx12s_verdict_beside_the_file(billing: BillingSettings,
@@ -227,7 +276,11 @@ def test_submitting_drops_the_file_logs_the_attempt_and_marks_the_batch_and_clai
         assert (change.from_status, change.to_status, change.source, change.actor) == ("ready", "submitted",
                                                                                       "batch", biller)
     assert len(_events("billing.batch_submitted")) == 1
-    assert not _events("billing.claim_status_changed")  # one event for the batch, not one per claim
+    assert not _events("billing.claim_status_changed")  # no event per claim status: one for the batch …
+    disclosed = _events("billing.claims_submitted")  # … and one per patient whose claims went to the payer
+    assert sorted((event.patient_id, event.location_id, event.object_id) for event in disclosed) == sorted(
+        (claim.patient_id, north.pk, str(batch.pk)) for claim in claims)
+    assert all("1 claim(s) in batch" in event.reason for event in disclosed)
     with pytest.raises(ValidationError, match="already submitted"):
         batch_submit(actor=biller, batch=batch)
     assert BatchSubmission.objects.count() == 1
@@ -347,13 +400,40 @@ def test_discarding_releases_the_claims_removes_the_file_and_is_audited(
     claim.refresh_from_db()
     assert claim.batch_id is None
     assert claim.status == "ready"
-    assert not ClaimBatch.objects.exists()
-    assert not BatchSubmission.objects.exists()
+    batch.refresh_from_db()
+    assert batch.status == "discarded"  # the batch and its log stay
+    assert list(BatchSubmission.objects.filter(batch=batch).values_list("succeeded", flat=True)) == [False]
     assert not path.exists()
     assert not checked.exists()
     [event] = _events("billing.batch_discarded")
     assert "1 claim(s) released" in event.reason
     assert "1 failed attempt(s)" in event.reason
+    with pytest.raises(ValidationError, match="already discarded"):
+        batch_discard(actor=biller, batch=batch)
+    with pytest.raises(ValidationError, match="was discarded"):
+        batch_submit(actor=biller, batch=batch)
+    again = batch_build(actor=biller)
+    assert again is not None
+    assert list(Claim.objects.filter(batch=again)) == [claim]
+
+
+def test_a_claim_rejected_after_its_batch_was_sent_is_fixed_and_goes_in_a_new_batch(
+    billing: BillingSettings, north: Location, biller: User,
+) -> None:
+    claim = ready_claim(north, biller)
+    other = ready_claim(north, biller)
+    first = batch_build(actor=biller)
+    assert first is not None
+    batch_submit(actor=biller, batch=first)
+    Claim.objects.filter(pk=claim.pk).update(status="ready")  # rejected, fixed and scrubbed ready again
+    assert [row.claims for row in ready_claims_by_payer(actor=biller)] == [1]
+    second = batch_build(actor=biller)
+    assert second is not None
+    assert list(Claim.objects.filter(batch=second)) == [claim]
+    assert Claim.objects.get(pk=other.pk).batch_id == first.pk  # the sent one keeps its file
+    assert batch_build(actor=biller) is None  # now waiting in the unsent second batch: frozen there
+    assert batch_submit(actor=biller, batch=second).succeeded
+    assert Claim.objects.get(pk=claim.pk).status == "submitted"
 
 
 def test_a_submitted_batch_cannot_be_discarded(billing: BillingSettings, north: Location, biller: User) -> None:
@@ -402,3 +482,42 @@ def test_two_people_building_at_the_same_moment_never_share_a_claim(
     in_files = [number for batch in batches
                 for number in re.findall(r"CLM\*(OP\d+)\*", batch_file_path(batch).read_text())]
     assert sorted(in_files) == sorted(claim.claim_number for claim in claims)  # each claim in exactly one file
+
+
+@pytest.mark.postgresql
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite has one writer at a time: a second connection cannot take a number meanwhile")
+@pytest.mark.django_db(transaction=True)
+def test_the_control_number_counters_are_not_locked_while_the_file_is_written(
+    billing: BillingSettings, north: Location, biller: User, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from openpractice.billing.services import batches as service
+    from openpractice.billing.services.numbers import control_number_next
+
+    ready_claim(north, biller)
+    taken: list[int] = []
+    errors: list[BaseException] = []
+
+    def another_build_takes_a_number() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+            taken.append(control_number_next(INTERCHANGE))
+        except BaseException as error:  # noqa: BLE001 - reported to the main thread below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    real_write = service.write_837p
+
+    def write_while_someone_else_builds(*args: Any, **kwargs: Any) -> Any:
+        thread = threading.Thread(target=another_build_takes_a_number)
+        thread.start()
+        thread.join(timeout=30)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(service, "write_837p", write_while_someone_else_builds)
+    batch = batch_build(actor=biller)
+    assert batch is not None
+    assert errors == []
+    assert taken == [batch.interchange_control_number + 1]

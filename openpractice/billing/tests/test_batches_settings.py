@@ -137,3 +137,24 @@ def test_the_front_desk_cannot_open_the_billing_settings(db: Any, make_user: Cal
     assert client.get(reverse("billing:settings")).status_code == 404
     assert client.post(reverse("billing:settings"), VALID).status_code == 404
     assert not BillingSettings.objects.exists()
+
+
+def test_the_server_folders_are_shown_only_to_those_who_may_change_the_settings(
+    biller: User, north: Location, make_user: Callable[..., User], signed_in: Callable[[User], Client],
+    data_dir: Path, settings: Any,
+) -> None:
+    drop_root = data_dir / "clearinghouse"
+    settings.OPENPRACTICE_X12_DROP_ROOTS = [str(drop_root)]
+    BillingSettingsFactory(drop_directory=str(drop_root / "outbox"))
+    editor_page = signed_in(biller).get(reverse("billing:settings")).content.decode()
+    assert str(data_dir) in editor_page
+    assert str(drop_root) in editor_page
+    readers = [make_user(Role.PRACTICE_MANAGER, Tier.ENTRY, username="pm-entry"),
+               make_user(Role.BILLER, locations=[north], username="north-biller")]
+    for reader in readers:
+        page = signed_in(reader).get(reverse("billing:settings")).content.decode()
+        assert "CLEARHOUSE01" in page  # the settings themselves are readable
+        assert str(data_dir) not in page
+        assert str(drop_root) not in page
+        assert "outbox" not in page
+        assert 'name="receiver_id"' not in page

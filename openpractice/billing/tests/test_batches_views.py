@@ -130,6 +130,26 @@ def test_the_detail_page_is_audited_and_shows_the_validation_errors(
     assert AuditEvent.objects.filter(action="billing.batch_viewed", actor=biller, object_id=str(batch.pk)).count() == 1
 
 
+def test_the_detail_page_audits_each_patient_it_shows_once_and_only_those_of_the_page(
+    billing: BillingSettings, north: Location, south: Location, biller: User, signed_in: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from openpractice.billing.views import batches as views
+
+    monkeypatch.setattr(views, "CLAIMS_PER_PAGE", 2)
+    first = ready_claim(north, biller)
+    ready_claim(south, biller, coverage=first.coverage)  # the same patient, seen at South too
+    third = ready_claim(north, biller)
+    batch = _built(biller)
+    client = signed_in(biller)
+    client.get(batch.get_absolute_url())
+    viewed = AuditEvent.objects.filter(action="billing.batch_viewed", object_id=str(batch.pk))
+    assert [(event.patient_id, event.location_id) for event in viewed] == [(first.patient_id, north.pk)]
+    client.get(batch.get_absolute_url() + "?page=2")
+    assert [(event.patient_id, event.location_id) for event in viewed.order_by("pk")] == [
+        (first.patient_id, north.pk), (third.patient_id, north.pk)]
+
+
 def test_downloading_streams_the_file_and_is_audited_as_an_export(
     billing: BillingSettings, north: Location, biller: User, signed_in: Callable[[User], Client],
 ) -> None:
@@ -143,6 +163,36 @@ def test_downloading_streams_the_file_and_is_audited_as_an_export(
     [event] = AuditEvent.objects.filter(action="billing.batch_exported")
     assert event.actor_id == biller.pk
     assert event.object_id == str(batch.pk)
+
+
+def test_a_download_is_audited_for_every_patient_in_the_file_even_one_whose_claim_was_sent_again_since(
+    billing: BillingSettings, north: Location, south: Location, biller: User, signed_in: Callable[[User], Client],
+) -> None:
+    from openpractice.billing.services.batches import batch_submit
+
+    resent, stays = ready_claim(north, biller), ready_claim(south, biller)
+    batch = _built(biller)
+    batch_submit(actor=biller, batch=batch)
+    Claim.objects.filter(pk=resent.pk).update(status="ready")  # rejected, fixed, ready again …
+    assert _built(biller).pk != batch.pk  # … and in a new batch now
+    response = signed_in(biller).get(reverse("billing:batch_download", args=[batch.pk]))
+    assert response.status_code == 200
+    exported = AuditEvent.objects.filter(action="billing.batch_exported", object_id=str(batch.pk))
+    assert sorted((event.patient_id, event.location_id) for event in exported) == sorted(
+        [(resent.patient_id, north.pk), (stays.patient_id, south.pk)])
+    assert all("sha256" in event.reason and "1 claim(s)" in event.reason for event in exported)
+
+
+def test_building_tells_which_claims_the_837p_could_not_carry_and_held(
+    billing: BillingSettings, north: Location, biller: User, signed_in: Callable[[User], Client],
+) -> None:
+    ready_claim(north, biller)
+    paper = ready_claim(north, biller, payer=PayerFactory(name="Paper Only", payer_id=""))
+    response = signed_in(biller).post(reverse("billing:batch_create"), {}, follow=True)
+    page = response.content.decode()
+    assert "built with 1 claim(s)" in page
+    assert f"The 837P cannot carry 1 claim(s) ({paper.claim_number})" in page
+    assert Claim.objects.get(pk=paper.pk).status == "held"
 
 
 def test_submitting_and_discarding_from_the_page(billing: BillingSettings, north: Location, biller: User,
@@ -163,7 +213,26 @@ def test_submitting_and_discarding_from_the_page(billing: BillingSettings, north
     response = client.post(reverse("billing:batch_discard", args=[second.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("billing:batch_list")
-    assert not ClaimBatch.objects.filter(pk=second.pk).exists()
+    assert ClaimBatch.objects.get(pk=second.pk).status == "discarded"
+    page = client.get(second.get_absolute_url()).content.decode()
+    assert "This batch was discarded before it was sent" in page
+    assert f'action="{reverse("billing:batch_submit", args=[second.pk])}"' not in page
+    assert f'action="{reverse("billing:batch_discard", args=[second.pk])}"' not in page
+
+
+def test_a_discarded_batch_stays_visible_to_the_person_who_built_it_and_to_no_other_location(
+    billing: BillingSettings, north: Location, south: Location, make_user: Callable[..., User],
+    signed_in: Callable[[User], Client],
+) -> None:
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    south_biller = make_user(Role.BILLER, locations=[south], username="south-biller")
+    ready_claim(north, north_biller)
+    batch = _built(north_biller)
+    client = signed_in(north_biller)
+    client.post(reverse("billing:batch_discard", args=[batch.pk]))
+    assert batch.get_absolute_url() in client.get(reverse("billing:batch_list")).content.decode()
+    assert client.get(batch.get_absolute_url()).status_code == 200
+    assert signed_in(south_biller).get(batch.get_absolute_url()).status_code == 404
 
 
 @pytest.mark.parametrize(("role", "tier"), [(Role.FRONT_DESK, Tier.STANDARD),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +15,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent, Outcome
-from openpractice.billing.choices import ChargeStatus, ClaimStatus
-from openpractice.billing.models import Charge, ChargeDiagnosis, ChargeLine, Claim, ClaimBatch
+from openpractice.billing.choices import BatchStatus, ChargeStatus, ClaimFrequency, ClaimStatus
+from openpractice.billing.models import Charge, ChargeDiagnosis, ChargeLine, Claim, ClaimBatch, ClaimStatusChange
+from openpractice.billing.selectors.charges import charge_is_editable
 from openpractice.billing.services import charges as services
+from openpractice.billing.services import claims as claim_services
+from openpractice.billing.services.batches import batch_build, batch_submit
+from openpractice.billing.services.scrubbing import claim_scrub
 from openpractice.billing.tests.factories import FeeScheduleEntryFactory, FeeScheduleFactory, make_charge, make_claim
+from openpractice.billing.tests.scrub_samples import CLEAN_LINES, clean_coverage, clean_practice, today
 from openpractice.core.models import Location
 from openpractice.patients.tests.factories import PatientFactory
 from openpractice.scheduling.tests.factories import AppointmentFactory, ProviderFactory, ReferringProviderFactory
@@ -67,6 +73,20 @@ def charge_state(charge: Charge) -> tuple[Any, ...]:
 
 def denied(user: User) -> int:
     return AuditEvent.objects.filter(actor=user, outcome=Outcome.DENIED).count()
+
+
+def in_batch(claim: Claim, status: str, *, number: int = 1) -> ClaimBatch:
+    """Put `claim` in a batch of `status` (built: waiting to be sent; submitted: the file went out)."""
+    batch = ClaimBatch.objects.create(interchange_control_number=number, group_control_number=number,
+                                      file_name=f"b{number}.837", usage_indicator="T", status=status)
+    Claim.objects.filter(pk=claim.pk).update(batch=batch)
+    claim.refresh_from_db()
+    return batch
+
+
+def billed(claim: Claim) -> Charge:
+    Charge.objects.filter(pk=claim.charge_id).update(status=ChargeStatus.BILLED)
+    return Charge.objects.get(pk=claim.charge_id)
 
 
 # --- from a checked-out visit -----------------------------------------------------------------------------------
@@ -277,6 +297,126 @@ def test_a_charge_whose_claim_waits_in_a_batch_no_longer_changes(biller: User, n
     assert charge_state(charge) == before
 
 
+def test_a_charge_whose_corrected_claim_replaced_a_claim_sent_in_a_batch_may_change_again(
+        biller: User, north: Location, settings: Any, tmp_path: Path) -> None:
+    """Built, scrubbed, batched, submitted, corrected: the original keeps its link to the submitted batch, which
+    no longer freezes the charge, so the charge is fixed and the corrected claim rebuilt from it."""
+    settings.DATA_DIR = tmp_path
+    clean_practice(north.practice)
+    Location.objects.filter(pk=north.pk).update(postal_code="27603-4321")  # a service address with ZIP+4
+    charge = make_charge(location=north, actor=biller, coverage=clean_coverage(north),
+                         date_of_service=today() - dt.timedelta(days=10), lines=CLEAN_LINES)
+    original = claim_services.claim_build(actor=biller, charge=charge)
+    claim_scrub(actor=biller, claim=original)
+    assert original.status == ClaimStatus.READY
+    batch = batch_build(actor=biller)
+    assert batch is not None
+    assert batch_submit(actor=biller, batch=batch).succeeded
+    claim_services.claim_set_payer_claim_number(actor=biller, claim=original, payer_claim_number="ICN-1")
+    corrected = claim_services.claim_correct(actor=biller, claim=original)
+    assert Claim.objects.get(pk=original.pk).batch_id == batch.pk
+
+    assert charge_is_editable(Charge.objects.get(pk=charge.pk))
+    services.charge_update(actor=biller, charge=charge, prior_authorization="AUTH1")
+
+    assert Charge.objects.get(pk=charge.pk).prior_authorization == "AUTH1"
+    assert claim_services.claim_rebuild(actor=biller, claim=corrected).prior_authorization == "AUTH1"
+
+
+def test_a_charge_whose_claim_was_rejected_after_its_batch_was_sent_may_be_fixed(biller: User,
+                                                                                 north: Location) -> None:
+    claim = make_claim(location=north, actor=biller, status=ClaimStatus.REJECTED)
+    in_batch(claim, BatchStatus.SUBMITTED)
+    charge = billed(claim)
+    assert charge_is_editable(charge)
+    services.charge_line_add(actor=biller, charge=charge, procedure_code="J1100", amount="20.00")
+    assert charge.lines.count() == 2
+
+
+@pytest.mark.parametrize("batch_status", [BatchStatus.BUILT, BatchStatus.FAILED])
+def test_a_charge_whose_claim_waits_in_an_unsent_batch_stays_frozen(biller: User, north: Location,
+                                                                     batch_status: str) -> None:
+    claim = make_claim(location=north, actor=biller, status=ClaimStatus.READY)
+    in_batch(claim, batch_status)
+    charge = billed(claim)
+    before = charge_state(charge)
+    assert not charge_is_editable(charge)
+    with pytest.raises(ValidationError, match="corrected claim"):
+        services.charge_update(actor=biller, charge=charge, prior_authorization="X")
+    assert charge_state(charge) == before
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.READY
+
+
+# --- a change sends the claims not yet sent back to draft -------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.REJECTED])
+def test_changing_a_billed_charge_sends_its_unsent_claim_back_to_draft(biller: User, north: Location,
+                                                                       status: str) -> None:
+    claim = make_claim(location=north, actor=biller, status=status)
+    charge = billed(claim)
+
+    services.charge_update(actor=biller, charge=charge, prior_authorization="AUTH1")
+
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.DRAFT
+    change = ClaimStatusChange.objects.get(claim=claim)
+    assert (change.from_status, change.to_status, change.actor, change.reason) == (
+        status, ClaimStatus.DRAFT, biller, "charge changed: rebuild the claim")
+    event = AuditEvent.objects.get(action="billing.claim_status_changed")
+    assert (event.object_id, event.patient_id, event.location_id) == (str(claim.pk), claim.patient_id, north.pk)
+    assert event.changed_fields == "status"
+
+
+@pytest.mark.parametrize("change", ["diagnoses", "line_add", "line_update", "line_delete"])
+def test_every_kind_of_charge_change_sends_a_ready_claim_back_to_draft(biller: User, north: Location,
+                                                                       change: str) -> None:
+    claim = make_claim(location=north, actor=biller, status=ClaimStatus.READY,
+                       lines=(("99213", Decimal("125.00")), ("J1100", Decimal("20.00"))))
+    charge = billed(claim)
+    first, second = charge.lines.order_by("line_number")
+    if change == "diagnoses":
+        services.charge_set_diagnoses(actor=biller, charge=charge, codes=["I10", "E11.9"])
+    elif change == "line_add":
+        services.charge_line_add(actor=biller, charge=charge, procedure_code="99214", amount="180.00")
+    elif change == "line_update":
+        services.charge_line_update(actor=biller, line=first, amount="130.00")
+    else:
+        services.charge_line_delete(actor=biller, line=second)
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.DRAFT
+
+
+def test_a_change_that_changes_nothing_leaves_the_ready_claim_alone(biller: User, north: Location) -> None:
+    claim = make_claim(location=north, actor=biller, status=ClaimStatus.READY, prior_authorization="AUTH1")
+    charge = billed(claim)
+    services.charge_update(actor=biller, charge=charge, prior_authorization="AUTH1")
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.READY
+    assert not ClaimStatusChange.objects.exists()
+
+
+def test_a_charge_change_leaves_closed_and_void_claims_alone(biller: User, north: Location) -> None:
+    original = make_claim(location=north, actor=biller, status=ClaimStatus.CLOSED)
+    Claim.objects.filter(pk=original.pk).update(submitted_at=dt.datetime(2026, 11, 5, tzinfo=dt.UTC))
+    void = make_claim(location=north, actor=biller, status=ClaimStatus.READY, charge=original.charge)
+    Claim.objects.filter(pk=void.pk).update(frequency_code=ClaimFrequency.VOID, original_claim=original)
+    charge = billed(original)
+
+    services.charge_update(actor=biller, charge=charge, prior_authorization="AUTH1")
+
+    assert list(Claim.objects.order_by("pk").values_list("status", flat=True)) == [ClaimStatus.CLOSED,
+                                                                                   ClaimStatus.READY]
+    assert not ClaimStatusChange.objects.exists()
+
+
+def test_a_refused_charge_change_leaves_the_ready_claim_ready(biller: User, north: Location) -> None:
+    claim = make_claim(location=north, actor=biller, status=ClaimStatus.READY)
+    charge = billed(claim)
+    with pytest.raises(ValidationError, match="does not bill under their own NPI"):
+        services.charge_update(actor=biller, charge=charge, billing_provider=ProviderFactory(is_billing=False))
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.READY
+    assert not ClaimStatusChange.objects.exists()
+
+
 def test_a_biller_at_south_cannot_change_a_north_charge(make_user: Callable[..., User], north: Location,
                                                         south: Location) -> None:
     charge = make_charge(location=north, actor=make_user(Role.BILLER))
@@ -473,6 +613,53 @@ def test_a_charge_whose_claim_the_payer_has_cannot_be_voided(biller: User, north
         services.charge_void(actor=biller, charge=claim.charge)
     assert charge_state(claim.charge) == before
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.ACCEPTED
+
+
+def sent_with_replacement(biller: User, north: Location, frequency: str,
+                          replacement_status: str = ClaimStatus.DRAFT) -> tuple[Claim, Claim]:
+    """A claim the payer had (closed once replaced) and its corrected or void claim in `replacement_status`."""
+    original = make_claim(location=north, actor=biller, status=ClaimStatus.ACCEPTED)
+    Claim.objects.filter(pk=original.pk).update(submitted_at=dt.datetime(2026, 11, 5, tzinfo=dt.UTC),
+                                                payer_claim_number="ICN-1")
+    billed(original)
+    original.refresh_from_db()
+    action = claim_services.claim_void if frequency == ClaimFrequency.VOID else claim_services.claim_correct
+    replacement = action(actor=biller, claim=original)
+    Claim.objects.filter(pk=replacement.pk).update(status=replacement_status)
+    replacement.refresh_from_db()
+    return original, replacement
+
+
+@pytest.mark.parametrize(("frequency", "status", "kind"), [
+    (ClaimFrequency.VOID, ClaimStatus.DRAFT, "Void claim"),
+    (ClaimFrequency.VOID, ClaimStatus.READY, "Void claim"),
+    (ClaimFrequency.VOID, ClaimStatus.REJECTED, "Void claim"),
+    (ClaimFrequency.CORRECTED, ClaimStatus.HELD, "Corrected claim"),
+])
+def test_a_charge_is_not_voided_while_a_claim_replacing_the_payers_claim_is_unsent(
+        biller: User, north: Location, frequency: str, status: str, kind: str) -> None:
+    original, replacement = sent_with_replacement(biller, north, frequency, status)
+    charge = Charge.objects.get(pk=original.charge_id)
+    before = (charge_state(charge), list(Claim.objects.order_by("pk").values()),
+              ClaimStatusChange.objects.count())
+
+    with pytest.raises(ValidationError) as refused:
+        services.charge_void(actor=biller, charge=charge)
+
+    assert refused.value.messages == [refused.value.messages[0]]
+    message = refused.value.messages[0]
+    assert message.startswith(f"{kind} {replacement.claim_number}, which ")
+    assert f"leave the payer with {original.claim_number}" in message
+    assert (charge_state(charge), list(Claim.objects.order_by("pk").values()),
+            ClaimStatusChange.objects.count()) == before
+
+
+def test_a_charge_is_voided_once_its_replacing_claim_was_closed_by_hand(biller: User, north: Location) -> None:
+    original, replacement = sent_with_replacement(biller, north, ClaimFrequency.CORRECTED)
+    claim_services.claim_change_status(actor=biller, claim=replacement, to_status=ClaimStatus.CLOSED,
+                                       reason="billed in error")
+    charge = services.charge_void(actor=biller, charge=Charge.objects.get(pk=original.charge_id))
+    assert charge.status == ChargeStatus.VOID
 
 
 def test_coverage_is_not_needed_to_capture_a_charge(biller: User, north: Location, provider: Any) -> None:

@@ -27,7 +27,7 @@ from openpractice.billing.tests.factories import (
     make_claim,
 )
 from openpractice.core.models import Location
-from openpractice.patients.tests.factories import PatientFactory
+from openpractice.patients.tests.factories import CoverageFactory, PatientFactory
 from openpractice.scheduling.tests.factories import AppointmentFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +91,19 @@ def test_the_charge_list_filters_by_status_and_patient(as_biller: Client, biller
     by_patient = as_biller.get(reverse("billing:charge_list"), {"q": open_charge.patient.account_number})
     assert [c.pk for c in by_patient.context["table"].page.object_list] == [open_charge.pk]
     assert AuditEvent.objects.filter(actor=biller, action="patients.searched").count() == 1
+
+
+def test_the_charge_list_finds_charges_at_my_location_for_patients_registered_elsewhere(
+        as_biller: Client, biller: User, north: Location, south: Location) -> None:
+    """The search runs on the charges in my scope, not on the patients registered at my locations."""
+    visitor = PatientFactory(home_location=south, last_name="Quenneville")
+    coverage = CoverageFactory(patient=visitor)
+    mine = make_charge(location=north, actor=biller, coverage=coverage)
+    make_charge(location=south, actor=biller, coverage=coverage)  # not my location
+    make_charge(location=north, actor=biller)  # another patient
+    for text in ("Quenneville", visitor.account_number):
+        response = as_biller.get(reverse("billing:charge_list"), {"q": text})
+        assert [c.pk for c in response.context["table"].page.object_list] == [mine.pk]
 
 
 def _list_queries(client: Client, url: str) -> int:
@@ -284,6 +297,43 @@ def test_a_line_is_edited_on_its_own_page_and_repriced_when_the_units_change(as_
     assert response.status_code == 302
     line.refresh_from_db()
     assert (line.units, line.amount) == (Decimal(2), Decimal("250.00"))
+
+
+def _viewed(biller: User) -> list[tuple[int | None, str]]:
+    return list(AuditEvent.objects.filter(actor=biller, action="patients.viewed").order_by("pk")
+                .values_list("patient_id", "reason"))
+
+
+def test_the_header_and_line_forms_log_the_phi_read(as_biller: Client, biller: User, north: Location) -> None:
+    charge = make_charge(location=north, actor=biller)
+    url = reverse("billing:charge_edit", args=[charge.pk])
+    header = as_biller.get(url)
+    assert charge.patient.last_name in header.content.decode()
+    as_biller.get(url, {"line": charge.lines.get().pk})
+    assert _viewed(biller) == [(charge.patient_id, f"charge {charge.pk}: header"),
+                               (charge.patient_id, f"charge {charge.pk}: line")]
+
+
+def test_the_charge_page_shown_again_with_a_form_error_logs_the_phi_read(as_biller: Client, biller: User,
+                                                                         north: Location) -> None:
+    charge = make_charge(location=north, actor=biller)
+    response = as_biller.post(reverse("billing:charge_edit", args=[charge.pk]), {"part": "diagnoses",
+                                                                                 "code_1": "Z99.99"})
+    assert response.status_code == 400
+    assert _viewed(biller) == [(charge.patient_id, f"charge {charge.pk}")]
+
+
+def test_changing_a_billed_charge_says_its_ready_claim_went_back_to_draft(as_biller: Client, biller: User,
+                                                                          north: Location) -> None:
+    claim = make_claim(location=north, actor=biller, status=ClaimStatus.READY)
+    Charge.objects.filter(pk=claim.charge_id).update(status=ChargeStatus.BILLED)
+    url = reverse("billing:charge_edit", args=[claim.charge_id])
+    response = as_biller.post(url, {"date_of_service": "2026-11-02", "place_of_service": "02",
+                                    "rendering_provider": claim.rendering_provider_id}, follow=True)
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.DRAFT
+    said = [str(message) for message in response.context["messages"]]
+    assert said == ["Charge saved.", f"This charge is billed: claim {claim.claim_number} is back in draft. Rebuild "
+                                     "it so it carries the change."]
 
 
 def test_a_line_is_removed(as_biller: Client, biller: User, north: Location) -> None:

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent, Outcome
-from openpractice.billing.choices import ChargeStatus, ClaimFrequency, ClaimStatus
+from openpractice.billing.choices import BatchStatus, ChargeStatus, ClaimFrequency, ClaimStatus
 from openpractice.billing.models import (
     Charge,
     ChargeLine,
@@ -25,9 +25,12 @@ from openpractice.billing.models import (
     ClaimLine,
     ClaimStatusChange,
 )
+from openpractice.billing.selectors.claims import claim_is_editable, coverage_for_claim
 from openpractice.billing.services import charges as charge_services
 from openpractice.billing.services import claims as services
+from openpractice.billing.services.scrubbing import claim_scrub, claims_scrub
 from openpractice.billing.tests.factories import make_charge, make_claim
+from openpractice.billing.tests.scrub_samples import clean_claim
 from openpractice.core.models import Location
 from openpractice.patients.tests.factories import CoverageFactory, PatientFactory, PayerFactory
 
@@ -108,6 +111,30 @@ def test_without_coverage_in_force_on_the_date_of_service_no_claim_is_built(bill
         services.claim_build(actor=biller, charge=charge)
     assert not Claim.objects.exists()
     assert Charge.objects.get(pk=charge.pk).status == ChargeStatus.OPEN
+
+
+@pytest.mark.parametrize(("fields", "found"), [
+    ({}, True),
+    ({"effective_to": dt.date(2026, 11, 15), "is_active": False}, True),  # ended since: covered the visit
+    ({"effective_to": DOS, "is_active": False}, True),  # its last day
+    ({"effective_to": dt.date(2026, 11, 1), "is_active": False}, False),  # ended the day before
+    ({"is_active": False}, False),  # switched off without an end date (merged away)
+    ({"effective_from": dt.date(2026, 11, 3)}, False),  # starts after the visit
+])
+def test_the_coverage_billed_is_the_one_in_force_on_the_date_of_service(biller: User, north: Location,
+                                                                        fields: dict[str, Any], found: bool) -> None:
+    coverage = CoverageFactory(patient=PatientFactory(home_location=north),
+                               **{"effective_from": dt.date(2024, 1, 1), **fields})
+    assert coverage.is_in_force_on(DOS) is found
+    assert coverage_for_claim(patient=coverage.patient, on_date=DOS, rank=1) == (coverage if found else None)
+
+
+def test_of_two_policies_in_force_the_active_one_is_billed(biller: User, north: Location) -> None:
+    patient = PatientFactory(home_location=north)
+    CoverageFactory(patient=patient, effective_from=dt.date(2026, 1, 1), effective_to=dt.date(2026, 12, 31),
+                    is_active=False)
+    active = CoverageFactory(patient=patient, effective_from=dt.date(2025, 1, 1))
+    assert coverage_for_claim(patient=patient, on_date=DOS, rank=1) == active
 
 
 def test_a_coverage_ended_after_the_visit_still_pays_for_it(biller: User, north: Location) -> None:
@@ -205,10 +232,18 @@ def test_rebuilding_copies_the_fixed_charge_and_sends_the_claim_back_to_draft(bi
     assert rebuilt.total_charge == Decimal("145.00")
     assert list(rebuilt.lines.values_list("procedure_code", flat=True)) == ["99213", "J1100"]
     assert not rebuilt.issues.exists()
+    # The charge's change already sent the held claim back to draft; the rebuild is audited.
     last = rebuilt.status_changes.order_by("-pk").first()
     assert (last.from_status, last.to_status, last.actor, last.reason) == ("held", "draft", biller,
-                                                                           "rebuilt from the charge")
+                                                                           "charge changed: rebuild the claim")
     assert AuditEvent.objects.filter(action="billing.claim_rebuilt", object_id=str(claim.pk)).count() == 1
+
+
+def test_rebuilding_a_held_claim_sends_it_back_to_draft(biller: User, north: Location) -> None:
+    claim = make_claim(location=north, actor=biller, status=ClaimStatus.HELD)
+    rebuilt = services.claim_rebuild(actor=biller, claim=claim)
+    last = rebuilt.status_changes.order_by("-pk").first()
+    assert (last.from_status, last.to_status, last.reason) == ("held", "draft", "rebuilt from the charge")
 
 
 @pytest.mark.parametrize("status", [ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.CLOSED])
@@ -230,6 +265,73 @@ def test_a_claim_in_a_batch_is_not_rebuilt(biller: User, north: Location) -> Non
     with pytest.raises(ValidationError, match="in batch"):
         services.claim_rebuild(actor=biller, claim=claim)
     with pytest.raises(ValidationError, match="in batch"):
+        services.claim_change_status(actor=biller, claim=claim, to_status=ClaimStatus.DRAFT)
+    assert claims_state() == before
+
+
+def in_batch(claim: Claim, status: str) -> ClaimBatch:
+    number = ClaimBatch.objects.count() + 100
+    batch = ClaimBatch.objects.create(interchange_control_number=number, group_control_number=number,
+                                      file_name=f"b{number}.837", usage_indicator="T", status=status)
+    Claim.objects.filter(pk=claim.pk).update(batch=batch)
+    claim.refresh_from_db()
+    return batch
+
+
+def rejected_after_sending(location: Location, actor: User, batch_status: str = BatchStatus.SUBMITTED,
+                           **fields: Any) -> Claim:
+    """A claim sent in a batch, then rejected by the 999 or 277CA: it keeps its link to the sent batch."""
+    claim = fields.pop("claim", None) or make_claim(location=location, actor=actor, status=ClaimStatus.REJECTED,
+                                                    **fields)
+    Claim.objects.filter(pk=claim.pk).update(status=ClaimStatus.REJECTED,
+                                             submitted_at=dt.datetime(2026, 11, 5, tzinfo=dt.UTC))
+    Charge.objects.filter(pk=claim.charge_id).update(status=ChargeStatus.BILLED)
+    in_batch(claim, batch_status)
+    return claim
+
+
+@pytest.mark.parametrize("batch_status", [BatchStatus.SUBMITTED, BatchStatus.DISCARDED])
+def test_a_claim_rejected_after_its_batch_was_sent_is_rebuilt_and_moved_by_hand(biller: User, north: Location,
+                                                                                batch_status: str) -> None:
+    claim = rejected_after_sending(north, biller, batch_status)
+    assert claim_is_editable(claim)
+
+    rebuilt = services.claim_rebuild(actor=biller, claim=claim)
+    assert rebuilt.status == ClaimStatus.DRAFT
+
+    services.claim_change_status(actor=biller, claim=claim, to_status=ClaimStatus.CLOSED, reason="billed in error")
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.CLOSED
+
+
+def test_a_rejected_claim_goes_back_to_draft_by_hand_after_its_batch_was_sent(biller: User,
+                                                                              north: Location) -> None:
+    claim = rejected_after_sending(north, biller)
+    services.claim_change_status(actor=biller, claim=claim, to_status=ClaimStatus.DRAFT)
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.DRAFT
+
+
+def test_a_claim_rejected_after_its_batch_was_sent_is_scrubbed_again(biller: User, north: Location) -> None:
+    claim = rejected_after_sending(north, biller, claim=clean_claim(location=north, actor=biller))
+    issues = claim_scrub(actor=biller, claim=claim)
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.READY, [i.message for i in issues]
+    other = rejected_after_sending(north, biller, claim=clean_claim(location=north, actor=biller))
+    run = claims_scrub(actor=biller, claims=[other])
+    assert (run.scrubbed, run.ready, run.skipped) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("batch_status", [BatchStatus.BUILT, BatchStatus.FAILED])
+def test_a_claim_waiting_in_an_unsent_batch_is_not_scrubbed_rebuilt_or_moved(biller: User, north: Location,
+                                                                            batch_status: str) -> None:
+    claim = clean_claim(location=north, actor=biller, status=ClaimStatus.READY)
+    in_batch(claim, batch_status)
+    assert not claim_is_editable(claim)
+    before = claims_state()
+    with pytest.raises(ValidationError, match="in a batch waiting to be sent"):
+        claim_scrub(actor=biller, claim=claim)
+    assert claims_scrub(actor=biller, claims=[claim]).skipped == 1
+    with pytest.raises(ValidationError, match="waiting to be sent"):
+        services.claim_rebuild(actor=biller, claim=claim)
+    with pytest.raises(ValidationError, match="waiting to be sent"):
         services.claim_change_status(actor=biller, claim=claim, to_status=ClaimStatus.DRAFT)
     assert claims_state() == before
 

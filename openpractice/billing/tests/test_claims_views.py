@@ -17,8 +17,8 @@ from django.urls import reverse
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent, Outcome
-from openpractice.billing.choices import ChargeStatus, ClaimFrequency, ClaimStatus
-from openpractice.billing.models import Charge, Claim, ClaimIssue, ClaimStatusChange
+from openpractice.billing.choices import BatchStatus, ChargeStatus, ClaimFrequency, ClaimStatus
+from openpractice.billing.models import Charge, Claim, ClaimBatch, ClaimIssue, ClaimStatusChange
 from openpractice.billing.services.claim_status import claim_transition
 from openpractice.billing.tests.factories import BillingSettingsFactory, make_claim
 from openpractice.core.models import Location
@@ -73,6 +73,21 @@ def test_the_claim_list_filters_by_status_and_payer(as_biller: Client, biller: U
     assert [c.pk for c in by_payer.context["table"].page.object_list] == [held.pk]
     by_number = as_biller.get(reverse("billing:claim_list"), {"q": held.claim_number})
     assert [c.pk for c in by_number.context["table"].page.object_list] == [held.pk]
+
+
+def test_the_claim_list_finds_claims_at_my_location_for_patients_registered_elsewhere(
+        as_biller: Client, biller: User, north: Location, south: Location) -> None:
+    """The search runs on the claims in my scope, not on the patients registered at my locations."""
+    visitor = PatientFactory(home_location=south, last_name="Quenneville")
+    coverage = CoverageFactory(patient=visitor)
+    mine = make_claim(location=north, actor=biller, coverage=coverage)
+    make_claim(location=south, actor=biller, coverage=coverage)  # not my location
+    make_claim(location=north, actor=biller)  # another patient
+    for text in ("quenn", visitor.account_number):
+        response = as_biller.get(reverse("billing:claim_list"), {"q": text})
+        assert [c.pk for c in response.context["table"].page.object_list] == [mine.pk]
+    nothing = as_biller.get(reverse("billing:claim_list"), {"q": "!!"})
+    assert list(nothing.context["table"].page.object_list) == []
 
 
 def _queries(client: Client, url: str) -> int:
@@ -130,6 +145,40 @@ def test_the_claim_page_shows_what_is_billed_what_to_fix_and_the_history(as_bill
     assert "built from charge" in body
     event = AuditEvent.objects.get(action="patients.viewed", actor=biller)
     assert event.patient_id == claim.patient_id
+
+
+def _batched(claim: Claim, status: str) -> Claim:
+    batch = ClaimBatch.objects.create(interchange_control_number=5, group_control_number=5, file_name="b5.837",
+                                      usage_indicator="T", status=status)
+    Claim.objects.filter(pk=claim.pk).update(batch=batch)
+    return Claim.objects.get(pk=claim.pk)
+
+
+def test_a_claim_rejected_after_its_batch_was_sent_offers_scrub_rebuild_and_status(as_biller: Client, biller: User,
+                                                                                   north: Location) -> None:
+    claim = _batched(sent(make_claim(location=north, actor=biller), status=ClaimStatus.REJECTED),
+                     BatchStatus.SUBMITTED)
+    response = as_biller.get(claim.get_absolute_url())
+    body = response.content.decode()
+    assert response.context["can_scrub"]
+    assert response.context["can_rebuild"]
+    assert response.context["status_form"] is not None
+    assert reverse("billing:claim_rebuild", args=[claim.pk]) in body
+    assert claim.batch.get_absolute_url() in body
+    moved = as_biller.post(reverse("billing:claim_change_status", args=[claim.pk]), {"to_status": "draft"})
+    assert moved.status_code == 302
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.DRAFT
+
+
+def test_a_claim_waiting_in_a_batch_offers_no_action(as_biller: Client, biller: User, north: Location) -> None:
+    claim = _batched(make_claim(location=north, actor=biller, status=ClaimStatus.READY), BatchStatus.BUILT)
+    response = as_biller.get(claim.get_absolute_url())
+    assert not response.context["can_scrub"]
+    assert not response.context["can_rebuild"]
+    assert response.context["status_form"] is None
+    refused = as_biller.post(reverse("billing:claim_change_status", args=[claim.pk]), {"to_status": "draft"})
+    assert refused.status_code == 400
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.READY
 
 
 def test_a_biller_at_north_cannot_open_a_south_claim(as_biller: Client, biller: User, south: Location) -> None:
@@ -293,6 +342,40 @@ def test_the_primarys_payment_is_recorded_on_the_secondary_claim(as_biller: Clie
     assert response.status_code == 302
     secondary.refresh_from_db()
     assert secondary.prior_payer_paid == Decimal("125.00")
+
+
+def _viewed(biller: User) -> list[tuple[int | None, str]]:
+    return list(AuditEvent.objects.filter(actor=biller, action="patients.viewed").order_by("pk")
+                .values_list("patient_id", "reason"))
+
+
+@pytest.mark.parametrize(("name", "title"), [("claim_correct", "Corrected claim"), ("claim_void", "Void claim")])
+def test_the_corrected_and_void_claim_pages_log_the_phi_read(as_biller: Client, biller: User, north: Location,
+                                                             name: str, title: str) -> None:
+    claim = sent(make_claim(location=north, actor=biller))
+    response = as_biller.get(reverse(f"billing:{name}", args=[claim.pk]))
+    assert claim.patient.last_name in response.content.decode()
+    assert _viewed(biller) == [(claim.patient_id, f"claim {claim.claim_number}: {title}")]
+
+
+def test_the_payment_pages_log_the_phi_read(as_biller: Client, biller: User, north: Location) -> None:
+    primary = _with_secondary(north, biller)
+    assert as_biller.get(reverse("billing:claim_build_secondary", args=[primary.pk])).status_code == 200
+    as_biller.post(reverse("billing:claim_build_secondary", args=[primary.pk]), {})
+    secondary = Claim.objects.get(payer_rank=2)
+    assert as_biller.get(reverse("billing:claim_prior_payment", args=[secondary.pk])).status_code == 200
+    assert _viewed(biller) == [
+        (primary.patient_id, f"claim {primary.claim_number}: Secondary claim"),
+        (primary.patient_id, f"claim {secondary.claim_number}: The primary payer's payment"),
+    ]
+
+
+def test_the_claim_page_shown_again_with_a_form_error_logs_the_phi_read(as_biller: Client, biller: User,
+                                                                        north: Location) -> None:
+    claim = sent(make_claim(location=north, actor=biller))
+    response = as_biller.post(reverse("billing:claim_change_status", args=[claim.pk]), {"to_status": "denied"})
+    assert response.status_code == 400
+    assert _viewed(biller) == [(claim.patient_id, f"claim {claim.claim_number}")]
 
 
 def test_a_biller_at_north_cannot_act_on_a_south_claim(as_biller: Client, biller: User, south: Location) -> None:

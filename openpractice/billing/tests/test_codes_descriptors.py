@@ -95,6 +95,16 @@ def test_roles_without_billing_manage_cannot_import_descriptors(make_user, role,
     assert AuditEvent.objects.filter(actor=outsider, outcome="denied").count() == 1
 
 
+def test_a_biller_of_one_location_cannot_import_practice_wide_descriptors(make_user, north):
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    with pytest.raises(PermissionDenied, match="every location"):
+        procedure_descriptors_import(actor=north_biller, file="code,descriptor\n99213,Visit\n", source=SOURCE)
+    assert not ProcedureCode.objects.exists()
+    denial = AuditEvent.objects.get(actor=north_biller, outcome="denied")
+    assert (denial.action, denial.reason) == ("billing.procedure_descriptors_import",
+                                              "billing.manage at all locations required")
+
+
 def test_counts_and_search_of_procedure_codes(biller, make_user):
     procedure_descriptors_import(actor=biller, file="code,descriptor\n99213,Office visit\n", source=SOURCE)
     procedure_codes_ensure(["J1100", "99214"])

@@ -158,13 +158,39 @@ def test_an_order_file_for_an_earlier_year_covers_earlier_dates(icd10_dir):
     assert icd10_check("E11.9", date(2024, 9, 30)).reason == "no_table"
 
 
-def test_an_order_file_for_the_packaged_year_replaces_the_package(icd10_dir):
+def test_alone_the_packaged_april_update_says_it_also_stands_in_for_october_to_march(icd10_dir):
+    (release,) = icd10_releases()
+    assert release.effective_from == PACKAGED_EFFECTIVE_FROM
+    assert release.name == "FY2026 (simple-icd-10-cm, April 2026 update; also used for October 2025 to March 2026)"
+    assert icd10_check("I10", date(2025, 10, 1)).release == release.name
+
+
+def test_the_fy2026_october_file_covers_october_to_march_and_the_packaged_april_update_takes_over_in_april(
+        icd10_dir):
     write_order_file(icd10_dir, "icd10cm-order-2026.txt", FY2027_ROWS[:2])
     icd10_cache_clear()
-    releases = icd10_releases()
-    assert len(releases) == 1
-    assert "icd10cm-order-2026.txt" in releases[0].name
+    october, april = icd10_releases()
+    assert (october.effective_from, april.effective_from) == (date(2025, 10, 1), date(2026, 4, 1))
+    assert "icd10cm-order-2026.txt" in october.name
+    assert april.name == "FY2026 April update (simple-icd-10-cm)"
+    # Before April only the October file counts: a code it does not list is refused ...
     assert icd10_check("I10", IN_FY2026).reason == "unknown"
+    assert icd10_check("E11.9", IN_FY2026).release == october.name
+    # ... from April on, the packaged April update.
+    assert icd10_check("I10", date(2026, 4, 1)).ok
+    assert icd10_check("I10", date(2026, 4, 1)).release == april.name
+    assert icd10_check("I10", date(2026, 3, 31)).reason == "unknown"
+
+
+def test_an_april_file_for_the_packaged_year_replaces_the_packaged_update(icd10_dir):
+    write_order_file(icd10_dir, "icd10cm-order-2026.txt", FY2027_ROWS[:2])
+    write_order_file(icd10_dir, "icd10cm-order-april-2026.txt", FY2027_ROWS[:3])
+    icd10_cache_clear()
+    releases = icd10_releases()
+    assert [release.effective_from for release in releases] == [date(2025, 10, 1), date(2026, 4, 1)]
+    assert all(release.source != "simple-icd-10-cm" for release in releases)
+    assert icd10_check("E11.99", date(2026, 4, 1)).ok
+    assert icd10_check("I10", date(2026, 4, 1)).reason == "unknown"
 
 
 def test_other_files_in_the_directory_are_ignored(icd10_dir):

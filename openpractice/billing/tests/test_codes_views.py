@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from openpractice.accounts.roles import Role
+from openpractice.audit.models import AuditEvent
 from openpractice.billing.codes.icd10 import icd10_cache_clear
 from openpractice.billing.models import ProcedureCode
 
@@ -30,12 +31,26 @@ def biller(make_user):
 
 def test_the_code_sets_page_shows_releases_counts_and_modifiers(signed_in, biller):
     page = signed_in(biller).get(reverse("billing:codes")).content.decode()
-    assert "FY2026 (simple-icd-10-cm, April 2026 update)" in page
+    assert "FY2026 (simple-icd-10-cm, April 2026 update; also used for October 2025 to March 2026)" in page
     assert "from 2025-10-01" in page
     assert "Place-of-service codes" in page
     assert "NUCC taxonomy codes" in page
     assert "Professional component only" in page  # modifier 26
     assert "Import descriptors" in page
+
+
+def test_a_biller_of_one_location_sees_the_code_sets_but_may_not_import_descriptors(signed_in, make_user, north):
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    client = signed_in(north_biller)
+    page = client.get(reverse("billing:codes")).content.decode()
+    assert "ICD-10-CM releases" in page
+    assert "Import descriptors" not in page
+    assert client.get(reverse("billing:procedure_import")).status_code == 404
+    upload = SimpleUploadedFile("cpt.csv", b"code,descriptor\n99213,Office visit\n", content_type="text/csv")
+    response = client.post(reverse("billing:procedure_import"), {"file": upload, "source": "Our licence"})
+    assert response.status_code == 404
+    assert not ProcedureCode.objects.exists()
+    assert AuditEvent.objects.filter(actor=north_biller, outcome="denied").count() == 2
 
 
 def test_a_provider_sees_the_code_sets_without_the_import_link(signed_in, make_user):

@@ -185,8 +185,60 @@ def test_a_biller_of_north_only_keeps_nothing_about_south_patients(make_user, no
     coverage(south, acme, "W123456789")
     north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
     result = eligibility_271_import(actor=north_biller, file_name="271.x12", content=ACTIVE)
-    assert result.not_yours == ["member ID W123456789 at payer 12345"]
+    assert result.not_yours == 1  # a count: nothing about the south patient (not even the member ID)
     assert EligibilityResponse.objects.count() == 0
+
+
+def test_a_biller_of_south_imports_the_same_271_to_keep_the_answers_about_south_patients(
+        make_user, north, south, acme):
+    child = coverage(north, acme, "F100200300", relationship="child", born=dt.date(2015, 6, 15))
+    brown = coverage(south, acme, "B555666777")
+    green = coverage(south, acme, "G111222333")
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    south_biller = make_user(Role.BILLER, locations=[south], username="south-biller")
+    first = eligibility_271_import(actor=north_biller, file_name="271-batch.x12", content=BATCH)
+    assert ([o.coverage_id for o in first.recorded], first.not_yours) == ([child.pk], 2)
+    second = eligibility_271_import(actor=south_biller, file_name="271-batch.x12", content=BATCH)
+    assert second.duplicate is False
+    assert sorted(o.coverage_id for o in second.recorded) == sorted([brown.pk, green.pk])
+    assert (second.not_yours, second.already) == (1, 0)
+    assert "first imported" in second.notes[0]
+    assert sorted(EligibilityResponse.objects.values_list("coverage_id", flat=True)) == sorted(
+        [child.pk, brown.pk, green.pk])
+    assert AcknowledgementImport.objects.filter(kind="271").count() == 2
+    # The same person again: the no-op.
+    assert eligibility_271_import(actor=south_biller, file_name="271-batch.x12", content=BATCH).duplicate
+
+
+def test_a_second_import_by_someone_else_does_not_record_an_answer_twice(make_user, biller, north, south, acme):
+    child = coverage(north, acme, "F100200300", relationship="child", born=dt.date(2015, 6, 15))
+    brown = coverage(south, acme, "B555666777")
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    eligibility_271_import(actor=north_biller, file_name="271-batch.x12", content=BATCH)
+    result = eligibility_271_import(actor=biller, file_name="271-batch.x12", content=BATCH)  # every location
+    assert [o.coverage_id for o in result.recorded] == [brown.pk]
+    assert result.already == 1
+    assert EligibilityResponse.objects.filter(coverage=child).count() == 1
+    assert AcknowledgementImport.objects.get(imported_by=biller).summary["already"] == 1
+
+
+@pytest.mark.parametrize(("original", "damaged", "message"), [
+    (b"EB*B*IND*98***27*30*", b"EB*B*IND*98***27*30.005*", "the copay: An amount has at most two decimals"),
+    (b"EB*B*IND*98***27*30*", b"EB*B*IND*98***27*100000000*", "the copay: The amount is larger than"),
+    (b"EB*C*IND*30***23*1500*", b"EB*C*IND*30***23*1500.001*", "the deductible: An amount has at most two"),
+    (b"EB*C*IND*30***29*1200*", b"EB*C*IND*30***29*1200.5555*", "the deductible remaining: An amount has"),
+])
+def test_an_amount_that_is_not_money_refuses_the_file_and_says_which(biller, north, acme, original, damaged,
+                                                                       message):
+    coverage(north, acme, "W123456789")
+    assert original in ACTIVE
+    content = ACTIVE.replace(original, damaged)
+    with pytest.raises(ValidationError) as raised:
+        eligibility_271_import(actor=biller, file_name="271.x12", content=content)
+    assert message in raised.value.messages[0]
+    assert "Nothing was changed" in raised.value.messages[0]
+    assert EligibilityResponse.objects.count() == 0
+    assert AcknowledgementImport.objects.count() == 0
 
 
 @pytest.mark.parametrize(("role", "tier"), [(Role.FRONT_DESK, Tier.STANDARD), (Role.PRACTICE_MANAGER, Tier.ENTRY)])

@@ -28,6 +28,7 @@ D = dt.date
 
 @pytest.fixture
 def biller(make_user):
+    """Fee schedules are practice-wide: only billing.manage at every location may change them."""
     return make_user(Role.BILLER, username="biller")
 
 
@@ -197,10 +198,14 @@ def test_setting_the_same_amount_again_writes_nothing(biller):
     ("9921", "", "10", "exactly 5 digits"),
     ("99213", "ZZ", "10", "not a modifier we know"),
     ("99213", "", "0", "more than 0"),
-    ("99213", "", "-5", "not a number like 125.00"),
-    ("99213", "", "12.345", "not a number like 125.00"),
+    ("99213", "", "-5", "cannot be negative"),
+    ("99213", "", "12.345", "at most two decimals"),
     ("99213", "", Decimal("12.345"), "at most two decimals"),
-    ("99213", "", Decimal("NaN"), "not a number"),
+    ("99213", "", Decimal("NaN"), "dollars and cents"),
+    ("99213", "", Decimal("Infinity"), "dollars and cents"),
+    ("99213", "", "1e3", "is not an amount like 125.00"),
+    ("99213", "", "²", "is not an amount like 125.00"),
+    ("99213", "", "$125", "no currency sign"),
     ("99213", "", "100000000", "larger than"),
 ])
 def test_a_bad_fee_is_refused_in_words_and_nothing_is_written(biller, code, modifier, amount, fragment):
@@ -213,9 +218,46 @@ def test_a_bad_fee_is_refused_in_words_and_nothing_is_written(biller, code, modi
 
 def test_deleting_a_fee_removes_it_and_is_audited(biller):
     schedule = standard(biller, **{"99213": "125.00"})
-    fee_entry_delete(actor=biller, entry=schedule.entries.get())
+    assert fee_entry_delete(actor=biller, entry=schedule.entries.get()) is True
     assert not FeeScheduleEntry.objects.exists()
     assert AuditEvent.objects.get(action="billing.fee_entry_deleted").reason == "99213"
+
+
+def test_deleting_a_fee_already_gone_says_so_and_audits_nothing(biller):
+    schedule = standard(biller, **{"99213": "125.00"})
+    entry = schedule.entries.get()
+    FeeScheduleEntry.objects.filter(pk=entry.pk).delete()
+    assert fee_entry_delete(actor=biller, entry=entry) is False
+    assert not AuditEvent.objects.filter(action="billing.fee_entry_deleted").exists()
+
+
+def test_a_fee_is_deleted_together_with_its_audit_event_or_not_at_all(biller, monkeypatch):
+    schedule = standard(biller, **{"99213": "125.00"})
+    import openpractice.billing.services.fees as fees_module
+
+    def audit_down(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(fees_module, "record", audit_down)
+    with pytest.raises(RuntimeError):
+        fee_entry_delete(actor=biller, entry=schedule.entries.get())
+    assert list(schedule.entries.values_list("procedure_code", "amount")) == [("99213", Decimal("125.00"))]
+
+
+def test_deleting_a_fee_waits_for_the_schedules_lock(biller, monkeypatch):
+    schedule = standard(biller, **{"99213": "125.00"})
+    import openpractice.billing.services.fees as fees_module
+
+    locked: list[int] = []
+    real_lock = fees_module._lock_schedule
+
+    def lock(target):
+        locked.append(target.pk)
+        real_lock(target)
+
+    monkeypatch.setattr(fees_module, "_lock_schedule", lock)
+    fee_entry_delete(actor=biller, entry=schedule.entries.get())
+    assert locked == [schedule.pk]
 
 
 def test_fee_entries_search_by_code_start_and_code_modifier(biller):
@@ -253,10 +295,35 @@ def test_roles_without_billing_manage_change_nothing_and_the_refusal_is_audited(
     assert AuditEvent.objects.filter(actor=outsider, outcome="denied").count() == len(attempts)
 
 
-def test_a_biller_at_one_location_may_change_practice_wide_schedules(make_user, north):
-    biller_north = make_user(Role.BILLER, locations=[north])
-    schedule = fee_schedule_create(actor=biller_north, name="2025", effective_from=D(2025, 1, 1))
-    assert fee_entry_set(actor=biller_north, schedule=schedule, procedure_code="J1100", amount="4.50").pk
+def test_a_biller_at_one_location_may_not_change_practice_wide_schedules(make_user, north, biller):
+    biller_north = make_user(Role.BILLER, locations=[north], username="north-biller")
+    schedule = standard(biller, **{"99213": "125.00"})
+    entry = schedule.entries.get()
+    attempts = [
+        lambda: fee_schedule_create(actor=biller_north, name="Mine", effective_from=D(2030, 1, 1)),
+        lambda: fee_schedule_update(actor=biller_north, schedule=schedule, data={"name": "Renamed"}),
+        lambda: fee_entry_set(actor=biller_north, schedule=schedule, procedure_code="99213", amount="1.00"),
+        lambda: fee_entry_delete(actor=biller_north, entry=entry),
+    ]
+    for attempt in attempts:
+        with pytest.raises(PermissionDenied, match="every location"):
+            attempt()
+    schedule.refresh_from_db()
+    assert FeeSchedule.objects.count() == 1
+    assert schedule.name != "Renamed"
+    assert list(schedule.entries.values_list("procedure_code", "amount")) == [("99213", Decimal("125.00"))]
+    denials = AuditEvent.objects.filter(actor=biller_north, outcome="denied")
+    assert denials.count() == len(attempts)
+    assert all("at all locations" in reason for reason in denials.values_list("reason", flat=True))
+    assert not AuditEvent.objects.filter(actor=biller_north, outcome="allowed").exists()
+
+
+def test_the_demo_biller_manages_billing_at_every_location():
+    from openpractice.accounts.demo import DEMO_PEOPLE
+
+    demo_biller = next(person for person in DEMO_PEOPLE if person.username == "biller")
+    assert demo_biller.role == Role.BILLER
+    assert demo_biller.locations == ()  # all locations: the demo biller may keep the fee schedules
 
 
 def test_roles_without_billing_view_see_no_schedules(make_user, biller):

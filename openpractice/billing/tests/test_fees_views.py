@@ -183,3 +183,54 @@ def test_front_desk_cannot_read_fee_schedules(signed_in, make_user, schedule):
     client = signed_in(make_user(Role.FRONT_DESK))
     assert client.get(reverse("billing:fee_schedule_list")).status_code == 404
     assert client.get(schedule.get_absolute_url()).status_code == 404
+
+
+def test_a_biller_of_one_location_reads_the_schedules_but_is_refused_every_change(signed_in, make_user, north,
+                                                                                   schedule):
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    client = signed_in(north_biller)
+    listing = client.get(reverse("billing:fee_schedule_list")).content.decode()
+    assert "Standard 2025" in listing
+    assert "Add fee schedule" not in listing
+    detail = client.get(schedule.get_absolute_url()).content.decode()
+    assert reverse("billing:fee_schedule_edit", args=[schedule.pk]) not in detail
+    entry = schedule.entries.get(procedure_code="99213")
+    upload = SimpleUploadedFile("fees.csv", b"code,amount\n99214,180\n", content_type="text/csv")
+    responses = [
+        client.get(reverse("billing:fee_schedule_create")),
+        client.post(reverse("billing:fee_schedule_create"), {"name": "X", "effective_from": "2030-01-01"}),
+        client.get(reverse("billing:fee_schedule_edit", args=[schedule.pk])),
+        client.post(reverse("billing:fee_schedule_edit", args=[schedule.pk]),
+                    {"form": "entry", "procedure_code": "99214", "amount": "1"}),
+        client.post(reverse("billing:fee_schedule_edit", args=[schedule.pk]),
+                    {"form": "entry_delete", "entry": str(entry.pk)}),
+        client.post(reverse("billing:fee_schedule_import", args=[schedule.pk]), {"file": upload}),
+    ]
+    assert [response.status_code for response in responses] == [404] * 6
+    assert FeeSchedule.objects.count() == 1
+    assert sorted(schedule.entries.values_list("procedure_code", "amount")) == [
+        ("93000", Decimal("20.00")), ("99213", Decimal("125.00"))]
+    assert AuditEvent.objects.filter(actor=north_biller, outcome="denied").count() == 6
+
+
+@pytest.mark.parametrize("garbage", ["²", "١٢", "-1", "0", "1.5", "", "99999999999999999999", "x" * 600, "\x00"])
+def test_removing_a_fee_that_is_no_id_says_it_is_gone_and_removes_nothing(signed_in, biller, schedule, garbage):
+    response = signed_in(biller).post(reverse("billing:fee_schedule_edit", args=[schedule.pk]),
+                                      {"form": "entry_delete", "entry": garbage}, follow=True)
+    assert response.status_code == 200
+    assert "That fee is no longer in the schedule." in response.content.decode()
+    assert schedule.entries.count() == 2
+    assert not AuditEvent.objects.filter(action="billing.fee_entry_deleted").exists()
+
+
+@pytest.mark.parametrize(("amount", "fragment"), [
+    ("²", "is not an amount like 125.00"), ("1e999", "is not an amount like 125.00"),
+    ("NaN", "is not an amount like 125.00"), ("-1", "cannot be negative"), ("0", "more than 0"),
+    ("1.005", "at most two decimals"), ("99999999999999999999", "larger than"), ("", "required"),
+])
+def test_a_fee_amount_that_is_not_money_is_explained_on_the_form(signed_in, biller, schedule, amount, fragment):
+    response = signed_in(biller).post(reverse("billing:fee_schedule_edit", args=[schedule.pk]), {
+        "form": "entry", "procedure_code": "99214", "modifier": "", "amount": amount})
+    assert response.status_code == 400
+    assert fragment in response.content.decode()
+    assert not schedule.entries.filter(procedure_code="99214").exists()

@@ -17,8 +17,9 @@ from openpractice.patients.tests.factories import PayerFactory
 
 
 @pytest.fixture
-def biller(make_user: Any, north: Any) -> Any:
-    return make_user(Role.BILLER, locations=[north])
+def biller(make_user: Any) -> Any:
+    """Rules are practice-wide: only billing.manage at every location may change them."""
+    return make_user(Role.BILLER)
 
 
 def data(**changes: Any) -> dict[str, Any]:
@@ -120,4 +121,21 @@ def test_someone_who_only_views_billing_cannot_change_rules(make_user: Any, nort
         scrub_rule_deactivate(actor=viewer, rule=rule)
     assert list(ScrubRule.objects.values_list("pk", "message", "is_active")) == [(rule.pk, rule.message, True)]
     assert AuditEvent.objects.filter(actor=viewer, outcome=Outcome.DENIED).count() == 3
+    assert not AuditEvent.objects.filter(outcome=Outcome.ALLOWED).exists()
+
+
+def test_a_biller_of_one_location_cannot_change_practice_wide_rules(make_user: Any, north: Any, biller: Any) -> None:
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    rule = ScrubRuleFactory(procedure_code="99213", created_by=biller)
+    with pytest.raises(PermissionDenied, match="every location"):
+        scrub_rule_create(actor=north_biller, data=data())
+    with pytest.raises(PermissionDenied):
+        scrub_rule_update(actor=north_biller, rule=rule, data={"message": "Changed"})
+    with pytest.raises(PermissionDenied):
+        scrub_rule_deactivate(actor=north_biller, rule=rule)
+    assert list(ScrubRule.objects.values_list("pk", "message", "is_active")) == [(rule.pk, rule.message, True)]
+    denials = AuditEvent.objects.filter(actor=north_biller, outcome=Outcome.DENIED)
+    assert sorted(denials.values_list("action", flat=True)) == [
+        "billing.scrub_rule_create", "billing.scrub_rule_deactivate", "billing.scrub_rule_update"]
+    assert all("at all locations" in reason for reason in denials.values_list("reason", flat=True))
     assert not AuditEvent.objects.filter(outcome=Outcome.ALLOWED).exists()

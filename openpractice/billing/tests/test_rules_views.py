@@ -15,8 +15,9 @@ from openpractice.patients.tests.factories import PayerFactory
 
 
 @pytest.fixture
-def biller(make_user: Any, north: Any) -> Any:
-    return make_user(Role.BILLER, locations=[north])
+def biller(make_user: Any) -> Any:
+    """Rules are practice-wide: only billing.manage at every location may change them."""
+    return make_user(Role.BILLER)
 
 
 @pytest.fixture
@@ -145,3 +146,29 @@ def test_a_rule_for_a_payer_deactivated_since_can_still_be_edited(signed_in: Any
     assert response.status_code == 302
     rule.refresh_from_db()
     assert (rule.payer, rule.severity) == (gone, "warning")
+
+
+def test_a_biller_of_one_location_sees_the_rules_but_cannot_open_or_post_the_forms(
+        signed_in: Any, make_user: Any, north: Any, biller: Any) -> None:
+    rule = ScrubRuleFactory(procedure_code="99213", created_by=biller)
+    north_biller = make_user(Role.BILLER, locations=[north], username="north-biller")
+    client = signed_in(north_biller)
+    page = client.get(reverse("billing:rule_list")).content.decode()
+    assert rule.name in page
+    assert reverse("billing:rule_create") not in page
+    assert reverse("billing:rule_edit", args=[rule.pk]) not in page
+    assert client.get(reverse("billing:rule_create")).status_code == 404
+    assert client.post(reverse("billing:rule_create"), form_data()).status_code == 404
+    assert client.get(reverse("billing:rule_edit", args=[rule.pk])).status_code == 404
+    assert client.post(reverse("billing:rule_edit", args=[rule.pk]), {"action": "deactivate"}).status_code == 404
+    assert list(ScrubRule.objects.values_list("pk", "is_active", "message")) == [(rule.pk, True, rule.message)]
+    assert AuditEvent.objects.filter(actor=north_biller, outcome=Outcome.DENIED).count() == 4
+
+
+@pytest.mark.parametrize("payer", ["²", "١٢", "99999999999999999999", "-1", "x"])
+def test_a_payer_that_is_no_id_leaves_the_live_sentence_without_a_payer(signed_in: Any, biller: Any,
+                                                                        payer: str) -> None:
+    response = signed_in(biller).get(reverse("billing:rule_create"), {
+        "explain": "1", "payer": payer, "procedure_code": "99213", "severity": "error"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "On lines with code 99213" in response.content.decode()

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from openpractice.accounts.roles import Role
 from openpractice.billing.choices import ClaimStatus, Severity
+from openpractice.billing.models import Claim, ClaimAdjustment
 from openpractice.billing.scrubber import build_context, describe_rule, load_claims, scrub, scrub_many
 from openpractice.billing.scrubber.findings import Finding
 from openpractice.billing.tests.factories import ScrubRuleFactory, make_claim
@@ -116,6 +117,74 @@ def test_a_corrected_claim_is_not_a_duplicate_of_the_claim_it_replaces(north: An
     corrected.frequency_code, corrected.original_claim = "7", original
     corrected.save(update_fields=["frequency_code", "original_claim"])
     assert rules_fired(corrected) == []  # and the original's payer claim number is the one REF*F8 carries
+
+
+def test_a_void_and_the_claim_that_bills_the_visit_again_are_not_duplicates(north: Any, biller: Any) -> None:
+    original = clean_claim(location=north, actor=biller, status=ClaimStatus.CLOSED)
+    Claim.objects.filter(pk=original.pk).update(payer_claim_number="PCN-7")
+    void = make_claim(location=north, actor=biller, charge=original.charge, coverage=original.coverage)
+    void.frequency_code, void.original_claim = "8", original
+    void.save(update_fields=["frequency_code", "original_claim"])
+    rebill = make_claim(location=north, actor=biller, charge=original.charge, coverage=original.coverage)
+    assert rules_fired(void) == []
+    assert rules_fired(rebill) == []
+    items = load_claims([void.pk, rebill.pk])  # scrubbed together: the run's own claims are indexed too
+    assert scrub_many(items, build_context(items, today=today())) == {void.pk: [], rebill.pk: []}
+
+
+def test_a_void_does_not_hide_a_real_duplicate(north: Any, biller: Any) -> None:
+    first = clean_claim(location=north, actor=biller)
+    second = make_claim(location=north, actor=biller, charge=first.charge, coverage=first.coverage)
+    assert rules_fired(second) == ["duplicate_claim"]
+
+
+def test_a_corrected_claim_sent_again_is_checked_against_the_originals_number_first(north: Any, biller: Any) -> None:
+    original = clean_claim(location=north, actor=biller, status=ClaimStatus.CLOSED)
+    corrected = make_claim(location=north, actor=biller, charge=original.charge, coverage=original.coverage)
+    corrected.frequency_code, corrected.original_claim, corrected.payer_claim_number = "7", original, "CORR-9"
+    corrected.save(update_fields=["frequency_code", "original_claim", "payer_claim_number"])
+    assert rules_fired(corrected) == []  # the corrected claim's own number, as the original has none
+    Claim.objects.filter(pk=original.pk).update(payer_claim_number="***")  # nothing the 837P can carry
+    corrected.payer_claim_number = ""
+    corrected.save(update_fields=["payer_claim_number"])
+    assert rules_fired(corrected) == ["replacement_payer_claim_number"]
+
+
+# --- coverage dates ------------------------------------------------------------------------------------------
+
+
+def test_a_policy_ended_after_the_date_of_service_still_covered_it(north: Any, biller: Any) -> None:
+    claim = clean_claim(location=north, actor=biller)
+    coverage = claim.coverage
+    coverage.is_active, coverage.effective_to = False, claim.date_of_service + dt.timedelta(days=1)
+    coverage.save(update_fields=["is_active", "effective_to"])
+    assert rules_fired(claim) == []
+    coverage.effective_to = claim.date_of_service - dt.timedelta(days=1)
+    coverage.save(update_fields=["effective_to"])
+    [finding] = findings_of(claim)
+    assert finding.rule == "coverage_inactive"
+    assert "it ended on" in finding.message
+
+
+# --- secondary claims ----------------------------------------------------------------------------------------
+
+
+def test_a_balanced_secondary_after_the_primarys_claim_has_no_findings(north: Any, biller: Any) -> None:
+    claim = clean_claim(location=north, actor=biller, status=ClaimStatus.PAID)
+    second = clean_coverage(north, rank=2)
+    second.patient = claim.patient
+    second.save(update_fields=["patient"])
+    secondary = make_claim(location=north, actor=biller, charge=claim.charge, coverage=second)
+    secondary.prior_payer_paid, secondary.prior_payer_paid_on = Decimal("100.00"), today()
+    secondary.save(update_fields=["prior_payer_paid", "prior_payer_paid_on"])
+    ClaimAdjustment.objects.create(claim=secondary, group_code="CO", reason_code="45", amount=Decimal("30.00"))
+    ClaimAdjustment.objects.create(claim=secondary, group_code="PR", reason_code="2", amount=Decimal("7.00"))
+    assert rules_fired(secondary) == []
+    claim.coverage.member_id = "~~"
+    claim.coverage.save(update_fields=["member_id"])
+    [finding] = findings_of(secondary)
+    assert (finding.rule, finding.severity) == ("secondary_earlier_claim", Severity.ERROR)
+    assert claim.claim_number in finding.message
 
 
 def test_both_claims_of_a_duplicate_pair_are_flagged_each_naming_the_other(north: Any, biller: Any) -> None:

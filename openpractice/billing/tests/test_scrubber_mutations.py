@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from openpractice.accounts.roles import Role
 from openpractice.billing.choices import ClaimFrequency, Severity
-from openpractice.billing.models import BillingSettings, Claim, ClaimLine
+from openpractice.billing.models import BillingSettings, Claim, ClaimAdjustment, ClaimLine
 from openpractice.billing.scrubber import ClaimInput, Finding, build_context, load_claims, scrub
 from openpractice.billing.tests.factories import ScrubRuleFactory, make_claim
 from openpractice.billing.x12.envelope import Envelope
@@ -114,13 +114,45 @@ def _replaces(frequency: str) -> Mutation:
     return mutate
 
 
-def _secondary_without_the_primarys_payment(item: ClaimInput) -> ClaimInput:
-    """The same visit billed to the patient's secondary coverage, with nothing recorded of what the primary paid."""
+def _secondary(item: ClaimInput, *, primary_claim: bool = True, paid: Decimal | None = Decimal("80.00"),
+               adjustments: tuple[tuple[str, str, Decimal], ...] = (("CO", "45", Decimal("57.00")),)) -> ClaimInput:
+    """The same visit billed to the patient's secondary coverage after the primary payer's claim for the charge
+    (paid), with the primary's payment and adjustments (by default 80.00 + 57.00 = the 137.00 billed)."""
     claim = item.claim
+    if primary_claim:
+        make_claim(location=claim.location, actor=claim.created_by, charge=claim.charge, coverage=claim.coverage,
+                   status="paid")
     secondary = CoverageFactory.create(patient=claim.patient, rank=2, payer=PayerFactory.create(timely_filing_days=365),
                                        effective_from=dt.date(2024, 1, 1))
     claim.coverage, claim.payer, claim.payer_rank = secondary, secondary.payer, 2
+    if paid is not None:
+        claim.prior_payer_paid, claim.prior_payer_paid_on = paid, claim.date_of_service + dt.timedelta(days=5)
+    ClaimAdjustment.objects.bulk_create(ClaimAdjustment(claim=claim, group_code=group, reason_code=reason,
+                                                        amount=amount) for group, reason, amount in adjustments)
     return item
+
+
+def _secondary_without_the_primarys_payment(item: ClaimInput) -> ClaimInput:
+    """The same visit billed to the patient's secondary coverage, with nothing recorded of what the primary paid."""
+    return _secondary(item, paid=None, adjustments=())
+
+
+def _secondary_without_the_primarys_claim(item: ClaimInput) -> ClaimInput:
+    return _secondary(item, primary_claim=False)
+
+
+def _secondary_not_balanced(item: ClaimInput) -> ClaimInput:
+    return _secondary(item, adjustments=(("CO", "45", Decimal("40.00")),))
+
+
+def _secondary_with_seven_reasons(item: ClaimInput) -> ClaimInput:
+    """Seven contractual reasons of 8.00 and a 1.00 deductible: balanced, but too many reasons for one CAS."""
+    seven = [("CO", reason, Decimal("8.00")) for reason in ("45", "59", "97", "11", "16", "18", "22")]
+    return _secondary(item, adjustments=(*seven, ("PR", "1", Decimal("1.00"))))
+
+
+def _location(**values: Any) -> Mutation:
+    return _set(lambda item: item.claim.location, **values)
 
 
 def _payer_requires_modifier_25(item: ClaimInput) -> ClaimInput:
@@ -161,6 +193,17 @@ CASES = [
          severity=Severity.WARNING, says="Only 10 day(s) left"),
     Case("duplicate_claim", _second_claim_for_the_same_visit, "same visit billed twice"),
     Case("secondary_prior_payment", _secondary_without_the_primarys_payment, "secondary without the primary's payment"),
+    Case("secondary_earlier_claim", _secondary_without_the_primarys_claim, "secondary without the primary's claim",
+         says="no claim to the primary payer", without_scrubber=REFUSES),
+    Case("secondary_balance", _secondary_not_balanced, "payment and adjustments short of the total", says="$120.00"),
+    Case("secondary_adjustments", _secondary_with_seven_reasons, "seven CO reasons", says="7 reasons",
+         without_scrubber=REFUSES),
+    Case("facility_zip_plus_four", _location(postal_code="27603"), "5-digit ZIP at the service location",
+         says="27603"),
+    Case("name_not_writable", _set(lambda i: i.claim.patient, last_name="山田"), "patient's name in kanji",
+         says="patient's last name", without_scrubber=REFUSES),
+    Case("name_not_writable", _practice(legal_name="", name="—"), "practice name of a dash",
+         says="practice's legal name", without_scrubber=REFUSES),
     Case("replacement_payer_claim_number", _replaces(ClaimFrequency.CORRECTED), "corrected claim without payer number",
          says="corrected claim", without_scrubber=REFUSES),
     Case("replacement_payer_claim_number", _replaces(ClaimFrequency.VOID), "void claim without payer number",
@@ -228,7 +271,8 @@ def test_every_builtin_rule_code_has_a_mutation_test() -> None:
 def _store(item: ClaimInput) -> None:
     """Save what a mutation changed (claim, its lines and related rows), as the claim would be in the database."""
     claim = item.claim
-    related = [claim.coverage, claim.patient, claim.payer, claim.rendering_provider, claim.location.practice]
+    related = [claim.coverage, claim.patient, claim.payer, claim.rendering_provider, claim.location,
+               claim.location.practice]
     related += [provider for provider in (claim.billing_provider, claim.referring_provider) if provider is not None]
     for row in related:
         row.save()
@@ -280,7 +324,8 @@ def test_without_the_scrubber_the_defect_reaches_the_payer_or_fails_later(case: 
 
 def test_most_rules_catch_what_pyx12_cannot_see() -> None:
     blind = {case.rule for case in CASES if case.without_scrubber == ACCEPTS}
-    assert {"npi_check_digit", "billing_zip_plus_four", "coverage_inactive", "timely_filing", "duplicate_claim",
+    assert {"npi_check_digit", "billing_zip_plus_four", "facility_zip_plus_four", "secondary_balance",
+            "coverage_inactive", "timely_filing", "duplicate_claim",
             "claim_total", "too_many_diagnoses", "icd10_invalid", "icd9_code", "procedure_code_format",
             "modifier_invalid", "modifier_unknown", "modifier_conflict", "line_dates", "diagnosis_pointers",
             "secondary_prior_payment", "practice_", "missing_patient_sex"} <= blind

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from openpractice.accounts.roles import Role
 from openpractice.billing.choices import ClaimStatus, Severity
-from openpractice.billing.models import Claim, ClaimIssue, ClaimLine
+from openpractice.billing.models import Claim, ClaimAdjustment, ClaimIssue, ClaimLine
 from openpractice.billing.services.scrubbing import claim_scrub
-from openpractice.billing.tests.factories import ScrubRuleFactory
-from openpractice.patients.tests.factories import PayerFactory
+from openpractice.billing.tests.factories import ScrubRuleFactory, make_claim
+from openpractice.patients.tests.factories import CoverageFactory, PayerFactory
 
 from .scrub_samples import clean_claim, clean_coverage, today
 
@@ -70,11 +70,20 @@ def claims(draw: Any) -> dict[str, Any]:
     shape["pos"] = draw(st.sampled_from(["98", "", "00", "11"]) if "pos" in broken else st.sampled_from(["11", "02", "22"]))
     shape["rank"] = draw(st.integers(1, 3))
     shape["prior_paid"] = shape["prior_paid_on"] = None
+    shape["adjustments"] = []
+    shape["earlier_claims"] = 0  # claims of the earlier payers for the same charge (ranks 1, 2 …)
+    total = sum((line["amount"] for line in shape["lines"]), Decimal(0)) + shape["total_delta"]
     if shape["rank"] > 1 and "payer_order" in broken:
         shape["prior_paid"] = draw(st.one_of(st.none(), MONEY))
         shape["prior_paid_on"] = draw(st.sampled_from([None, -1]))
+        shape["adjustments"] = draw(st.lists(st.tuples(st.sampled_from(["CO", "PR", "OA"]),
+                                                       st.sampled_from(["45", "1", "2", "3"]), MONEY), max_size=8))
+        shape["earlier_claims"] = draw(st.integers(0, shape["rank"] - 1))
     elif shape["rank"] > 1:
-        shape["prior_paid"], shape["prior_paid_on"] = draw(MONEY), -1
+        paid = draw(st.decimals(min_value=0, max_value=total, places=2))
+        shape["prior_paid"], shape["prior_paid_on"] = paid, -1
+        shape["adjustments"] = [("CO", "45", total - paid)] if total != paid else []
+        shape["earlier_claims"] = shape["rank"] - 1
     shape["frequency"] = draw(st.sampled_from(["1", "7", "8"]))
     shape["payer_claim_number"] = draw(st.sampled_from(["", "PCN-1"])) if "frequency" in broken else (
         "" if shape["frequency"] == "1" else "PCN-1")
@@ -160,4 +169,10 @@ def _claim(shape: dict[str, Any], location: Any, actor: Any) -> Claim:
         claim.original_claim = clean_claim(location=location, actor=actor, status=ClaimStatus.DENIED,
                                            coverage=coverage, date_of_service=dos - dt.timedelta(days=1))
     claim.save()
+    ClaimAdjustment.objects.bulk_create(ClaimAdjustment(claim=claim, group_code=group, reason_code=reason, amount=amount)
+                                        for group, reason, amount in shape["adjustments"])
+    for rank in range(1, shape["earlier_claims"] + 1):
+        earlier = CoverageFactory.create(patient=coverage.patient, rank=rank, effective_from=coverage_from,
+                                         payer=PayerFactory.create())
+        make_claim(location=location, actor=actor, status=ClaimStatus.PAID, charge=claim.charge, coverage=earlier)
     return claim

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent, Outcome
-from openpractice.billing.choices import ClaimStatus, StatusSource
-from openpractice.billing.models import Claim, ClaimIssue, ClaimStatusChange
+from openpractice.billing.choices import BatchStatus, ClaimStatus, StatusSource
+from openpractice.billing.models import Claim, ClaimBatch, ClaimIssue, ClaimStatusChange
 from openpractice.billing.selectors.worklists import near_filing_limit, worklists
 from openpractice.billing.services.scrubbing import claim_scrub
 from openpractice.patients.tests.factories import PayerFactory
@@ -168,6 +168,22 @@ def test_scrub_all_scrubs_the_draft_and_held_claims_of_the_billers_locations(
     ready.refresh_from_db()
     assert ready.scrubbed_at is None  # ready claims are not part of "draft and held"
     assert not ClaimIssue.objects.exists()
+
+
+def test_scrub_all_takes_a_claim_sent_in_an_earlier_batch_but_not_one_waiting_in_an_unsent_batch(
+        signed_in: Any, north: Any, biller: Any) -> None:
+    def batch(status: str, number: int) -> ClaimBatch:
+        return ClaimBatch.objects.create(interchange_control_number=number, group_control_number=number,
+                                         status=status, usage_indicator="T", file_name=f"837P-{number:09d}.x12")
+
+    sent_before = clean_claim(location=north, actor=biller)  # sent, rejected, then put back to draft
+    Claim.objects.filter(pk=sent_before.pk).update(batch=batch(BatchStatus.SUBMITTED, 1))
+    waiting = clean_claim(location=north, actor=biller)
+    Claim.objects.filter(pk=waiting.pk).update(batch=batch(BatchStatus.BUILT, 2))
+    response = signed_in(biller).post(reverse(URL), follow=True)
+    assert "Scrubbed 1 claim: 1 ready to send, 0 held for fixing." in response.content.decode()
+    statuses = dict(Claim.objects.values_list("pk", "status"))
+    assert (statuses[sent_before.pk], statuses[waiting.pk]) == (ClaimStatus.READY, ClaimStatus.DRAFT)
 
 
 def test_someone_who_only_views_billing_has_no_scrub_button_and_cannot_scrub(

@@ -135,7 +135,7 @@ def test_a_secondary_claim_carries_the_primary_payers_payment_in_the_cob_loops(
     primary = PayerFactory(name="Blue Ridge Health", payer_id="BRH01", claim_filing_indicator="BL")
     secondary = PayerFactory(name="Medicare Part B", payer_id="MCB01", claim_filing_indicator="MB")
     claim = secondary_claim(north, biller, primary_payer=primary, secondary_payer=secondary)
-    text, _ = write(billing, practice)
+    text, _ = write(billing, practice, Claim.objects.filter(pk=claim.pk))
     assert_valid(text)
     lines = segments(text)
     assert "SBR*S*18*GRP1******MB" in lines  # 2000B: this claim goes to the secondary payer
@@ -151,6 +151,38 @@ def test_a_secondary_claim_carries_the_primary_payers_payment_in_the_cob_loops(
     ]
     assert lines[cob_start + 7] == "DTP*573*D8*20261120"
     assert lines.index("LX*1") > cob_start  # the COB loops come before the service lines
+
+
+def test_the_earlier_payer_is_the_one_the_primary_claim_billed_even_after_that_coverage_ended(
+    billing: BillingSettings, practice: Practice, north: Location, biller: User,
+) -> None:
+    old_primary = PayerFactory(name="Blue Ridge Health", payer_id="BRH01", claim_filing_indicator="BL")
+    claim = secondary_claim(north, biller, primary_payer=old_primary,
+                            secondary_payer=PayerFactory(name="Medicare Part B", payer_id="MCB01"))
+    ended = claim.patient.coverages.get(rank=1)
+    ended.is_active, ended.effective_to = False, claim.date_of_service + dt.timedelta(days=3)
+    ended.save(update_fields=["is_active", "effective_to"])
+    coverage_for(claim.patient, PayerFactory(name="Piedmont Care", payer_id="PDC01"), rank=1, member_id="NEW123")
+    out = io.StringIO()
+    refused: list[str] = []
+    write_837p(out, claims_for_837p(Claim.objects.filter(pk=claim.pk)), envelope=envelope(billing),
+               billing_settings=billing, practice=practice, on_refused=lambda data, why: refused.append(why))
+    assert refused == []
+    assert_valid(out.getvalue())
+    lines = segments(out.getvalue())
+    cob_start = lines.index("SBR*P*18*GRP1******BL")
+    assert lines[cob_start + 5].endswith(f"*MI*{ended.member_id}")
+    assert lines[cob_start + 6] == "NM1*PR*2*BLUE RIDGE HEALTH*****PI*BRH01"
+    assert not any("PDC01" in line or "NEW123" in line for line in lines)
+
+
+def test_a_secondary_claim_without_the_earlier_payers_claim_is_refused(
+    billing: BillingSettings, practice: Practice, north: Location, biller: User,
+) -> None:
+    claim = secondary_claim(north, biller)
+    Claim.objects.filter(charge=claim.charge, payer_rank=1).delete()
+    with pytest.raises(X12WriteError, match=f"Claim {claim.claim_number}: a secondary claim needs the earlier payer's"):
+        write(billing, practice, Claim.objects.filter(pk=claim.pk))
 
 
 def test_a_corrected_claim_names_the_payers_claim_number_of_the_original(
@@ -169,6 +201,20 @@ def test_a_corrected_claim_names_the_payers_claim_number_of_the_original(
     lines = segments(text)
     assert f"CLM*{corrected.claim_number}*125***11:B:7*Y*A*Y*Y" in lines
     assert lines[lines.index(f"CLM*{corrected.claim_number}*125***11:B:7*Y*A*Y*Y") + 1] == "REF*F8*2026330123456"
+
+
+def test_a_corrected_claim_sent_again_still_names_the_originals_number_not_its_own(
+    billing: BillingSettings, practice: Practice, north: Location, biller: User,
+) -> None:
+    original = ready_claim(north, biller)
+    Claim.objects.filter(pk=original.pk).update(status="closed", payer_claim_number="ORIGINAL-2026-1")
+    corrected = ready_claim(north, biller, coverage=original.coverage)
+    corrected.frequency_code, corrected.original_claim = "7", original
+    corrected.payer_claim_number = "CORRECTED-2026-9"  # the payer's number for the corrected claim's first send
+    corrected.save(update_fields=["frequency_code", "original_claim", "payer_claim_number"])
+    text, _ = write(billing, practice, Claim.objects.filter(pk=corrected.pk))
+    assert_valid(text)
+    assert starting(text, "REF*F8*") == ["REF*F8*ORIGINAL-2026-1"]
 
 
 def test_a_corrected_claim_without_the_payers_number_is_refused_with_a_clear_message(
@@ -277,6 +323,31 @@ def test_a_claim_missing_what_the_837p_requires_is_refused_naming_the_claim(
     with pytest.raises(X12WriteError, match=f"Claim {claim.claim_number}: the payer Paper Only Mutual has no "
                                             "electronic payer ID"):
         write(billing, practice)
+
+
+def test_with_on_refused_a_claim_the_837p_cannot_carry_is_left_out_and_the_rest_still_validates(
+    billing: BillingSettings, practice: Practice, north: Location, biller: User,
+) -> None:
+    doctor = ProviderFactory(last_name="O'Neil", taxonomy_code="207R00000X", locations=[north])
+    group = [ready_claim(north, biller) for _ in range(2)]
+    paper = ready_claim(north, biller, payer=PayerFactory(name="Paper Only Mutual", payer_id=""))
+    lone = ready_claim(north, biller, rendering_provider=doctor, billing_provider=doctor)
+    nameless = ready_claim(north, biller, rendering_provider=doctor, billing_provider=doctor)
+    nameless.patient.last_name = "山田"
+    nameless.patient.save(update_fields=["last_name"])
+    refused: list[tuple[str, str]] = []
+    out = io.StringIO()
+    summary = write_837p(out, claims_for_837p(Claim.objects.all()), envelope=envelope(billing),
+                         billing_settings=billing, practice=practice, claims_per_transaction=2,
+                         on_refused=lambda data, why: refused.append((data.claim_number, why)))
+    assert refused == [(paper.claim_number, "the payer Paper Only Mutual has no electronic payer ID."),
+                       (nameless.claim_number, "the patient's last name is empty once cleaned for X12.")]
+    assert (summary.claim_count, summary.refused, summary.transaction_sets) == (3, 2, 2)
+    text = out.getvalue()
+    assert_valid(text)
+    assert [line.split("*")[1] for line in starting(text, "CLM*")] == [
+        *(claim.claim_number for claim in group), lone.claim_number]
+    assert starting(text, "HL*") == ["HL*1**20*1", "HL*2*1*22*0", "HL*3*1*22*0", "HL*1**20*1", "HL*2*1*22*0"]
 
 
 def test_a_group_without_a_group_npi_cannot_bill_as_a_group(billing: BillingSettings, practice: Practice,

@@ -53,11 +53,13 @@ def ready_claim(location: Location, actor: User, *, coverage: Coverage | None = 
 
 def secondary_claim(location: Location, actor: User, *, primary_payer: Payer | None = None,
                     secondary_payer: Payer | None = None, paid: Decimal = Decimal("80.00")) -> Claim:
-    """A ready claim to the secondary payer after the primary paid `paid` of 125.00 (the rest adjusted)."""
+    """A ready claim to the secondary payer after the primary paid `paid` of 125.00 (the rest adjusted): the
+    primary payer's claim (paid) and the secondary claim bill the same charge."""
     patient = patient_at(location)
-    coverage_for(patient, primary_payer, rank=1)
+    primary = make_claim(location=location, actor=actor, status="paid", date_of_service=DOS,
+                         coverage=coverage_for(patient, primary_payer, rank=1))
     secondary = coverage_for(patient, secondary_payer, rank=2, member_id="SEC778899")
-    claim = ready_claim(location, actor, coverage=secondary)
+    claim = make_claim(location=location, actor=actor, status="ready", coverage=secondary, charge=primary.charge)
     claim.prior_payer_paid = paid
     claim.prior_payer_paid_on = dt.date(2026, 11, 20)
     claim.save(update_fields=["prior_payer_paid", "prior_payer_paid_on"])

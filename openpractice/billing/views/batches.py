@@ -2,7 +2,8 @@
 its actions (download, submit through the drop directory, discard).
 
 A batch opens only for people who may see every location its claims belong to (selectors.batches); acting on it
-takes billing.manage at all of them. Downloading the file is an export of every claim in it: audited.
+takes billing.manage at all of them. Its page and its file show patients' claims: audited per patient
+(services.batches.batch_viewed / batch_exported).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
-from ..choices import BatchStatus
+from ..choices import OPEN_BATCH_STATUSES, BatchStatus
 from ..forms_batches import BatchBuildForm
 from ..models import ClaimBatch
 from ..selectors import batches as selectors
@@ -63,8 +64,9 @@ def batch_create(request: HttpRequest) -> HttpResponse:
         payer = form.cleaned_data["payer"]
         claims = sum(row.claims for row in ready if payer is None or row.payer_id == payer.pk)
         validate = form.cleaned_data["validate"] and claims <= services.VALIDATE_MAX_CLAIMS
+        held: list[str] = []
         try:
-            batch = services.batch_build(actor=request.user, payer=payer, validate=validate)
+            batch = services.batch_build(actor=request.user, payer=payer, validate=validate, held=held)
         except PermissionDenied as exc:
             raise Http404() from exc
         except ValidationError as exc:
@@ -75,6 +77,11 @@ def batch_create(request: HttpRequest) -> HttpResponse:
                 return redirect("billing:batch_list")
             messages.success(request, _("Batch %(number)s built with %(count)s claim(s).") % {
                 "number": f"{batch.interchange_control_number:09d}", "count": batch.claim_count})
+            if held:
+                messages.warning(request, _(
+                    "The 837P cannot carry %(count)s claim(s) (%(claims)s): they were left out and held, each "
+                    "saying what to fix.") % {"count": len(held), "claims": ", ".join(held[:5])
+                                              + ("…" if len(held) > 5 else "")})
             if form.cleaned_data["validate"] and not validate:
                 messages.info(request, _("The batch is too large to check here; check it with `openpractice "
                                          "billing export-837 --validate` if you need to."))
@@ -91,14 +98,15 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk, Perm.BILLING_VIEW)
     claims = Paginator(selectors.batch_claims(actor=request.user, batch=batch), CLAIMS_PER_PAGE)
     page = claims.get_page(request.GET.get("page"))
-    selectors.batch_viewed(actor=request.user, batch=batch, how=f"claims page {page.number}")
+    services.batch_viewed(actor=request.user, batch=batch, claims=page.object_list, how=f"claims page {page.number}")
     can_manage = selectors.batch_scoped(actor=request.user, permission=Perm.BILLING_MANAGE).filter(
         pk=batch.pk).exists()
     return render(request, "billing/batch_detail.html", {
         "batch": batch, "claims": page, "validation": selectors.batch_validation(batch),
         "submissions": selectors.batch_submissions(batch=batch), "can_manage": can_manage,
         "file_present": selectors.batch_file(batch) is not None,
-        "can_submit": can_manage and batch.status != BatchStatus.SUBMITTED,
+        "can_submit": can_manage and batch.status in OPEN_BATCH_STATUSES,
+        "discarded": batch.status == BatchStatus.DISCARDED,
     })
 
 
@@ -110,7 +118,7 @@ def batch_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     if path is None:
         messages.error(request, _("The batch's file is missing. Discard the batch and build a new one."))
         return redirect(batch.get_absolute_url())
-    selectors.batch_exported(actor=request.user, batch=batch)
+    services.batch_exported(actor=request.user, batch=batch)
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=batch.file_name,  # noqa: SIM115
                             content_type="application/edi-x12")
     response["Cache-Control"] = "no-store"
@@ -150,6 +158,6 @@ def batch_discard(request: HttpRequest, pk: int) -> HttpResponse:
         for message in exc.messages:
             messages.error(request, message)
         return redirect(batch.get_absolute_url())
-    messages.success(request, _("Batch discarded: %(count)s claim(s) are ready to batch again.") % {
-        "count": released})
+    messages.success(request, _("Batch discarded: %(count)s claim(s) are ready to batch again. The batch stays in "
+                                "the list with its submission log.") % {"count": released})
     return redirect(reverse("billing:batch_list"))

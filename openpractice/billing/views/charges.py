@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, location_ids_where
@@ -179,6 +180,7 @@ def _line_initial(line: ChargeLine) -> dict[str, Any]:
 
 def _render_detail(request: HttpRequest, charge: Charge, *, diagnoses_form: DiagnosesForm | None = None,
                    line_form: LineForm | None = None) -> HttpResponse:
+    patient_record_viewed(actor=request.user, patient=charge.patient, how=f"charge {charge.pk}")
     diagnoses = list(charge.diagnoses.all())
     release = icd10_release_for(charge.date_of_service)
     editable = selectors.charge_is_editable(charge)
@@ -206,15 +208,18 @@ def _render_detail(request: HttpRequest, charge: Charge, *, diagnoses_form: Diag
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def charge_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    charge = _charge(request, pk, Perm.BILLING_VIEW)
-    patient_record_viewed(actor=request.user, patient=charge.patient, how=f"charge {charge.pk}")
-    return _render_detail(request, charge)
+    return _render_detail(request, _charge(request, pk, Perm.BILLING_VIEW))
 
 
 def _done(request: HttpRequest, charge: Charge, message: str) -> HttpResponse:
+    """After a change: the charge's claims not yet sent went back to draft (charge services do that), say so."""
     messages.success(request, message)
-    if selectors.claims_editable(list(charge.claims.all())):
-        messages.info(request, _("This charge is billed: rebuild its claim so the claim carries the change."))
+    stale = selectors.claims_editable(selectors.charge_claims(charge))
+    if stale:
+        messages.info(request, ngettext(
+            "This charge is billed: claim %(claims)s is back in draft. Rebuild it so it carries the change.",
+            "This charge is billed: claims %(claims)s are back in draft. Rebuild them so they carry the change.",
+            len(stale)) % {"claims": ", ".join(claim.claim_number for claim in stale)})
     return redirect(charge.get_absolute_url())
 
 
@@ -257,6 +262,7 @@ def _edit_header(request: HttpRequest, charge: Charge) -> HttpResponse:
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         if _call(form, services.charge_update, actor=request.user, charge=charge, **changes) is not None:
             return _done(request, charge, _("Charge saved."))
+    patient_record_viewed(actor=request.user, patient=charge.patient, how=f"charge {charge.pk}: header")
     return render(request, "billing/charge_header_form.html", {
         "charge": charge, "form": form, "editable": selectors.charge_is_editable(charge)}, status=_status(form))
 
@@ -296,6 +302,7 @@ def _edit_line(request: HttpRequest, charge: Charge, line: ChargeLine) -> HttpRe
             form, services.charge_line_update, actor=request.user, line=line,
             **_line_values(form, changed_only=True)) is not None:
         return _done(request, charge, _("Line %(n)s saved.") % {"n": line.line_number})
+    patient_record_viewed(actor=request.user, patient=charge.patient, how=f"charge {charge.pk}: line")
     return render(request, "billing/charge_line_form.html", {
         "charge": charge, "line": line, "form": form, "diagnoses": [
             (d.position, display_icd10(d.code)) for d in charge.diagnoses.all()]}, status=_status(form))

@@ -103,14 +103,13 @@ def _status_form(claim: Claim, data: Any = None) -> ClaimStatusForm:
 
 
 def _render_detail(request: HttpRequest, claim: Claim, *, status_form: ClaimStatusForm | None = None) -> HttpResponse:
+    patient_record_viewed(actor=request.user, patient=claim.patient, how=f"claim {claim.claim_number}")
     may_manage = can(request.user, Perm.BILLING_MANAGE, claim.location_id)
     editable = selectors.claim_is_editable(claim)
     issues = list(claim.issues.all())
     replacements = list(claim.replacements.all())
     sent = claim.status in SENT_CLAIM_STATUSES and claim.frequency_code != ClaimFrequency.VOID
-    statuses = services.manual_statuses_from(claim.status)
-    if claim.batch_id is not None and claim.status not in SENT_CLAIM_STATUSES:
-        statuses = []
+    statuses = [] if claim.in_open_batch else services.manual_statuses_from(claim.status)
     diagnoses = [display_icd10(code) for code in claim.diagnosis_codes]
     lines = [(line, [f"{p}: {diagnoses[p - 1]}" if 0 < p <= len(diagnoses) else str(p) for p in line.pointers])
              for line in claim.lines.all()]
@@ -134,9 +133,7 @@ def _render_detail(request: HttpRequest, claim: Claim, *, status_form: ClaimStat
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _claim(request, pk, Perm.BILLING_VIEW)
-    patient_record_viewed(actor=request.user, patient=claim.patient, how=f"claim {claim.claim_number}")
-    return _render_detail(request, claim)
+    return _render_detail(request, _claim(request, pk, Perm.BILLING_VIEW))
 
 
 @require_POST
@@ -216,6 +213,7 @@ def _replace(request: HttpRequest, pk: int, *, action: Any, title: str, explanat
                 "new": replacing.claim_number, "old": claim.claim_number})
             return redirect(replacing.get_absolute_url())
     allowed = claim.status in SENT_CLAIM_STATUSES and claim.frequency_code != ClaimFrequency.VOID
+    patient_record_viewed(actor=request.user, patient=claim.patient, how=f"claim {claim.claim_number}: {title}")
     return render(request, "billing/claim_replace.html", {
         "claim": claim, "form": form, "title": title, "explanation": explanation, "allowed": allowed,
     }, status=400 if form.errors else 200)
@@ -239,6 +237,7 @@ def claim_void(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _payment_page(request: HttpRequest, claim: Claim, form: PriorPaymentForm, *, title: str, building: bool,
                   primary: Claim | None) -> HttpResponse:
+    patient_record_viewed(actor=request.user, patient=claim.patient, how=f"claim {claim.claim_number}: {title}")
     return render(request, "billing/claim_payment_form.html", {
         "claim": claim, "form": form, "title": title, "building": building, "primary": primary,
     }, status=400 if form.errors else 200)

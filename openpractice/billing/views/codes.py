@@ -1,6 +1,6 @@
 """The code sets page under /billing/codes/: ICD-10-CM releases and a look-up, procedure codes with the
-descriptor import, modifiers, taxonomy and place-of-service counts. billing.view to read, billing.manage to
-import descriptors."""
+descriptor import, modifiers, taxonomy and place-of-service counts. billing.view to read; importing descriptors
+is a practice-wide change: billing.manage at every location."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from openpractice.accounts.permissions import can
+from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.core.web import permission_required
 
 from ..forms_codes import DescriptorImportForm, Icd10LookupForm
 from ..selectors import codes as selectors
 from ..services import codes as services
+from ..services.authorization import authorize_practice_wide
 
 
 def _lookup(request: HttpRequest) -> tuple[Icd10LookupForm, selectors.Icd10Lookup | None]:
@@ -40,7 +41,7 @@ def code_sets(request: HttpRequest) -> HttpResponse:
         "procedure_counts": selectors.procedure_code_counts(actor=request.user),
         "modifiers": selectors.modifier_rows(),
         "reference_counts": selectors.reference_counts(),
-        "can_manage": can(request.user, Perm.BILLING_MANAGE),
+        "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE),
     })
 
 
@@ -60,6 +61,10 @@ def icd10_lookup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required(Perm.BILLING_MANAGE)
 def procedure_import(request: HttpRequest) -> HttpResponse:
+    try:
+        authorize_practice_wide(actor=request.user, action="billing.procedure_descriptors_import")
+    except PermissionDenied as exc:
+        raise Http404() from exc
     form = DescriptorImportForm(request.POST or None, request.FILES or None)
     report: services.CsvReport | None = None
     if request.method == "POST" and form.is_valid():

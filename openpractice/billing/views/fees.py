@@ -1,6 +1,7 @@
 """Fee schedule pages under /billing/fee-schedules/: list, add, detail with its fees, edit (schedule fields and
 single fees), CSV import with a validation report. Practice-wide reference data: billing.view to read,
-billing.manage to change."""
+billing.manage at every location to change (a biller of one location gets the 404 of a page out of role, and
+the refusal is audited)."""
 
 from __future__ import annotations
 
@@ -13,20 +14,30 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from openpractice.accounts.permissions import can
+from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import payer_choices
+from openpractice.scheduling.params import parse_id
 
 from ..forms_fees import FeeEntryForm, FeeImportForm, FeeScheduleForm
 from ..models import FeeSchedule, FeeScheduleEntry
 from ..selectors import fees as selectors
 from ..services import fees as services
+from ..services.authorization import authorize_practice_wide
 
 
 def _schedule(request: HttpRequest, pk: int, permission: str) -> FeeSchedule:
     return get_scoped_or_404(request, selectors.fee_schedule_list(actor=request.user), permission=permission,
                              pk=pk)
+
+
+def _may_change(request: HttpRequest, action: str, schedule: FeeSchedule | None = None) -> None:
+    """Fee schedules price every location's charges: refuse (audited, 404) unless billing.manage everywhere."""
+    try:
+        authorize_practice_wide(actor=request.user, action=action, target=schedule)
+    except PermissionDenied as exc:
+        raise Http404() from exc
 
 
 def _payers(schedule: FeeSchedule | None = None) -> Any:
@@ -46,13 +57,14 @@ def fee_schedule_list(request: HttpRequest) -> HttpResponse:
                  default_sort="-from", search_fields=("name", "payer__name"), element_id="fee-schedule-table")
     return render_table(request, "billing/fee_schedule_list.html", {
         "table": rows, "table_template": "billing/fee_schedule_table.html",
-        "can_manage": can(request.user, Perm.BILLING_MANAGE),
+        "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE),
     })
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required(Perm.BILLING_MANAGE)
 def fee_schedule_create(request: HttpRequest) -> HttpResponse:
+    _may_change(request, "billing.fee_schedule_create")
     form = FeeScheduleForm(request.POST or None, payers=_payers())
     if request.method == "POST" and form.is_valid():
         try:
@@ -74,7 +86,7 @@ def _detail_context(request: HttpRequest, schedule: FeeSchedule) -> dict[str, An
                  default_sort="code", search_fields=("procedure_code",), per_page=50, element_id="fee-entry-table")
     return {
         "schedule": schedule, "table": rows, "table_template": "billing/fee_entry_table.html",
-        "can_manage": can(request.user, Perm.BILLING_MANAGE),
+        "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE),
     }
 
 
@@ -90,6 +102,7 @@ def fee_schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def fee_schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The schedule's fields, and one fee at a time (form=entry sets a fee, form=entry_delete removes one)."""
     schedule = _schedule(request, pk, Perm.BILLING_MANAGE)
+    _may_change(request, "billing.fee_schedule_update", schedule)
     which = request.POST.get("form", "schedule") if request.method == "POST" else ""
     form = FeeScheduleForm(request.POST if which == "schedule" else None, instance=schedule,
                            payers=_payers(schedule))
@@ -116,13 +129,12 @@ def fee_schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Fee for %(entry)s saved.") % {"entry": entry})
                 return redirect("billing:fee_schedule_edit", pk=schedule.pk)
         elif which == "entry_delete":
-            entry_id = request.POST.get("entry") or ""
-            doomed = FeeScheduleEntry.objects.filter(schedule=schedule, pk=int(entry_id)).first() \
-                if entry_id.isdigit() else None
-            if doomed is None:
+            entry_id = parse_id(request.POST.get("entry"))
+            doomed = FeeScheduleEntry.objects.filter(schedule=schedule, pk=entry_id).first() \
+                if entry_id is not None else None
+            if doomed is None or not services.fee_entry_delete(actor=request.user, entry=doomed):
                 messages.error(request, _("That fee is no longer in the schedule."))
             else:
-                services.fee_entry_delete(actor=request.user, entry=doomed)
                 messages.success(request, _("Fee for %(entry)s removed.") % {"entry": doomed})
             return redirect(schedule.get_absolute_url())
     except PermissionDenied as exc:
@@ -137,6 +149,7 @@ def fee_schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(Perm.BILLING_MANAGE)
 def fee_schedule_import(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = _schedule(request, pk, Perm.BILLING_MANAGE)
+    _may_change(request, "billing.fee_schedule_import", schedule)
     form = FeeImportForm(request.POST or None, request.FILES or None)
     report: services.FeeImportReport | None = None
     if request.method == "POST" and form.is_valid():

@@ -1,6 +1,7 @@
 """The scrubber's rules: the built-in checks and the practice's own rules (list, add, edit, switch off/on).
 
-Rules are practice-wide: billing.view to read them, billing.manage to change them. The form explains the rule in
+Rules are practice-wide: billing.view to read them, billing.manage at every location to change them (a biller of
+one location gets the 404 of a page out of role, and the refusal is audited). The form explains the rule in
 one sentence as it is typed (htmx asks this same view for `?explain=1` and swaps in the sentence).
 """
 
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from openpractice.accounts.permissions import can
+from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
@@ -22,8 +23,17 @@ from ..forms_rules import ScrubRuleForm
 from ..models import ScrubRule
 from ..selectors import rules as selectors
 from ..services import rules as services
+from ..services.authorization import authorize_practice_wide
 
 STATUSES = ("active", "inactive", "all")
+
+
+def _may_change(request: HttpRequest, action: str, rule: ScrubRule | None = None) -> None:
+    """Rules check every location's claims: refuse (audited, 404) unless billing.manage everywhere."""
+    try:
+        authorize_practice_wide(actor=request.user, action=action, target=rule)
+    except PermissionDenied as exc:
+        raise Http404() from exc
 
 
 def _explanation(request: HttpRequest) -> HttpResponse | None:
@@ -47,7 +57,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         rule.explanation = selectors.rule_explanation(rule)
     return render_table(request, "billing/rule_list.html", {
         "table": rows, "table_template": "billing/rule_table.html", "filter_template": "core/_status_filter.html",
-        "status": status, "can_manage": can(request.user, Perm.BILLING_MANAGE),
+        "status": status, "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE),
         "builtin_checks": selectors.builtin_checks(),
     })
 
@@ -55,6 +65,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required(Perm.BILLING_MANAGE)
 def rule_create(request: HttpRequest) -> HttpResponse:
+    _may_change(request, "billing.scrub_rule_create")
     if (partial := _explanation(request)) is not None:
         return partial
     form = ScrubRuleForm(request.POST or None)
@@ -78,6 +89,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rule: ScrubRule = get_scoped_or_404(request, selectors.rule_list(actor=request.user), permission=Perm.BILLING_MANAGE,
                                         pk=pk)
+    _may_change(request, "billing.scrub_rule_update", rule)
     if (partial := _explanation(request)) is not None:
         return partial
     action = request.POST.get("action") if request.method == "POST" else None

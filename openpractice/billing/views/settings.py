@@ -1,7 +1,10 @@
 """Billing settings: who the practice is on the wire and where its 837P files go. billing.view reads them;
-changing them takes billing.manage at all locations (they are practice-wide)."""
+changing them takes billing.manage at all locations (they are practice-wide). The server's folders (where
+batches are built, dropped, and may be dropped) are shown only to those who may change the settings."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -43,8 +46,8 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Billing settings saved."))
                 return redirect("billing:settings")
-    return render(request, "billing/settings.html", {
-        "settings": current, "form": form, "can_edit": can_edit,
-        "batches_directory": batches_directory(), "drop_directory": DirectoryDropTransport().target_directory(),
-        "drop_roots": drop_roots(),
-    }, status=400 if form is not None and form.errors else 200)
+    context: dict[str, Any] = {"settings": current, "form": form, "can_edit": can_edit}
+    if can_edit:
+        context.update(batches_directory=batches_directory(),
+                       drop_directory=DirectoryDropTransport().target_directory(), drop_roots=drop_roots())
+    return render(request, "billing/settings.html", context, status=400 if form is not None and form.errors else 200)

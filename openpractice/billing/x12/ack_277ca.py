@@ -5,9 +5,10 @@ Its hierarchy runs information source (HL 20, the payer or clearinghouse) > info
 TRN*2*<our claim number, CLM01> and carries one or more STC status segments (category:status:entity), the
 payer's claim control number (REF*1K) and, per service line (2220D, SVC), the line's own STC.
 
-Category codes decide the outcome: A1/A2/A5 (received, accepted into adjudication, split) mean accepted;
+Category codes decide the outcome: A2/A5 (accepted into adjudication, split on acceptance) mean accepted;
 A3/A4/A6/A7/A8 (returned, not found, missing information, invalid information, relational error) mean
-rejected. A line rejected rejects the claim. Anything else is reported without changing the claim.
+rejected. A line rejected rejects the claim. Anything else is reported without changing the claim: A1 only
+says the file was received (not that the payer took the claim in), A0 forwarded, P1 pending.
 
 `parse_277ca()` returns plain dataclasses and touches no database. The words for codes are our own short
 descriptions of the most common codes; other codes are shown as codes.
@@ -22,7 +23,7 @@ from decimal import Decimal
 
 from .reader import Segment, Source, X12SyntaxError, read_segments
 
-ACCEPTED_CATEGORIES = frozenset({"A1", "A2", "A5"})
+ACCEPTED_CATEGORIES = frozenset({"A2", "A5"})  # A1 is a receipt only: the claim stays submitted
 REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8"})
 CATEGORY_WORDS = {
     "A0": "forwarded to another entity",

@@ -178,7 +178,8 @@ def _read_file(handle: IO[bytes] | IO[str]) -> Iterator[str]:
         yield from _decode(bytes(piece, "latin-1") if isinstance(piece, str) else bytes(piece) for piece in pieces())
 
 
-def _chunks(source: Source) -> Iterator[str]:
+def _text_pieces(source: Source) -> Iterator[str]:
+    """The text of `source` in pieces of about CHUNK_SIZE characters (never the whole file at once)."""
     if isinstance(source, str):
         for start in range(0, len(source), CHUNK_SIZE):
             yield source[start:start + CHUNK_SIZE]
@@ -247,7 +248,7 @@ def _header(text: str) -> tuple[str, int]:
 
 
 def _tokenize(source: Source) -> Iterator[Segment]:
-    chunks = _chunks(source)
+    chunks = _text_pieces(source)
     buffer = ""
     consumed = 0  # characters of the source before `buffer`
     # Find the header: skip a byte-order mark and blank space before "ISA".

@@ -3,10 +3,15 @@
 Streaming: `claims_for_837p()` reads the claims of a queryset as plain values (no model instances: at 10,000
 claims building ORM objects would cost more than writing the file), `chunk_size` claims at a time from one
 streamed query, and completes each chunk with a few queries (its lines; for secondary claims the earlier
-payer's adjustments and the patient's other coverages; payers, providers and locations not seen yet, which are
-kept: there are few of them). `segments_837p()` turns the claims into segments one at a time and `write_837p()`
-writes them as they come. Nothing holds the whole file or every claim, so memory stays flat however large the
-batch.
+payer's adjustments and the earlier payers' claims for the same charge, with their coverages; payers, providers
+and locations not seen yet, which are kept: there are few of them). `segments_837p()` turns the claims into
+segments one at a time and `write_837p()` writes them as they come. Nothing holds the whole file or every claim,
+so memory stays flat however large the batch.
+
+A claim that lacks something the 837P requires raises `ClaimRefused` (an `X12WriteError` naming the claim) before
+any of its segments is written; with `on_refused` the writer reports it there and leaves the claim out of the
+file instead (a batch holds such a claim rather than failing the whole file). What is wrong with the
+practice or the billing settings (EIN, legal name, submitter) fails the file: every claim would need it.
 
 Shape of the file: one interchange (ISA) with one functional group (GS) holding one transaction set (ST) per
 5,000 claims. In each transaction set: the submitter (1000A) and receiver (1000B); one billing-provider level
@@ -22,7 +27,7 @@ import datetime as dt
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
@@ -31,7 +36,7 @@ from django.db.models import F, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from openpractice.core.models import Location, Practice
-from openpractice.patients.models import Coverage, Payer, SubscriberRelationship
+from openpractice.patients.models import Payer, SubscriberRelationship
 from openpractice.scheduling.models import Provider, ReferringProvider
 
 from ..choices import ClaimFrequency
@@ -60,7 +65,20 @@ FREQUENCIES_NAMING_THE_ORIGINAL = frozenset({ClaimFrequency.CORRECTED, ClaimFreq
 
 
 class X12WriteError(ValueError):
-    """A claim lacks something the 837P needs; the message says which claim and what, in a biller's words."""
+    """Something the 837P needs is missing; the message says what (and which claim), in a biller's words."""
+
+
+class ClaimRefused(X12WriteError):
+    """One claim cannot be written: `reason` says why (the message adds the claim number)."""
+
+    def __init__(self, claim: ClaimData, reason: str) -> None:
+        super().__init__(f"Claim {claim.claim_number}: {reason}")
+        self.claim = claim
+        self.reason = reason
+
+
+# Called with each claim the writer leaves out and why (see write_837p's `on_refused`).
+OnRefused = Callable[["ClaimData", str], None]
 
 
 @dataclass
@@ -69,6 +87,7 @@ class WriteSummary:
     total_charge: Decimal = Decimal(0)
     transaction_sets: int = 0
     segment_count: int = 0  # every segment of the file, envelope included (counted by write_837p)
+    refused: int = 0  # claims left out (reported to on_refused)
 
 
 # --- what the writer reads: plain values ---------------------------------------------------------------------
@@ -132,8 +151,9 @@ class LineData:
 
 
 @dataclass(slots=True)
-class OtherCoverageData:
-    """Another active coverage of the patient, ranked before the claim's payer (loops 2320/2330 of a secondary)."""
+class EarlierPayerData:
+    """An earlier payer of a secondary (or tertiary) claim, from that payer's claim for the same charge and the
+    coverage it billed (loops 2320/2330): whatever the patient's coverages say today."""
 
     rank: int
     relationship: str
@@ -150,7 +170,7 @@ class ClaimData:
     total_charge: Decimal
     place_of_service: str
     frequency_code: str
-    payer_claim_number: str  # the claim's own, else its original claim's (REF*F8 of a corrected/void claim)
+    payer_claim_number: str  # the original claim's, else the claim's own (REF*F8 of a corrected/void claim)
     prior_authorization: str
     diagnosis_codes: Sequence[str]
     payer_rank: int
@@ -168,7 +188,7 @@ class ClaimData:
     referring: ProviderData | None
     lines: list[LineData] = field(default_factory=list)
     adjustments: list[tuple[str, str, Decimal]] = field(default_factory=list)  # (group, reason, amount)
-    other_coverages: list[OtherCoverageData] = field(default_factory=list)
+    earlier_payers: list[EarlierPayerData] = field(default_factory=list)  # by rank
 
 
 _ADDRESS = ("address_line1", "address_line2", "city", "state", "postal_code")
@@ -176,7 +196,7 @@ _CLAIM_COLUMNS = (
     "pk", "claim_number", "total_charge", "place_of_service", "frequency_code", "payer_claim_number",
     "original_claim__payer_claim_number", "prior_authorization", "diagnoses_json", "payer_rank", "prior_payer_paid",
     "prior_payer_paid_on", "payer_id", "location_id", "rendering_provider_id", "billing_provider_id",
-    "referring_provider_id", "patient_id",
+    "referring_provider_id", "charge_id",
     "patient__first_name", "patient__middle_name", "patient__last_name", "patient__date_of_birth", "patient__sex",
     *(f"patient__{name}" for name in _ADDRESS),
     "coverage__subscriber_relationship", "coverage__member_id", "coverage__group_number",
@@ -184,11 +204,13 @@ _CLAIM_COLUMNS = (
     "coverage__subscriber_sex", *(f"coverage__subscriber_{name}" for name in _ADDRESS),
 )  # fmt: skip
 # Positions in a _CLAIM_COLUMNS row that the chunk completion looks at.
-_PK, _RANK, _PAYER, _LOCATION, _RENDERING, _BILLING, _REFERRING, _PATIENT = 0, 9, 12, 13, 14, 15, 16, 17
-_COVERAGE_COLUMNS = (
-    "patient_id", "rank", "subscriber_relationship", "group_number", "member_id", "payer_id",
-    "subscriber_first_name", "subscriber_last_name", "subscriber_date_of_birth", "subscriber_sex",
-    *(f"subscriber_{name}" for name in _ADDRESS),
+_PK, _RANK, _PAYER, _LOCATION, _RENDERING, _BILLING, _REFERRING, _CHARGE = 0, 9, 12, 13, 14, 15, 16, 17
+# An earlier payer's claim for the same charge, with the coverage it billed.
+_EARLIER_COLUMNS = (
+    "charge_id", "payer_rank", "coverage__subscriber_relationship", "coverage__group_number", "coverage__member_id",
+    "payer_id", "coverage__subscriber_first_name", "coverage__subscriber_last_name",
+    "coverage__subscriber_date_of_birth", "coverage__subscriber_sex",
+    *(f"coverage__subscriber_{name}" for name in _ADDRESS),
 )  # fmt: skip
 
 
@@ -241,7 +263,8 @@ class _References:
 def claims_for_837p(queryset: QuerySet[Claim], *, chunk_size: int = CHUNK_SIZE) -> Iterator[ClaimData]:
     """The claims of `queryset`, in the writer's order (billing provider, then claim), as plain values: one
     streamed query for the claims (with patient and coverage), and per chunk of `chunk_size` claims one query for
-    their lines, two more when the chunk holds secondary claims, and one per kind of reference data not seen yet."""
+    their lines, two more when the chunk holds secondary claims (the earlier payer's adjustments; the earlier
+    payers' claims of the same charges), and one per kind of reference data not seen yet."""
     rows = (queryset.annotate(diagnoses_json=Cast("diagnosis_codes", TextField()))
             .order_by(F("billing_provider_id").asc(nulls_first=True), "pk")
             .values_list(*_CLAIM_COLUMNS).iterator(chunk_size=chunk_size))
@@ -269,17 +292,19 @@ def _complete(rows: list[tuple[Any, ...]], references: _References) -> list[Clai
                                         _json_list(pointers)))
     secondary = [row for row in rows if row[_RANK] > 1]
     adjustments: dict[int, list[tuple[str, str, Decimal]]] = defaultdict(list)
-    others: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    earlier: dict[tuple[int, int], tuple[Any, ...]] = {}  # (charge, payer rank): the newest claim that billed
     payer_ids = {row[_PAYER] for row in rows}
     if secondary:
         for claim_id, group, reason, adjustment in (
                 ClaimAdjustment.objects.filter(claim_id__in=[row[_PK] for row in secondary]).order_by("claim_id", "pk")
                 .values_list("claim_id", "group_code", "reason_code", "amount")):
             adjustments[claim_id].append((group, reason, adjustment))
-        for coverage in (Coverage.objects.filter(patient_id__in={row[_PATIENT] for row in secondary}, is_active=True)
-                         .order_by("patient_id", "rank").values_list(*_COVERAGE_COLUMNS)):
-            others[coverage[0]].append(coverage)
-            payer_ids.add(coverage[5])
+        for values in (Claim.objects.filter(charge_id__in={row[_CHARGE] for row in secondary},
+                                            payer_rank__lt=max(row[_RANK] for row in secondary))
+                       .exclude(frequency_code=ClaimFrequency.VOID).order_by("charge_id", "payer_rank", "-pk")
+                       .values_list(*_EARLIER_COLUMNS)):
+            if earlier.setdefault((values[0], values[1]), values) is values:
+                payer_ids.add(values[5])
     references.load(
         payers=payer_ids, locations={row[_LOCATION] for row in rows},
         providers={row[_RENDERING] for row in rows} | {row[_BILLING] for row in rows if row[_BILLING] is not None},
@@ -288,7 +313,7 @@ def _complete(rows: list[tuple[Any, ...]], references: _References) -> list[Clai
     claims = []
     for row in rows:
         (pk, number, total, pos, frequency, payer_claim_number, original_number, authorization, diagnoses, rank,
-         paid, paid_on, payer_id, location_id, rendering_id, billing_id, referring_id, patient_id,
+         paid, paid_on, payer_id, location_id, rendering_id, billing_id, referring_id, charge_id,
          first, middle, last, born, sex, *rest) = row
         patient_address, (relationship, member_id, group_number, sub_first, sub_last, sub_born, sub_sex), \
             sub_address = rest[:5], rest[5:12], rest[12:17]
@@ -297,7 +322,7 @@ def _complete(rows: list[tuple[Any, ...]], references: _References) -> list[Clai
             sub_first or "", "", sub_last or "", sub_born, sub_sex or "", _address(tuple(sub_address)))
         claim = ClaimData(
             pk=pk, claim_number=number, total_charge=total, place_of_service=pos, frequency_code=frequency,
-            payer_claim_number=payer_claim_number or original_number or "", prior_authorization=authorization or "",
+            payer_claim_number=original_number or payer_claim_number or "", prior_authorization=authorization or "",
             diagnosis_codes=_json_list(diagnoses), payer_rank=rank, prior_payer_paid=paid, prior_payer_paid_on=paid_on,
             patient=patient, relationship=relationship, member_id=member_id, group_number=group_number or "",
             subscriber=subscriber, payer=references.payers[payer_id], location=references.locations[location_id],
@@ -307,17 +332,18 @@ def _complete(rows: list[tuple[Any, ...]], references: _References) -> list[Clai
             lines=lines.pop(pk, []), adjustments=adjustments.pop(pk, []),
         )
         if rank > 1:
-            claim.other_coverages = [_other(coverage, patient, references) for coverage in others.get(patient_id, [])
-                                     if coverage[1] < rank]
+            claim.earlier_payers = [_earlier(earlier[(charge_id, earlier_rank)], patient, references)
+                                    for earlier_rank in range(1, rank) if (charge_id, earlier_rank) in earlier]
         claims.append(claim)
     return claims
 
 
-def _other(values: tuple[Any, ...], patient: PersonData, references: _References) -> OtherCoverageData:
+def _earlier(values: tuple[Any, ...], patient: PersonData, references: _References) -> EarlierPayerData:
     (_, rank, relationship, group_number, member_id, payer_id, first, last, born, sex, *address) = values
     subscriber = patient if relationship == SubscriberRelationship.SELF else PersonData(
         first or "", "", last or "", born, sex or "", _address(tuple(address)))
-    return OtherCoverageData(rank, relationship, group_number or "", member_id, subscriber, references.payers[payer_id])
+    return EarlierPayerData(rank, relationship, group_number or "", member_id or "", subscriber,
+                            references.payers[payer_id])
 
 
 # --- writing -------------------------------------------------------------------------------------------------
@@ -333,13 +359,15 @@ def write_837p(
     uppercase: bool = True,
     line_breaks: bool = True,
     claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION,
+    on_refused: OnRefused | None = None,
 ) -> WriteSummary:
-    """Write the whole interchange to `out`, a claim's segments at a time. Raises X12WriteError (having written
-    part of the file: the caller discards it) when a claim lacks a value the 837P requires."""
+    """Write the whole interchange to `out`, a claim's segments at a time. A claim that lacks a value the 837P
+    requires is left out and reported to `on_refused(claim, reason)` when given; without it ClaimRefused is
+    raised. X12WriteError (the practice or the settings) stops the file: the caller discards what was written."""
     summary = WriteSummary()
     end = TERMINATOR + ("\n" if line_breaks else "")
     writer = _Writer(envelope=envelope, billing_settings=billing_settings, practice=practice, uppercase=uppercase,
-                     claims_per_transaction=claims_per_transaction, summary=summary)
+                     claims_per_transaction=claims_per_transaction, summary=summary, on_refused=on_refused)
     write = out.write
     for group in writer.groups(claims):
         write(end.join(group))
@@ -357,11 +385,14 @@ def segments_837p(
     uppercase: bool = True,
     claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION,
     summary: WriteSummary | None = None,
+    on_refused: OnRefused | None = None,
 ) -> Iterator[str]:
     """The segments of the interchange (without terminators), one at a time. `summary` (claims, total, transaction
-    sets) is complete once the generator is exhausted; its segment_count is left to the consumer."""
+    sets) is complete once the generator is exhausted; its segment_count is left to the consumer. `on_refused`
+    as for write_837p."""
     writer = _Writer(envelope=envelope, billing_settings=billing_settings, practice=practice, uppercase=uppercase,
-                     claims_per_transaction=claims_per_transaction, summary=summary or WriteSummary())
+                     claims_per_transaction=claims_per_transaction, summary=summary or WriteSummary(),
+                     on_refused=on_refused)
     for group in writer.groups(claims):
         yield from group
 
@@ -390,7 +421,8 @@ class _Writer:
     claim to claim (a payer's, a provider's, a facility's segments) is formatted once and reused."""
 
     def __init__(self, *, envelope: Envelope, billing_settings: BillingSettings, practice: Practice,
-                 uppercase: bool, claims_per_transaction: int, summary: WriteSummary) -> None:
+                 uppercase: bool, claims_per_transaction: int, summary: WriteSummary,
+                 on_refused: OnRefused | None = None) -> None:
         if not 1 <= claims_per_transaction <= MAX_CLAIMS_PER_TRANSACTION:
             raise ValueError(f"claims_per_transaction must be 1..{MAX_CLAIMS_PER_TRANSACTION}")
         self.envelope = envelope
@@ -399,6 +431,7 @@ class _Writer:
         self.upper = uppercase
         self.claims_per_transaction = claims_per_transaction
         self.summary = summary
+        self.on_refused = on_refused
         self.practice_place = self._place(Address(practice.address_line1, practice.address_line2, practice.city,
                                                   practice.state, practice.postal_code))
         self.practice_ein = digits(practice.ein)
@@ -425,7 +458,7 @@ class _Writer:
                 claim: ClaimData, what: str) -> str:
         last_name = self.t(person.last_name, 60)
         if not last_name:
-            raise X12WriteError(f"Claim {claim.claim_number}: the {what}'s last name is empty once cleaned for X12.")
+            raise ClaimRefused(claim, f"the {what}'s last name is empty once cleaned for X12.")
         middle = person.middle_name if isinstance(person, PersonData) else ""
         return segment("NM1", code, "1", last_name, self.t(person.first_name, 35), self.t(middle, 25), "", "",
                        qualifier, number)
@@ -433,7 +466,7 @@ class _Writer:
     @staticmethod
     def _required(value: str, claim: ClaimData, message: str) -> str:
         if not value:
-            raise X12WriteError(f"Claim {claim.claim_number}: {message}")
+            raise ClaimRefused(claim, message)
         return value
 
     # --- the interchange -------------------------------------------------------------------------------------
@@ -449,26 +482,38 @@ class _Writer:
         provider_hl = 0
         provider_key: object = None
         for claim in claims:
-            if in_transaction == self.claims_per_transaction:
-                yield [se(count + 1, control)]
-                in_transaction = 0
-            if in_transaction == 0:
+            # Each claim's segments (and its billing-provider level when it opens one) are made before anything
+            # is yielded, so a refused claim leaves no trace: no empty 2000A, no header without a claim.
+            new_set = in_transaction in (0, self.claims_per_transaction)
+            key = claim.billing.pk if claim.billing is not None else None
+            opens_provider = new_set or key != provider_key
+            start = 0 if new_set else hl
+            claim_provider_hl = start + 1 if opens_provider else provider_hl
+            try:
+                provider = self._billing_provider(claim, claim_provider_hl) if opens_provider else []
+                body, next_hl = self._claim(claim, claim_provider_hl if opens_provider else start,
+                                            claim_provider_hl)
+            except ClaimRefused as refused:
+                if self.on_refused is None:
+                    raise
+                self.on_refused(claim, refused.reason)
+                summary.refused += 1
+                continue
+            if new_set:
+                if in_transaction:
+                    yield [se(count + 1, control)]
+                    in_transaction = 0
                 summary.transaction_sets += 1
                 control = st_control(summary.transaction_sets)
                 header = self._header(control)
                 count = len(header)
-                hl = 0
-                provider_key = object()  # a fresh billing-provider level in every transaction set
                 yield header
-            key = claim.billing.pk if claim.billing is not None else None
-            if key != provider_key:
-                provider_key = key
-                hl += 1
-                provider_hl = hl
-                provider = self._billing_provider(claim, hl)
+            if opens_provider:
+                provider_key = key  # a fresh billing-provider level in every transaction set
+                provider_hl = claim_provider_hl
                 count += len(provider)
                 yield provider
-            body, hl = self._claim(claim, hl, provider_hl)
+            hl = next_hl
             count += len(body)
             yield body
             in_transaction += 1
@@ -553,6 +598,7 @@ class _Writer:
         if claim.prior_authorization:
             out.append(segment("REF", "G1", ident(claim.prior_authorization, 50)))
         if claim.frequency_code in FREQUENCIES_NAMING_THE_ORIGINAL:
+            # The payer's number of the ORIGINAL claim (ClaimData.payer_claim_number puts it first).
             out.append(segment("REF", "F8", self._required(
                 ident(claim.payer_claim_number, 50), claim,
                 "a corrected or void claim needs the payer's claim number of the claim it replaces.")))
@@ -577,7 +623,7 @@ class _Writer:
                 f"DTP*472*RD8*{date8(line.date_from)}-{date8(line.date_to)}",
             ]
         if not claim.lines:
-            raise X12WriteError(f"Claim {claim.claim_number}: the claim has no service line.")
+            raise ClaimRefused(claim, "the claim has no service line.")
         return out, hl
 
     def _payer(self, payer: PayerData, claim: ClaimData) -> list[str]:
@@ -611,7 +657,7 @@ class _Writer:
         codes = [ident(code, 30).replace(".", "") for code in claim.diagnosis_codes][:MAX_DIAGNOSES]
         codes = [code for code in codes if code]
         if not codes:
-            raise X12WriteError(f"Claim {claim.claim_number}: the claim has no diagnosis.")
+            raise ClaimRefused(claim, "the claim has no diagnosis.")
         return segment("HI", composite("ABK", codes[0]), *(composite("ABF", code) for code in codes[1:]))
 
     def _service_facility(self, location: LocationData) -> list[str]:
@@ -629,13 +675,13 @@ class _Writer:
         return cached
 
     def _other_payers(self, claim: ClaimData) -> list[str]:
-        """2320/2330A/2330B for each earlier payer; the one just before this claim's payer carries what it paid
-        and adjusted (CAS, AMT*D, DTP*573)."""
-        if not claim.other_coverages:
-            raise X12WriteError(f"Claim {claim.claim_number}: a secondary claim needs the patient's primary "
-                                "coverage (active) to describe the earlier payer.")
+        """2320/2330A/2330B for each earlier payer, from its claim for the same charge; the one just before this
+        claim's payer carries what it paid and adjusted (CAS, AMT*D, DTP*573)."""
+        if [other.rank for other in claim.earlier_payers] != list(range(1, claim.payer_rank)):
+            raise ClaimRefused(claim, "a secondary claim needs the earlier payer's claim for the same charge to "
+                                      "describe that payer (build it from the primary claim).")
         out: list[str] = []
-        for other in claim.other_coverages:
+        for other in claim.earlier_payers:
             just_before = other.rank == claim.payer_rank - 1
             out.append(segment("SBR", RESPONSIBILITY[other.rank], RELATIONSHIP.get(other.relationship, "G8"),
                                ident(other.group_number, 50), "", "", "", "", "", other.payer.filing_indicator))
@@ -649,7 +695,9 @@ class _Writer:
                                     what="earlier coverage's subscriber"))
             payer_id = self._required(ident(other.payer.payer_id, 80), claim,
                                       f"the earlier payer {other.payer.name} has no electronic payer ID.")
-            out.append(segment("NM1", "PR", "2", self.t(other.payer.name, 60), "", "", "", "", "PI", payer_id))
+            name = self._required(self.t(other.payer.name, 60), claim,
+                                  "the earlier payer's name is empty once cleaned for X12.")
+            out.append(segment("NM1", "PR", "2", name, "", "", "", "", "PI", payer_id))
             if just_before and claim.prior_payer_paid_on is not None:
                 out.append(segment("DTP", "573", "D8", date8(claim.prior_payer_paid_on)))
         return out
@@ -662,7 +710,7 @@ class _Writer:
         out = []
         for group, triples in groups.items():
             if len(triples) > MAX_CAS_REASONS * 3:
-                raise X12WriteError(f"Claim {claim.claim_number}: the earlier payer's {group} adjustments have more "
-                                    f"than {MAX_CAS_REASONS} reasons; combine amounts of the same reason.")
+                raise ClaimRefused(claim, f"the earlier payer's {group} adjustments have more than "
+                                          f"{MAX_CAS_REASONS} reasons; combine amounts of the same reason.")
             out.append(segment("CAS", group, *triples))
         return out

@@ -45,3 +45,9 @@ def test_the_current_menu_entry_covers_the_pages_below_it() -> None:
     assert not is_current("/settings/departments/", "/settings/locations/")
     assert is_current("/", "/")
     assert not is_current("/settings/", "/")
+
+
+def test_a_nul_byte_in_the_search_is_dropped_instead_of_reaching_the_database(db: None) -> None:
+    rows = make_table("q=no%00rth")
+    assert rows.search == "north"
+    assert list(rows.page.object_list) == []  # evaluated: PostgreSQL would refuse a NUL in the query

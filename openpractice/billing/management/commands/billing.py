@@ -205,10 +205,11 @@ class ImportAck(_ImportFile):
             self.out(f"  {note}")
         for outcome in result.rejected:
             self.out(f"  rejected {outcome.claim_number}: {outcome.reason}")
-        for label, items in (("unknown", result.unknown), ("not in your locations", result.not_yours),
-                             ("left alone", [o.claim_number for o in result.skipped])):
+        for label, items in (("unknown", result.unknown), ("left alone", [o.claim_number for o in result.skipped])):
             if items:
                 self.out(f"  {label}: {', '.join(items)}")
+        if result.not_yours:
+            self.out(f"  not in your locations: {result.not_yours} claim(s), left unchanged")
 
 
 class Import271(_ImportFile):
@@ -231,7 +232,7 @@ class Import271(_ImportFile):
                               "copay": money(o.copay), "deductible": money(o.deductible),
                               "deductible_remaining": money(o.deductible_remaining)} for o in result.recorded],
                 "unknown": result.unknown, "ambiguous": result.ambiguous, "not_yours": result.not_yours,
-                "notes": result.notes,
+                "already": result.already, "notes": result.notes,
             })
             return
         if result.duplicate:
@@ -242,10 +243,13 @@ class Import271(_ImportFile):
             f"Imported 271 {result.file_name}: {len(result.recorded)} answer(s) recorded, {active} active."))
         for note in result.notes:
             self.out(f"  {note}")
-        for label, items in (("no matching coverage", result.unknown), ("several coverages match", result.ambiguous),
-                             ("not in your locations", result.not_yours)):
+        for label, items in (("no matching coverage", result.unknown), ("several coverages match", result.ambiguous)):
             if items:
                 self.out(f"  {label}: {'; '.join(items)}")
+        if result.not_yours:
+            self.out(f"  not in your locations: {result.not_yours} answer(s), left unchanged")
+        if result.already:
+            self.out(f"  already recorded by an earlier import of this file: {result.already}")
 
 
 SUBCOMMANDS: tuple[type[Subcommand], ...] = (Export837, ImportAck, Import271)
