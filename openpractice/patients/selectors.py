@@ -213,3 +213,9 @@ def coverage_latest_eligibility(*, actor: Any, coverage: Coverage,
                                 permission: str = Perm.PATIENTS_DEMOGRAPHICS) -> EligibilityResponse | None:
     """The latest eligibility response for one coverage, or None (none yet, or out of the actor's scope)."""
     return coverages_latest_eligibility(actor=actor, coverages=[coverage], permission=permission).get(coverage.pk)
+
+
+def patient_search_condition(text: str) -> Q | None:
+    """The condition patient_search applies, for callers that filter rows of their own scope by patient (billing
+    finds charges at the biller's locations whatever the patient's home location)."""
+    return _search_condition(text)

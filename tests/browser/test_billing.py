@@ -184,7 +184,7 @@ def test_a_checked_out_visit_is_charged_scrubbed_fixed_batched_downloaded_and_su
     field(page, "Modifiers").fill(MODIFIER)
     page.get_by_role("button", name="Save line").click()
     flash(page, "Line 1 saved.")
-    flash(page, "This charge is billed: rebuild its claim so the claim carries the change.")
+    flash(page, f"This charge is billed: claim {claim_number} is back in draft. Rebuild it so it carries the change.")
     line = page.locator("section", has=page.get_by_role("heading", name="Procedure lines")).locator(
         "tbody tr", has_text=CODE)
     expect(line.locator("td").nth(2)).to_have_text(MODIFIER)
@@ -261,7 +261,7 @@ def test_a_checked_out_visit_is_charged_scrubbed_fixed_batched_downloaded_and_su
     history = page.locator("section", has=page.get_by_role("heading", name="Status history")).locator("tbody tr")
     steps = [
         ("Draft", "Held by the scrubber", "(Scrubber)"),
-        ("Held by the scrubber", "Draft", "rebuilt from the charge"),
+        ("Held by the scrubber", "Draft", "charge changed: rebuild the claim"),
         ("Draft", "Ready to send", "(Scrubber)"),
         ("Ready to send", "Submitted", "(Batch)"),
     ]

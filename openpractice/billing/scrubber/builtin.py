@@ -394,27 +394,39 @@ def secondary_balance(item: ClaimInput, context: ScrubContext) -> Iterator[Findi
 
 def names_writable(item: ClaimInput, context: ScrubContext) -> Iterator[Finding]:
     """Every name the 837P must carry keeps a letter or digit once cleaned for X12 (ASCII only): the patient,
-    the subscriber, the providers, the payer and the practice."""
+    the subscriber, the providers, the payer and the practice. (The labels are translated only for a name that
+    fails: this runs for every claim.)"""
     claim = item.claim
     patient, coverage = claim.patient, claim.coverage
-    names: list[tuple[str | Promise, str]] = [(_("The patient's last name"), patient.last_name)]
-    if coverage.subscriber_relationship != SubscriberRelationship.SELF:
-        names.append((_("The subscriber's last name (on the coverage)"), coverage.subscriber_last_name))
-    names.append((_("The payer's name"), claim.payer.name))
-    names.append((_("The rendering provider's last name"), claim.rendering_provider.last_name))
+    if not writable(patient.last_name):
+        yield _name_finding(_("The patient's last name"), patient.last_name)
+    if coverage.subscriber_relationship != SubscriberRelationship.SELF and not writable(coverage.subscriber_last_name):
+        yield _name_finding(_("The subscriber's last name (on the coverage)"), coverage.subscriber_last_name)
+    yield from context.memo(("payer_name", claim.payer_id), lambda: _names_findings(
+        [(_("The payer's name"), claim.payer.name)]))
     billing = claim.billing_provider if claim.billing_provider_id is not None else None
     referring = claim.referring_provider if claim.referring_provider_id is not None else None
-    if billing is not None:
-        names.append((_("The billing provider's last name"), billing.last_name))
-    if referring is not None:
-        names.append((_("The referring provider's last name"), referring.last_name))
+    yield from context.memo(
+        ("provider_names", claim.rendering_provider_id, claim.billing_provider_id, claim.referring_provider_id),
+        lambda: _names_findings([
+            (_("The rendering provider's last name"), claim.rendering_provider.last_name),
+            *([(_("The billing provider's last name"), billing.last_name)] if billing is not None else []),
+            *([(_("The referring provider's last name"), referring.last_name)] if referring is not None else []),
+        ]))
+    yield from context.memo(("practice_name",), lambda: _practice_name_findings(context))
+
+
+def _names_findings(names: list[tuple[str, str]]) -> Iterator[Finding]:
     for whose, name in names:
         if not writable(name):
-            yield error("name_not_writable",
-                        _("%(whose)s (%(name)s) has no letter or digit an electronic claim can carry.")
-                        % {"whose": whose, "name": name or "—"},
-                        _("Enter the name in Latin letters as on the insurance card (accents are fine)."))
-    yield from context.memo(("practice_name",), lambda: _practice_name_findings(context))
+            yield _name_finding(whose, name)
+
+
+def _name_finding(whose: str, name: str | None) -> Finding:
+    return error("name_not_writable",
+                 _("%(whose)s (%(name)s) has no letter or digit an electronic claim can carry.")
+                 % {"whose": whose, "name": name or "—"},
+                 _("Enter the name in Latin letters as on the insurance card (accents are fine)."))
 
 
 def _practice_name_findings(context: ScrubContext) -> Iterator[Finding]:

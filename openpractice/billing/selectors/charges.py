@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from openpractice.accounts.permissions import location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.patients.models import Patient
-from openpractice.patients.selectors import _search_condition as patient_search_condition
+from openpractice.patients.selectors import patient_search_condition
 from openpractice.scheduling.choices import AppointmentStatus
 from openpractice.scheduling.models import Appointment
 
