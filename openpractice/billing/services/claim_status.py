@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -69,16 +69,21 @@ BULK_CHUNK = 2000
 @transaction.atomic
 def claims_transition(
     *, actor: Any, moves: Sequence[tuple[Claim, str, str]], source: str,
+    locked_statuses: Mapping[int, str] | None = None, also_set: Mapping[str, Any] | None = None,
 ) -> list[ClaimStatusChange]:
     """Many moves (claim, to_status, reason) at once, for bulk callers (scrubbing, batches) that write one audit
     event per run: claim_transition's lifecycle check and history rows in a fixed number of queries per 2,000
     claims. A claim already in its target status records nothing. Any move the lifecycle forbids raises
-    ValidationError and nothing moves."""
+    ValidationError and nothing moves. `locked_statuses` (pk -> status) saves re-reading rows the caller already
+    locked; `also_set` are further fields written in the same UPDATE (the scrubber's scrubbed_at)."""
     ids = [claim.pk for claim, _to, _why in moves]
     current: dict[int, str] = {}
-    for start in range(0, len(ids), BULK_CHUNK):
-        current.update(Claim.objects.select_for_update().filter(pk__in=ids[start:start + BULK_CHUNK])
-                       .values_list("pk", "status"))
+    if locked_statuses is not None:  # the caller locked these rows in this transaction and read their statuses
+        current.update((pk, locked_statuses[pk]) for pk in ids)
+    else:
+        for start in range(0, len(ids), BULK_CHUNK):
+            current.update(Claim.objects.select_for_update().filter(pk__in=ids[start:start + BULK_CHUNK])
+                           .values_list("pk", "status"))
     now = timezone.now()
     changes: list[ClaimStatusChange] = []
     moved: set[int] = set()
@@ -98,7 +103,9 @@ def claims_transition(
     for pk in moved:  # each claim updated once, to where its last move took it
         by_status.setdefault(current[pk], []).append(pk)
     for to_status, pks in by_status.items():
-        extra: dict[str, Any] = {"submitted_at": now} if to_status == ClaimStatus.SUBMITTED else {}
+        extra: dict[str, Any] = {**(also_set or {})}
+        if to_status == ClaimStatus.SUBMITTED:
+            extra["submitted_at"] = now
         for start in range(0, len(pks), BULK_CHUNK):
             Claim.objects.filter(pk__in=pks[start:start + BULK_CHUNK]).update(status=to_status, updated_at=now,
                                                                               **extra)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,12 +89,14 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
     """Inside the caller's transaction: lock the claims, scrub the eligible ones, store and apply the results."""
     run = ScrubRun()
     eligible: list[int] = []
+    locked_statuses: dict[int, str] = {}
     for chunk in chunks(claim_ids, CHUNK):
         # A claim keeps its link to a submitted batch: only an unsent (built or failed) batch holds it back.
         for pk, status, batch_status in Claim.objects.select_for_update(of=("self",)).filter(
                 pk__in=chunk).values_list("pk", "status", "batch__status"):
             if status in EDITABLE_CLAIM_STATUSES and batch_status not in OPEN_BATCH_STATUSES:
                 eligible.append(pk)
+                locked_statuses[pk] = status
     run.skipped = len(claim_ids) - len(eligible)
     items = load_claims(eligible)
     context = build_context(items, today=today)
@@ -102,7 +104,6 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
     now = timezone.now()
     for chunk in chunks(eligible, CHUNK):
         ClaimIssue.objects.filter(claim_id__in=chunk).delete()
-        Claim.objects.filter(pk__in=chunk).update(scrubbed_at=now, updated_at=now)
     ClaimIssue.objects.bulk_create(
         (_issue(claim_id, finding) for claim_id, findings in results.items() for finding in findings),
         batch_size=1000,
@@ -125,14 +126,20 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
             run.held_claim_ids.append(claim.pk)
         else:
             run.ready += 1
-    _move(actor=actor, moves=moves)
+    moving = {claim.pk for claim, _to, _why in moves}
+    staying = [pk for pk in eligible if pk not in moving]
+    for chunk in chunks(staying, CHUNK):
+        Claim.objects.filter(pk__in=chunk).update(scrubbed_at=now, updated_at=now)
+    _move(actor=actor, moves=moves, locked_statuses=locked_statuses, scrubbed_at=now)
     return run, items
 
 
-def _move(*, actor: Any, moves: Sequence[tuple[Claim, str, str]]) -> None:
-    """Each (claim, status, reason) through the claim lifecycle, recorded as the scrubber's change. Audited by
-    the caller's one event for the run."""
-    claims_transition(actor=actor, moves=moves, source=StatusSource.SCRUBBER)
+def _move(*, actor: Any, moves: Sequence[tuple[Claim, str, str]], locked_statuses: Mapping[int, str],
+          scrubbed_at: dt.datetime) -> None:
+    """Each (claim, status, reason) through the claim lifecycle, recorded as the scrubber's change, scrubbed_at
+    written in the same UPDATE. Audited by the caller's one event for the run."""
+    claims_transition(actor=actor, moves=moves, source=StatusSource.SCRUBBER, locked_statuses=locked_statuses,
+                      also_set={"scrubbed_at": scrubbed_at})
 
 
 def claims_scrub(*, actor: Any, claims: Iterable[Claim] | QuerySet[Claim], today: dt.date | None = None) -> ScrubRun:
