@@ -91,7 +91,7 @@ def claims_transition(
         from_status = current[claim.pk]
         if from_status == to_status:
             continue
-        if to_status not in ClaimStatus.values or not transition_allowed(from_status, to_status):
+        if not transition_allowed(from_status, to_status):  # the table holds only valid statuses
             raise ValidationError(
                 _("Claim %(number)s is %(from)s and cannot become %(to)s.")
                 % {"number": claim.claim_number, "from": ClaimStatus(from_status).label.lower(), "to": to_status})
