@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,7 +32,7 @@ from ...selectors.batches import batch_file, batch_validation, billing_settings_
 from ...services.batches import batch_build
 
 
-class Subcommand:
+class Subcommand(ABC):
     """One `openpractice billing NAME` action: its arguments and what it does."""
 
     name: ClassVar[str]
@@ -41,11 +42,13 @@ class Subcommand:
         self.command = command
 
     @classmethod
+    @abstractmethod
     def add_arguments(cls, parser: CommandParser) -> None:
-        raise NotImplementedError
+        """Declare this subcommand's arguments on its own parser."""
 
+    @abstractmethod
     def run(self, options: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Do the work and print the result (human text, or JSON with --json)."""
 
     def out(self, text: str) -> None:
         self.command.stdout.write(text)
