@@ -98,7 +98,7 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
                 eligible.append(pk)
                 locked_statuses[pk] = status
     run.skipped = len(claim_ids) - len(eligible)
-    items = load_claims(eligible)
+    items = load_claims(eligible, rows=True)  # read-only rows, not Claim instances: most of the load time
     context = build_context(items, today=today)
     results = scrub_many(items, context)
     now = timezone.now()
@@ -174,10 +174,11 @@ def claim_scrub(*, actor: Any, claim: Claim, today: dt.date | None = None) -> li
                                     "scrubbing it again."), code="in_batch")
         before = locked.status
         run, items = _scrub_locked(actor=actor, claim_ids=[claim.pk], today=today or practice_now().date())
-        scrubbed = items[0].claim
-        audit.record(actor=actor, action="billing.claim_scrubbed", target=scrubbed, patient_id=scrubbed.patient_id,
-                     location_id=scrubbed.location_id, changed_fields=["status", "scrubbed_at", "issues"],
-                     reason=f"{before} -> {scrubbed.status}: {run.errors} error(s), {run.warnings} warning(s)")
-    claim.status = scrubbed.status
-    claim.scrubbed_at = scrubbed.scrubbed_at
+        scrubbed = items[0].claim  # a read-only row: the audit target is the locked Claim, brought up to date
+        locked.status, locked.scrubbed_at = scrubbed.status, scrubbed.scrubbed_at
+        audit.record(actor=actor, action="billing.claim_scrubbed", target=locked, patient_id=locked.patient_id,
+                     location_id=locked.location_id, changed_fields=["status", "scrubbed_at", "issues"],
+                     reason=f"{before} -> {locked.status}: {run.errors} error(s), {run.warnings} warning(s)")
+    claim.status = locked.status
+    claim.scrubbed_at = locked.scrubbed_at
     return list(ClaimIssue.objects.filter(claim=claim).order_by("pk"))
