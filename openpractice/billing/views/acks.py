@@ -3,19 +3,18 @@ imports one and shows what it did to the claims (accepted, rejected, unknown, no
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
-from openpractice.core.web import add_service_errors, permission_required, render_table, table
+from openpractice.core.web import permission_required, render_table, table
 
 from ..choices import AcknowledgementKind
 from ..forms_acks import AckUploadForm
 from ..selectors import acknowledgements as selectors
 from ..services import acknowledgements as services
+from .x12_upload import x12_upload_page
 
 
 @require_GET
@@ -39,16 +38,4 @@ def ack_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required(Perm.BILLING_MANAGE)
 def ack_import(request: HttpRequest) -> HttpResponse:
-    form = AckUploadForm(request.POST or None, request.FILES or None)
-    result: services.AckImportResult | None = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = services.acknowledgement_import(actor=request.user, file_name=upload.name,
-                                                     content=upload.read())
-        except PermissionDenied as exc:
-            raise Http404() from exc
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-    return render(request, "billing/ack_import.html", {"form": form, "result": result},
-                  status=400 if form.errors else 200)
+    return x12_upload_page(request, form_class=AckUploadForm, importer=services.acknowledgement_import, template="billing/ack_import.html")

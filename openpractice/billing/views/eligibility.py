@@ -10,13 +10,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from openpractice.accounts.roles import Perm
-from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required
+from openpractice.core.web import get_scoped_or_404, permission_required
 from openpractice.patients.models import Coverage
 from openpractice.patients.selectors import coverage_latest_eligibility, patient_record_viewed
 
 from ..forms_acks import EligibilityUploadForm
 from ..selectors import acknowledgements as selectors
 from ..services import eligibility as services
+from .x12_upload import x12_upload_page
 
 
 def _coverage(request: HttpRequest, coverage_id: int) -> Coverage:
@@ -52,16 +53,4 @@ def eligibility_request(request: HttpRequest, coverage_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required(Perm.BILLING_MANAGE)
 def eligibility_import(request: HttpRequest) -> HttpResponse:
-    form = EligibilityUploadForm(request.POST or None, request.FILES or None)
-    result: services.EligibilityImportResult | None = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = services.eligibility_271_import(actor=request.user, file_name=upload.name,
-                                                     content=upload.read())
-        except PermissionDenied as exc:
-            raise Http404() from exc
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-    return render(request, "billing/eligibility_import.html", {"form": form, "result": result},
-                  status=400 if form.errors else 200)
+    return x12_upload_page(request, form_class=EligibilityUploadForm, importer=services.eligibility_271_import, template="billing/eligibility_import.html")
