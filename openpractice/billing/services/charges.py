@@ -45,12 +45,12 @@ from ..models import (
     Claim,
     in_open_batch_q,
 )
+from ..money import CENT, parse_money
 from ..selectors.charges import blocking_claims
 from ..selectors.fees import fee_lookup
 from .authorization import authorize_at
 from .claim_status import claim_transition, claims_transition
 
-CENT = Decimal("0.01")
 MAX_UNITS = Decimal("99999.99")
 MAX_AMOUNT = Decimal("99999999.99")
 HEADER_FIELDS: tuple[str, ...] = (
@@ -454,10 +454,14 @@ def _clean_units(value: Any) -> Decimal:
 
 
 def _clean_amount(value: Any) -> Decimal:
-    amount = _decimal(value, "amount", _("Enter the charge in dollars and cents, e.g. 125.00."))
-    if amount < 0 or amount > MAX_AMOUNT or amount != amount.quantize(CENT):
+    try:
+        amount = parse_money(value)
+    except ValueError as error:
+        raise ValidationError({"amount": _("Enter the charge in dollars and cents (0 or more), e.g. 125.00.")}) \
+            from error
+    if amount > MAX_AMOUNT:
         raise ValidationError({"amount": _("Enter the charge in dollars and cents (0 or more), e.g. 125.00.")})
-    return amount.quantize(CENT)
+    return amount
 
 
 def _clean_dates(start: Any, end: Any, charge: Charge) -> tuple[dt.date, dt.date]:

@@ -33,13 +33,13 @@ from ..choices import (
     StatusSource,
 )
 from ..models import Charge, Claim, ClaimAdjustment, ClaimLine, ClaimStatusChange
+from ..money import parse_money
 from ..selectors.claims import coverage_for_claim, earlier_payer_claim, open_claim_for
 from .authorization import authorize_at
 from .charges import lock_charge
 from .claim_status import claim_transition
 from .numbers import CLAIM_NUMBER, claim_number_format, control_number_next
 
-CENT = Decimal("0.01")
 GROUP_CODES: tuple[str, ...] = ("CO", "PR", "OA", "PI", "CR")
 # CARC: 1 to 3 digits (1, 45, 253) or a letter and 1 or 2 digits / letters (A1, B7, P12, W1, Y3).
 CARC_RE = re.compile(r"^(?:[0-9]{1,3}|[A-Z][0-9A-Z]{1,2})$")
@@ -252,17 +252,13 @@ def _clean_adjustments(adjustments: Iterable[Adjustment]) -> list[ClaimAdjustmen
 
 
 def _money(value: Any, *, allow_negative: bool = False) -> Decimal | None:
+    """The amount, or None when there is none or it is not dollars and cents (the caller words the error)."""
     if value is None or value == "":
         return None
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (ArithmeticError, ValueError):
+        return parse_money(value, allow_negative=allow_negative)
+    except ValueError:
         return None
-    if not number.is_finite() or number != number.quantize(CENT) or (number < 0 and not allow_negative):
-        return None
-    if abs(number) >= Decimal("10000000000"):
-        return None
-    return number.quantize(CENT)
 
 
 def _prior_payment(*, primary: Claim, paid: Any, paid_on: Any, adjustments: Iterable[Adjustment],
