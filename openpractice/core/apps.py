@@ -12,7 +12,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from openpractice.accounts.roles import Perm
 
+        from . import lookups
         from .navigation import NavItem, register
+
+        lookups.register()
 
         # Lazy strings, so the menu is translated per request, not once at start-up.
         section: Any = _("Practice")

@@ -22,6 +22,7 @@ from typing import TypeVar, cast
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from openpractice.core.lookups import any_of_chunk_size
 from openpractice.core.models import Location, Practice
 from openpractice.patients.models import Coverage, Patient, Payer, SubscriberRelationship
 from openpractice.scheduling.models import Provider, ReferringProvider
@@ -57,7 +58,6 @@ ROW_FIELDS: tuple[str, ...] = (
     "rendering_provider_id", "billing_provider_id", "referring_provider_id", "prior_authorization",
     "diagnosis_codes", "total_charge", "prior_payer_paid", "prior_payer_paid_on", "batch_id",
 )
-LOAD_CHUNK = 2000
 # Above this many patients in one run the duplicate query filters on the dates of service alone (a long IN
 # list costs more than the extra rows it would save); above this many claims it reads the run's own claims too
 # instead of leaving them out by id.
@@ -69,8 +69,10 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 
-def chunks(values: Sequence[T], size: int = LOAD_CHUNK) -> Iterator[Sequence[T]]:
-    """`values` in slices of at most `size` (to keep IN lists and locked row sets bounded)."""
+def chunks(values: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
+    """`values` in slices of at most `size` (by default as many as one `any_of` list should hold), to keep
+    id lists and locked row sets bounded."""
+    size = size or any_of_chunk_size()
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
@@ -258,11 +260,11 @@ def load_claims(claim_ids: Collection[int], *, rows: bool = False) -> list[Claim
     for chunk in chunks(ids):
         if rows:
             # A ClaimRow answers every attribute the rules read with the same name and value as a Claim.
-            claims.extend(cast(Claim, ClaimRow(row)) for row in Claim.objects.filter(pk__in=chunk).order_by(
+            claims.extend(cast(Claim, ClaimRow(row)) for row in Claim.objects.filter(pk__any_of=chunk).order_by(
                 "pk").values_list(*ROW_FIELDS))
         else:
-            claims.extend(Claim.objects.filter(pk__in=chunk).only(*CLAIM_FIELDS).order_by("pk"))
-        for row in ClaimLine.objects.filter(claim_id__in=chunk).order_by("claim_id", "line_number").values_list(
+            claims.extend(Claim.objects.filter(pk__any_of=chunk).only(*CLAIM_FIELDS).order_by("pk"))
+        for row in ClaimLine.objects.filter(claim_id__any_of=chunk).order_by("claim_id", "line_number").values_list(
                 *LINE_FIELDS):
             line = ClaimLineInput(*row)
             lines[line.claim_id].append(line)
@@ -273,7 +275,7 @@ def load_claims(claim_ids: Collection[int], *, rows: bool = False) -> list[Claim
 def _by_pk(queryset: QuerySet[M], ids: set[int]) -> dict[int, M]:
     found: dict[int, M] = {}
     for chunk in chunks(sorted(ids)):
-        found.update((row.pk, row) for row in queryset.filter(pk__in=chunk))
+        found.update((row.pk, row) for row in queryset.filter(pk__any_of=chunk))
     return found
 
 
@@ -337,9 +339,9 @@ def _duplicate_index(items: Sequence[ClaimInput]) -> dict[DuplicateKey, tuple[Ot
     rows = ClaimLine.objects.filter(claim__date_of_service__range=(min(dates), max(dates))).exclude(
         claim__status=ClaimStatus.CLOSED).exclude(claim__frequency_code=ClaimFrequency.VOID)
     if len(patients) <= DUPLICATE_PATIENT_FILTER_LIMIT:
-        rows = rows.filter(claim__patient_id__in=patients)
+        rows = rows.filter(claim__patient_id__any_of=patients)
     if len(in_run) <= DUPLICATE_EXCLUDE_LIMIT:
-        rows = rows.exclude(claim_id__in=in_run)
+        rows = rows.exclude(claim_id__any_of=in_run)
     codes: dict[int, list[str]] = defaultdict(list)
     heads: dict[int, tuple[int, int, dt.date, OtherClaim]] = {}
     for claim_id, patient_id, payer_id, dos, number, status, original_id, code in rows.values_list(
@@ -360,7 +362,7 @@ def _original_payer_claim_numbers(items: Iterable[ClaimInput]) -> dict[int, str]
     originals = {item.claim.original_claim_id for item in items if item.claim.original_claim_id is not None}
     if not originals:
         return {}
-    return dict(Claim.objects.filter(pk__in=originals).values_list("pk", "payer_claim_number"))
+    return dict(Claim.objects.filter(pk__any_of=originals).values_list("pk", "payer_claim_number"))
 
 
 def _earlier_claims(items: Sequence[ClaimInput]) -> dict[tuple[int, int], tuple[EarlierClaim, ...]]:
@@ -373,7 +375,7 @@ def _earlier_claims(items: Sequence[ClaimInput]) -> dict[tuple[int, int], tuple[
     for chunk in chunks(sorted({claim.charge_id for claim in later})):
         for (charge_id, rank, pk, number, payer_name, payer_id, member_id, relationship, subscriber_last,
              patient_last) in (
-                Claim.objects.filter(charge_id__in=chunk, payer_rank__lt=top)
+                Claim.objects.filter(charge_id__any_of=chunk, payer_rank__lt=top)
                 .exclude(frequency_code=ClaimFrequency.VOID).order_by("charge_id", "payer_rank", "-pk")
                 .values_list("charge_id", "payer_rank", "pk", "claim_number", "payer__name", "payer__payer_id",
                              "coverage__member_id", "coverage__subscriber_relationship",
@@ -390,7 +392,7 @@ def _prior_adjustments(items: Sequence[ClaimInput]) -> dict[int, tuple[Adjustmen
     later = sorted(item.claim.pk for item in items if item.claim.payer_rank > 1)
     found: dict[int, list[Adjustment]] = defaultdict(list)
     for chunk in chunks(later):
-        for claim_id, group, reason, amount in ClaimAdjustment.objects.filter(claim_id__in=chunk).order_by(
+        for claim_id, group, reason, amount in ClaimAdjustment.objects.filter(claim_id__any_of=chunk).order_by(
                 "claim_id", "pk").values_list("claim_id", "group_code", "reason_code", "amount"):
             found[claim_id].append((group, reason, amount))
     return {claim_id: tuple(rows) for claim_id, rows in found.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openpractice.audit import services as audit
+from openpractice.core.bulk_insert import insert_rows
+from openpractice.core.lookups import any_of_chunk_size
 
 from ..choices import CLAIM_TRANSITIONS, ClaimStatus, StatusSource
 from ..models import Claim, ClaimStatusChange
@@ -63,29 +65,36 @@ def claim_transition(
     return change
 
 
-BULK_CHUNK = 2000
+class StatusMove(NamedTuple):
+    """One status change claims_transition recorded (its ClaimStatusChange row is written without an instance)."""
+
+    claim_id: int
+    from_status: str
+    to_status: str
 
 
 @transaction.atomic
 def claims_transition(
     *, actor: Any, moves: Sequence[tuple[Claim, str, str]], source: str,
     locked_statuses: Mapping[int, str] | None = None, also_set: Mapping[str, Any] | None = None,
-) -> list[ClaimStatusChange]:
+) -> list[StatusMove]:
     """Many moves (claim, to_status, reason) at once, for bulk callers (scrubbing, batches) that write one audit
     event per run: claim_transition's lifecycle check and history rows in a fixed number of queries per 2,000
     claims. A claim already in its target status records nothing. Any move the lifecycle forbids raises
     ValidationError and nothing moves. `locked_statuses` (pk -> status) saves re-reading rows the caller already
     locked; `also_set` are further fields written in the same UPDATE (the scrubber's scrubbed_at)."""
     ids = [claim.pk for claim, _to, _why in moves]
+    chunk = any_of_chunk_size()
     current: dict[int, str] = {}
     if locked_statuses is not None:  # the caller locked these rows in this transaction and read their statuses
         current.update((pk, locked_statuses[pk]) for pk in ids)
     else:
-        for start in range(0, len(ids), BULK_CHUNK):
-            current.update(Claim.objects.select_for_update().filter(pk__in=ids[start:start + BULK_CHUNK])
+        for start in range(0, len(ids), chunk):
+            current.update(Claim.objects.select_for_update().filter(pk__any_of=ids[start:start + chunk])
                            .values_list("pk", "status"))
     now = timezone.now()
-    changes: list[ClaimStatusChange] = []
+    changes: list[StatusMove] = []
+    history: list[tuple[int, str, str, str]] = []
     moved: set[int] = set()
     for claim, to_status, reason in moves:
         from_status = current[claim.pk]
@@ -95,8 +104,8 @@ def claims_transition(
             raise ValidationError(
                 _("Claim %(number)s is %(from)s and cannot become %(to)s.")
                 % {"number": claim.claim_number, "from": ClaimStatus(from_status).label.lower(), "to": to_status})
-        changes.append(ClaimStatusChange(claim_id=claim.pk, from_status=from_status, to_status=to_status,
-                                         source=source, actor=actor, at=now, reason=reason[:500]))
+        changes.append(StatusMove(claim.pk, from_status, to_status))
+        history.append((claim.pk, from_status, to_status, reason[:500]))
         current[claim.pk] = to_status  # the same claim twice in `moves`: the second move starts from the first
         moved.add(claim.pk)
     by_status: dict[str, list[int]] = {}
@@ -106,10 +115,13 @@ def claims_transition(
         extra: dict[str, Any] = {**(also_set or {})}
         if to_status == ClaimStatus.SUBMITTED:
             extra["submitted_at"] = now
-        for start in range(0, len(pks), BULK_CHUNK):
-            Claim.objects.filter(pk__in=pks[start:start + BULK_CHUNK]).update(status=to_status, updated_at=now,
+        for start in range(0, len(pks), chunk):
+            Claim.objects.filter(pk__any_of=pks[start:start + chunk]).update(status=to_status, updated_at=now,
                                                                               **extra)
-    ClaimStatusChange.objects.bulk_create(changes, batch_size=4000)
+    for start in range(0, len(history), chunk * 5):
+        insert_rows(ClaimStatusChange, ("claim", "from_status", "to_status", "reason"),
+                    history[start:start + chunk * 5], constants={"source": source, "actor": getattr(actor, "pk", None),
+                                                                      "at": now})
     for claim, _to, _why in moves:
         claim.status = current[claim.pk]
         if claim.pk in moved and claim.status == ClaimStatus.SUBMITTED:

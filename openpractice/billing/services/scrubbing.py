@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.audit import services as audit
+from openpractice.core.gc_pause import gc_paused
 from openpractice.core.selectors import practice_now
 
 from ..choices import EDITABLE_CLAIM_STATUSES, OPEN_BATCH_STATUSES, ClaimStatus, StatusSource
@@ -36,7 +37,6 @@ from ..scrubber.context import chunks
 from .authorization import authorize_at
 from .claim_status import claims_transition
 
-CHUNK = 2000
 ISSUE_MESSAGE_MAX = ClaimIssue._meta.get_field("message").max_length or 300
 ISSUE_HINT_MAX = ClaimIssue._meta.get_field("fix_hint").max_length or 300
 
@@ -71,8 +71,8 @@ def _authorize(*, actor: Any, claim_ids: Sequence[int], action: str) -> None:
     if location_ids_where(actor, Perm.BILLING_MANAGE) is None:
         return  # every location: the claims' locations need not be read
     first_claim: dict[int, int] = {}
-    for chunk in chunks(claim_ids, CHUNK):
-        for location_id, first in (Claim.objects.filter(pk__in=chunk).order_by().values_list("location_id")
+    for chunk in chunks(claim_ids):
+        for location_id, first in (Claim.objects.filter(pk__any_of=chunk).order_by().values_list("location_id")
                                    .annotate(first=Min("pk"))):
             first_claim[location_id] = min(first, first_claim.get(location_id, first))
     for location_id, first in sorted(first_claim.items(), key=lambda item: item[1]):
@@ -90,10 +90,10 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
     run = ScrubRun()
     eligible: list[int] = []
     locked_statuses: dict[int, str] = {}
-    for chunk in chunks(claim_ids, CHUNK):
+    for chunk in chunks(claim_ids):
         # A claim keeps its link to a submitted batch: only an unsent (built or failed) batch holds it back.
         for pk, status, batch_status in Claim.objects.select_for_update(of=("self",)).filter(
-                pk__in=chunk).values_list("pk", "status", "batch__status"):
+                pk__any_of=chunk).values_list("pk", "status", "batch__status"):
             if status in EDITABLE_CLAIM_STATUSES and batch_status not in OPEN_BATCH_STATUSES:
                 eligible.append(pk)
                 locked_statuses[pk] = status
@@ -102,8 +102,8 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
     context = build_context(items, today=today)
     results = scrub_many(items, context)
     now = timezone.now()
-    for chunk in chunks(eligible, CHUNK):
-        ClaimIssue.objects.filter(claim_id__in=chunk).delete()
+    for chunk in chunks(eligible):
+        ClaimIssue.objects.filter(claim_id__any_of=chunk).delete()
     ClaimIssue.objects.bulk_create(
         (_issue(claim_id, finding) for claim_id, findings in results.items() for finding in findings),
         batch_size=1000,
@@ -128,8 +128,8 @@ def _scrub_locked(*, actor: Any, claim_ids: Sequence[int], today: dt.date) -> tu
             run.ready += 1
     moving = {claim.pk for claim, _to, _why in moves}
     staying = [pk for pk in eligible if pk not in moving]
-    for chunk in chunks(staying, CHUNK):
-        Claim.objects.filter(pk__in=chunk).update(scrubbed_at=now, updated_at=now)
+    for chunk in chunks(staying):
+        Claim.objects.filter(pk__any_of=chunk).update(scrubbed_at=now, updated_at=now)
     _move(actor=actor, moves=moves, locked_statuses=locked_statuses, scrubbed_at=now)
     return run, items
 
@@ -149,7 +149,7 @@ def claims_scrub(*, actor: Any, claims: Iterable[Claim] | QuerySet[Claim], today
     if not claim_ids:
         return ScrubRun()
     _authorize(actor=actor, claim_ids=claim_ids, action="billing.claims_scrubbed")
-    with transaction.atomic():
+    with gc_paused(), transaction.atomic():
         run, items = _scrub_locked(actor=actor, claim_ids=claim_ids, today=today or practice_now().date())
         locations = {item.claim.location_id for item in items}
         audit.record(actor=actor, action="billing.claims_scrubbed", object_type="billing.claim",
