@@ -255,5 +255,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # pyx12 logs every validation finding at ERROR; billing.x12.validate returns them in its result instead.
-    "loggers": {"axes": {"level": "WARNING"}, "pyx12": {"level": "CRITICAL"}},
+    # WeasyPrint logs each rendering step at INFO and every unsupported CSS property at WARNING.
+    "loggers": {"axes": {"level": "WARNING"}, "pyx12": {"level": "CRITICAL"}, "weasyprint": {"level": "ERROR"},
+                "fontTools": {"level": "ERROR"}},
 }

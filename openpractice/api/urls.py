@@ -25,8 +25,10 @@ from .routers import (
     me,
     patients,
     payers,
+    payments,
     practice,
     providers,
+    remittances,
     users,
 )
 
@@ -77,6 +79,8 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/fee-schedules", fee_schedules.router)
     built.add_router("/charges", charges.router)
     built.add_router("/claims", claims.router)
+    built.add_router("/remittances", remittances.router)
+    built.add_router("/payments", payments.router)
     return built
 
 

@@ -33,7 +33,7 @@ class ClaimStatus(models.TextChoices):
 
 S = ClaimStatus
 # Which status may follow which. The scrubber moves draft/held/rejected claims to ready or held; a batch moves
-# ready claims to submitted; acknowledgements move submitted claims to accepted or rejected; remittance (issue 5)
+# ready claims to submitted; acknowledgements move submitted claims to accepted or rejected; remittances (835)
 # and people move them on from there. Closed is the end.
 CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.READY, S.HELD, S.CLOSED}),
@@ -42,9 +42,10 @@ CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
     S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIAL, S.DENIED, S.CLOSED}),
     S.ACCEPTED: frozenset({S.PAID, S.PARTIAL, S.DENIED, S.REJECTED, S.CLOSED}),
     S.REJECTED: frozenset({S.READY, S.HELD, S.DRAFT, S.CLOSED}),
-    S.PAID: frozenset({S.CLOSED, S.PARTIAL}),
-    S.PARTIAL: frozenset({S.PAID, S.APPEALED, S.CLOSED}),
-    S.DENIED: frozenset({S.APPEALED, S.CLOSED, S.PAID, S.PARTIAL}),
+    # A reversal (835 CLP02 = 22) takes an adjudication back: the claim is with the payer again (accepted).
+    S.PAID: frozenset({S.CLOSED, S.PARTIAL, S.DENIED, S.ACCEPTED}),
+    S.PARTIAL: frozenset({S.PAID, S.APPEALED, S.CLOSED, S.DENIED, S.ACCEPTED}),
+    S.DENIED: frozenset({S.APPEALED, S.CLOSED, S.PAID, S.PARTIAL, S.ACCEPTED}),
     S.APPEALED: frozenset({S.PAID, S.PARTIAL, S.DENIED, S.CLOSED}),
     S.CLOSED: frozenset(),
 }
@@ -97,3 +98,83 @@ class AcknowledgementKind(models.TextChoices):
     ACK_999 = "999", _("999 implementation acknowledgement")
     ACK_277CA = "277CA", _("277CA claim acknowledgement")
     ELIGIBILITY_271 = "271", _("271 eligibility response")
+
+
+class RemittanceImportStatus(models.TextChoices):
+    POSTED = "posted", _("Posted")
+    DUPLICATE = "duplicate", _("Already imported (nothing posted)")
+    REFUSED = "refused", _("Refused (nothing posted)")
+
+
+class RemittanceClaimMatch(models.TextChoices):
+    MATCHED = "matched", _("Matched and posted")
+    UNMATCHED = "unmatched", _("Not matched: in the exceptions queue")
+    RESOLVED = "resolved", _("Matched by hand and posted")
+    DISMISSED = "dismissed", _("Dismissed (not ours)")
+
+
+class ClaimPaymentStatus(models.TextChoices):
+    """CLP02, the claim status code of an 835 claim payment."""
+
+    PRIMARY = "1", _("Processed as primary")
+    SECONDARY = "2", _("Processed as secondary")
+    TERTIARY = "3", _("Processed as tertiary")
+    DENIED = "4", _("Denied")
+    PRIMARY_FORWARDED = "19", _("Processed as primary, forwarded to another payer")
+    SECONDARY_FORWARDED = "20", _("Processed as secondary, forwarded to another payer")
+    TERTIARY_FORWARDED = "21", _("Processed as tertiary, forwarded to another payer")
+    REVERSAL = "22", _("Reversal of a previous payment")
+    NOT_OUR_CLAIM = "23", _("Not our claim, forwarded")
+    PREDETERMINATION = "25", _("Predetermination pricing only, no payment")
+
+
+class Party(models.TextChoices):
+    """Who owes a ledger amount: the payer of the claim, or the patient (guarantor)."""
+
+    PAYER = "payer", _("Payer")
+    PATIENT = "patient", _("Patient")
+
+
+class EntryKind(models.TextChoices):
+    """What moved. Amounts are signed by their effect on what is owed: charges and refunds raise it, payments and
+    adjustments lower it, a transfer moves it between parties (two entries that add up to zero)."""
+
+    CHARGE = "charge", _("Charge")
+    PAYER_PAYMENT = "payer_payment", _("Payer payment")
+    CONTRACTUAL = "contractual", _("Contractual adjustment (CO)")
+    PAYER_ADJUSTMENT = "payer_adjustment", _("Other payer adjustment (OA/PI)")
+    TRANSFER = "transfer", _("Transfer of responsibility")
+    PATIENT_PAYMENT = "patient_payment", _("Patient payment")
+    WRITE_OFF = "write_off", _("Write-off")
+    REFUND = "refund", _("Refund")
+    PROVIDER_ADJUSTMENT = "provider_adjustment", _("Provider-level adjustment (PLB)")
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    CHECK = "check", _("Check")
+    ACH = "ach", _("Bank transfer")
+
+
+class WriteOffStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved and posted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DenialCategory(models.TextChoices):
+    ELIGIBILITY = "eligibility", _("Eligibility")
+    AUTHORIZATION = "authorization", _("Authorization")
+    CODING = "coding", _("Coding")
+    TIMELY_FILING = "timely_filing", _("Timely filing")
+    DUPLICATE = "duplicate", _("Duplicate")
+    OTHER = "other", _("Other")
+
+
+class DenialStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    APPEALED = "appealed", _("Appealed")
+    CORRECTED = "corrected", _("Corrected claim sent")
+    RESOLVED = "resolved", _("Resolved")
+    WRITTEN_OFF = "written_off", _("Written off")

@@ -20,6 +20,7 @@ from openpractice.patients.models import Payer
 from openpractice.scheduling.choices import AppointmentStatus
 from openpractice.scheduling.models import Appointment
 
+from . import demo_receivables  # noqa: F401  (its seeder runs after these: remittances, payments, statements)
 from .choices import ClaimStatus
 from .models import Charge, Claim
 from .services import batches, billing_settings, charges, claims, fees, rules, scrubbing

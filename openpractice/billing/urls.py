@@ -1,6 +1,6 @@
 """Billing routes. Each view module belongs to one part of the billing workflow."""
 
-from django.urls import path
+from django.urls import include, path
 
 from .views import acks, batches, charges, claims, codes, eligibility, fees, rules, settings, worklists
 
@@ -56,4 +56,9 @@ urlpatterns = [
     path("rules/<int:pk>/", rules.rule_edit, name="rule_edit"),
     # Settings
     path("settings/", settings.billing_settings, name="settings"),
+    # Receivables: 835 remittances and posting; patient payments; statements; A/R, KPIs and denials.
+    path("", include("openpractice.billing.urls_remittance")),
+    path("", include("openpractice.billing.urls_payments")),
+    path("", include("openpractice.billing.urls_statements")),
+    path("", include("openpractice.billing.urls_receivables")),
 ]

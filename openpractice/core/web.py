@@ -59,6 +59,25 @@ def permission_required(permission: str) -> Callable[[ViewFunc], ViewFunc]:
     return decorate
 
 
+def any_permission_required(permissions: frozenset[str]) -> Callable[[ViewFunc], ViewFunc]:
+    """Like permission_required, for a page open to holders of any one of `permissions` (the patient account:
+    billing staff and the front desk). `required_permission` is the set, for the route tests."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(can(request.user, permission) for permission in permissions):
+                raise deny(request, permission=" or ".join(sorted(permissions)))
+            return view(request, *args, **kwargs)
+
+        wrapper.required_permission = permissions  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def login_required(view: ViewFunc) -> ViewFunc:
     """For pages every signed-in user may open (their own profile, tokens, the home page)."""
 

@@ -69,11 +69,20 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("get", f"{API}/claims/1"),
     ("get", f"{API}/claims/1/history"),
     ("post", f"{API}/claims/1/status"),
+    ("get", f"{API}/payments"),
+    ("post", f"{API}/payments"),
+    ("get", f"{API}/payments/1"),
+    ("get", f"{API}/remittances"),
+    ("get", f"{API}/remittances/1"),
+    ("post", f"{API}/remittances/imports"),
+    ("get", f"{API}/remittances/imports"),
+    ("get", f"{API}/remittances/imports/1"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
             "{payer_id}", "{fee_schedule_id}", "{entry_code}",
-            "{charge_id}", "{claim_id}")
+            "{charge_id}", "{claim_id}", "{payment_id}", "{remittance_id}",
+            "{import_id}")
 
 
 def _sample_path(path: str) -> str:

@@ -3,7 +3,10 @@ submission log, and the acknowledgement files imported."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -30,6 +33,17 @@ class BillingSettings(models.Model):
     drop_directory = models.CharField(_("drop directory"), max_length=300, blank=True,
                                       help_text=_("Where submitted batches are written for the clearinghouse "
                                                   "client to pick up. Empty: <data dir>/x12/outbox."))
+    # Receivables.
+    write_off_approval_threshold = models.DecimalField(
+        _("write-offs above this need approval"), max_digits=10, decimal_places=2, default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("A write-off larger than this waits for a senior role (billing.approve_write_offs)."))
+    statement_minimum_balance = models.DecimalField(
+        _("no statement below"), max_digits=10, decimal_places=2, default=Decimal("5.00"),
+        validators=[MinValueValidator(Decimal(0))])
+    statement_how_to_pay = models.TextField(
+        _("how to pay (printed on statements)"), blank=True,
+        help_text=_("Where to send a check, the phone number for card payments, office hours."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -28,6 +28,7 @@ from .authorization import authorize_practice_wide
 SETTINGS_FIELDS: tuple[str, ...] = (
     "submitter_name", "submitter_id", "contact_name", "contact_phone", "contact_email", "receiver_name",
     "receiver_id", "usage_indicator", "drop_directory",
+    "write_off_approval_threshold", "statement_minimum_balance", "statement_how_to_pay",
 )  # fmt: skip
 _X12_ID = re.compile(r"^[A-Za-z0-9\-.]{2,15}$")
 

@@ -5,6 +5,20 @@ primary's payment by hand, and the status moves a biller makes.
 A claim is a snapshot of its charge (header, diagnoses, lines, total) so that what was sent and what is kept
 here always agree. Statuses change only through claim_status.claim_transition(); claim numbers come only from
 numbers.py. Permission is BILLING_MANAGE at the claim's location, refused (and audited) before any transaction.
+
+The ledger (services/ledger.py) follows the claims of a charge:
+- Building or rebuilding the primary claim posts the charge (one CHARGE entry per line, owed by the payer) the
+  first time, and afterwards only the difference when the charge was fixed, so a rebuilt or re-created claim
+  never charges twice. What earlier closed primary claims of the charge still had open with a payer moves to
+  the new claim (a TRANSFER pair), so the balance is always on the claim that is being worked.
+  The CHARGE entries name the charge and the claim but not the claim line: lines are snapshots replaced on every
+  rebuild, and a ledger entry naming one would pin it (the reference is PROTECT).
+- A corrected claim (frequency 7) takes over the open payer balance of the claim it replaces; a void claim
+  (frequency 8) moves nothing until the payer's 835 confirms it.
+- A secondary claim takes over what the patient was left to pay on the primary claim (its open patient-party
+  balance, the PR share of the primary's 835): the secondary is billed for it. What the primary payer itself
+  still owes stays with it. When the 835 posting builds the secondary, it moves the PR amounts from the primary
+  payer straight to the secondary payer instead (services/remittance_posting.py).
 """
 
 from __future__ import annotations
@@ -12,11 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,14 +46,26 @@ from ..choices import (
     ChargeStatus,
     ClaimFrequency,
     ClaimStatus,
+    EntryKind,
+    Party,
     StatusSource,
 )
-from ..models import Charge, Claim, ClaimAdjustment, ClaimLine, ClaimStatusChange
+from ..models import (
+    AccountBalance,
+    Charge,
+    Claim,
+    ClaimAdjustment,
+    ClaimLine,
+    ClaimStatusChange,
+    LedgerEntry,
+    RemittanceLine,
+)
 from ..money import parse_money
 from ..selectors.claims import coverage_for_claim, earlier_payer_claim, open_claim_for
 from .authorization import authorize_at
 from .charges import lock_charge
 from .claim_status import claim_transition
+from .ledger import NewEntry, ledger_post
 from .numbers import CLAIM_NUMBER, claim_number_format, control_number_next
 
 GROUP_CODES: tuple[str, ...] = ("CO", "PR", "OA", "PI", "CR")
@@ -151,6 +179,101 @@ def _create_claim(*, actor: Any, charge: Charge, coverage: Any, rank: int, reaso
     return claim
 
 
+# --- the ledger ----------------------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return practice_now().date()
+
+
+# SQLite adds decimals as floating point in SUM(): sums of cents come back as 1.00999999999999, so every sum
+# read from the database is rounded back to cents.
+CENT = Decimal("0.01")
+
+
+def _charge_total(charge: Charge) -> Decimal:
+    if charge.status == ChargeStatus.VOID:
+        return Decimal(0)
+    return (charge.lines.aggregate(total=Sum("amount"))["total"] or Decimal(0)).quantize(CENT)
+
+
+def _move_payer_balances(*, actor: Any, sources: Sequence[Claim], target: Claim, memo: str) -> None:
+    """Move what payers still owe on `sources` to `target`'s payer (TRANSFER pairs), e.g. to a replacement."""
+    if not sources:
+        return
+    rows = list(AccountBalance.objects.select_for_update()
+                .filter(claim_id__in=[claim.pk for claim in sources], party=Party.PAYER).exclude(balance=0)
+                .order_by("key"))
+    entries: list[NewEntry] = []
+    for row in rows:
+        entries += [
+            NewEntry(kind=EntryKind.TRANSFER, amount=-row.balance, party=Party.PAYER, patient_id=row.patient_id,
+                     location_id=row.location_id, payer_id=row.payer_id, claim_id=row.claim_id,
+                     charge_id=target.charge_id, service_date=row.service_date, memo=memo),
+            NewEntry(kind=EntryKind.TRANSFER, amount=row.balance, party=Party.PAYER, patient_id=target.patient_id,
+                     location_id=target.location_id, payer_id=target.payer_id, claim_id=target.pk,
+                     charge_id=target.charge_id, service_date=target.date_of_service, memo=memo),
+        ]
+    ledger_post(actor=actor, entries=entries, posted_on=_today())
+
+
+def _sync_charge_ledger(*, actor: Any, claim: Claim, charge: Charge) -> None:
+    """Make the ledger charge for `charge` what it bills now, on `claim` (its open primary claim): the lines the
+    first time, the difference after the charge was fixed, nothing when it already agrees. Earlier closed
+    primary claims' open payer balances come over first."""
+    earlier = list(Claim.objects.filter(charge_id=charge.pk, payer_rank=claim.payer_rank, status=ClaimStatus.CLOSED)
+                   .exclude(pk=claim.pk).exclude(frequency_code=ClaimFrequency.VOID))
+    _move_payer_balances(actor=actor, sources=earlier, target=claim,
+                         memo=_("moved to claim %(claim)s") % {"claim": claim.claim_number})
+    if claim.payer_rank != 1:
+        return
+    posted = LedgerEntry.objects.filter(charge_id=charge.pk, kind=EntryKind.CHARGE).aggregate(
+        total=Sum("amount"))["total"]
+    if posted is not None:
+        posted = posted.quantize(CENT)
+    base = NewEntry(kind=EntryKind.CHARGE, amount=Decimal(0), party=Party.PAYER, patient_id=claim.patient_id,
+                    location_id=claim.location_id, payer_id=claim.payer_id, claim_id=claim.pk, charge_id=charge.pk,
+                    service_date=claim.date_of_service)
+    if posted is None:
+        entries = [replace(base, amount=line.amount, service_date=line.service_date_from,
+                           memo=f"line {line.line_number} {line.procedure_code}")
+                   for line in claim.lines.order_by("line_number")]
+    else:
+        difference = _charge_total(charge) - posted
+        entries = [replace(base, amount=difference, memo=_("charge changed"))] if difference else []
+    ledger_post(actor=actor, entries=entries, posted_on=_today())
+
+
+def claim_post_charge(*, actor: Any, claim: Claim) -> None:
+    """Post the charge of a primary claim built without the services (imports, test data), idempotently: what
+    claim_build posts, and nothing when the ledger already holds it."""
+    authorize_at(actor=actor, location_id=claim.location_id, action="billing.claim_charge_posted", target=claim)
+    with transaction.atomic():
+        charge = lock_charge(claim.charge_id)
+        current = _locked(claim)
+        if current.frequency_code != ClaimFrequency.VOID:
+            _sync_charge_ledger(actor=actor, claim=current, charge=charge)
+
+
+def _move_patient_share(*, actor: Any, primary: Claim, secondary: Claim) -> None:
+    """What the patient was left to pay on the primary claim goes to the secondary payer (see the module note)."""
+    rows = list(AccountBalance.objects.select_for_update()
+                .filter(claim_id=primary.pk, party=Party.PATIENT, balance__gt=0).order_by("key"))
+    memo = _("to secondary claim %(claim)s") % {"claim": secondary.claim_number}
+    entries: list[NewEntry] = []
+    for row in rows:
+        entries += [
+            NewEntry(kind=EntryKind.TRANSFER, amount=-row.balance, party=Party.PATIENT, patient_id=row.patient_id,
+                     location_id=row.location_id, claim_id=primary.pk, charge_id=primary.charge_id,
+                     service_date=row.service_date, group_code="PR", memo=memo),
+            NewEntry(kind=EntryKind.TRANSFER, amount=row.balance, party=Party.PAYER, patient_id=secondary.patient_id,
+                     location_id=secondary.location_id, payer_id=secondary.payer_id, claim_id=secondary.pk,
+                     charge_id=secondary.charge_id, service_date=secondary.date_of_service, group_code="PR",
+                     memo=memo),
+        ]
+    ledger_post(actor=actor, entries=entries, posted_on=_today())
+
+
 # --- building ------------------------------------------------------------------------------------------------
 
 
@@ -177,6 +300,7 @@ def claim_build(*, actor: Any, charge: Charge) -> Claim:
         if current.status == ChargeStatus.OPEN:
             current.status = ChargeStatus.BILLED
             current.save(update_fields=["status", "updated_at"])
+        _sync_charge_ledger(actor=actor, claim=claim, charge=current)
         _audit(actor=actor, action="billing.claim_built", claim=claim, changed=["claim", *SNAPSHOT_FIELDS],
                reason=f"charge {current.pk}, payer {coverage.payer_id}, rank 1")
     return claim
@@ -195,6 +319,7 @@ def claim_rebuild(*, actor: Any, claim: Claim) -> Claim:
             raise ValidationError(_("A void claim repeats the claim it cancels: there is nothing to rebuild."),
                                   code="void_claim")
         _check_charge_billable(charge)
+        _require_nothing_posted_on_lines(current)
         before = {name: getattr(current, _attname(name)) for name in SNAPSHOT_FIELDS}
         lines = _snapshot(current, charge)
         changed = [name for name in SNAPSHOT_FIELDS
@@ -206,9 +331,20 @@ def claim_rebuild(*, actor: Any, claim: Claim) -> Claim:
         current.save(update_fields=[*SNAPSHOT_FIELDS, "updated_at"])
         claim_transition(actor=actor, claim=current, to_status=ClaimStatus.DRAFT,
                          reason=_("rebuilt from the charge"), audit_it=False)
+        _sync_charge_ledger(actor=actor, claim=current, charge=charge)
         _audit(actor=actor, action="billing.claim_rebuilt", claim=current, changed=[*changed, "lines"])
     claim.status = current.status
     return current
+
+
+def _require_nothing_posted_on_lines(claim: Claim) -> None:
+    """Lines that a remittance paid are kept as they are (the payment names them): such a claim is corrected
+    with a corrected claim, not rebuilt."""
+    if (LedgerEntry.objects.filter(claim_id=claim.pk, claim_line__isnull=False).exists()
+            or RemittanceLine.objects.filter(claim_line__claim_id=claim.pk).exists()):
+        raise ValidationError(_(
+            "A remittance was posted on this claim's lines: it can no longer be rebuilt. Send a corrected claim "
+            "instead."), code="lines_posted")
 
 
 def _require_editable(claim: Claim) -> None:
@@ -322,6 +458,7 @@ def claim_build_secondary(*, actor: Any, claim: Claim, paid: Any = None, paid_on
             if entered else None
         secondary = _create_claim(actor=actor, charge=charge, coverage=coverage, rank=2,
                                   reason=_("secondary to %(claim)s") % {"claim": primary.claim_number})
+        _move_patient_share(actor=actor, primary=primary, secondary=secondary)
         changed = ["claim", *SNAPSHOT_FIELDS]
         if payment is not None:
             _store_payment(secondary, payment)
@@ -404,6 +541,7 @@ def claim_correct(*, actor: Any, claim: Claim) -> Claim:
                 for a in original.prior_adjustments.all())
         claim_transition(actor=actor, claim=original, to_status=ClaimStatus.CLOSED,
                          reason=_("replaced by %(claim)s") % {"claim": corrected.claim_number})
+        _sync_charge_ledger(actor=actor, claim=corrected, charge=charge)
         _audit(actor=actor, action="billing.claim_corrected", claim=corrected,
                changed=["claim", "frequency_code", "original_claim"], reason=f"replaces claim {original.pk}")
     claim.status = ClaimStatus.CLOSED

@@ -4,6 +4,7 @@ page that shows them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ VALID = {
     "contact_phone": "(919) 555-0100", "contact_email": "billing@riverbend.example",
     "receiver_name": "Demo Clearinghouse", "receiver_id": "CLEARHOUSE01", "usage_indicator": "T",
     "drop_directory": "",
+    # Receivables: what the form shows pre-filled (the model's defaults) unless the practice changes them.
+    "write_off_approval_threshold": "50.00", "statement_minimum_balance": "5.00", "statement_how_to_pay": "",
 }
 
 
@@ -112,6 +115,21 @@ def test_the_settings_page_saves_for_a_biller(biller: User, signed_in: Callable[
     assert bad.status_code == 400
     assert "ten digits" in bad.content.decode()
     assert BillingSettings.objects.get().contact_phone == "9195550100"
+
+
+def test_the_settings_page_sets_the_write_off_threshold_and_statement_text(
+    biller: User, signed_in: Callable[[User], Client],
+) -> None:
+    client = signed_in(biller)
+    response = client.post(reverse("billing:settings"), {
+        **VALID, "write_off_approval_threshold": "125.00", "statement_how_to_pay": "Call 919-555-0100 to pay by card."})
+    assert response.status_code == 302
+    saved = BillingSettings.objects.get()
+    assert (saved.write_off_approval_threshold, saved.statement_how_to_pay) == (
+        Decimal("125.00"), "Call 919-555-0100 to pay by card.")
+    bad = client.post(reverse("billing:settings"), {**VALID, "write_off_approval_threshold": "-1"})
+    assert bad.status_code == 400
+    assert BillingSettings.objects.get().write_off_approval_threshold == Decimal("125.00")
 
 
 def test_a_practice_manager_who_only_views_billing_sees_the_settings_but_cannot_change_them(

@@ -11,6 +11,10 @@ non-zero exit with a clear message when there is nothing to do or the input is w
 - `billing import-ack FILE --user USERNAME [--json]` imports a 999 or 277CA; `billing import-271 FILE --user
   USERNAME [--json]` a 271. These change claims and coverages on a person's authority (their billing.manage
   scope, their name in the audit trail), so they name that person.
+- `billing import-835 FILE --user USERNAME [--dry-run] [--json]` posts an 835 remittance on a person's authority
+  (billing.post_payments at every location the file pays); exits 1 when the file is refused.
+- `billing check-ledger [--json]` recomputes every account balance from the ledger entries and lists the
+  differences; exits 1 when there is any.
 
 Adding a subcommand: write a `Subcommand` subclass below and list it in SUBCOMMANDS.
 """
@@ -140,23 +144,29 @@ class _ImportFile(Subcommand):
     """An X12 file imported on a named person's authority: claim statuses and coverages change in their name
     (the audit trail names them), within the locations where they hold billing.manage."""
 
+    permission: ClassVar[str] = "billing.manage"
+
     @classmethod
     def add_arguments(cls, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, metavar="FILE", help="The X12 file the clearinghouse sent.")
         parser.add_argument("--user", required=True, metavar="USERNAME",
-                            help="Who imports it: a person with billing.manage (the audit trail names them).")
+                            help=f"Who imports it: a person with {cls.permission} (the audit trail names them).")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+
+    def max_bytes(self) -> int:
+        from ...services.acknowledgements import MAX_FILE_BYTES
+
+        return MAX_FILE_BYTES
 
     def read(self, options: dict[str, Any]) -> tuple[Any, str, bytes]:
         from django.contrib.auth import get_user_model
 
-        from ...services.acknowledgements import MAX_FILE_BYTES
-
         path: Path = options["file"]
+        limit = self.max_bytes()
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CommandError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; nothing was imported.")
+        if path.stat().st_size > limit:
+            raise CommandError(f"{path} is larger than {limit // (1024 * 1024)} MB; nothing was imported.")
         user = get_user_model().objects.filter(username=options["user"], is_active=True).first()
         if user is None:
             raise CommandError(f"No active user “{options['user']}”.")
@@ -255,7 +265,88 @@ class Import271(_ImportFile):
             self.out(f"  already recorded by an earlier import of this file: {result.already}")
 
 
-SUBCOMMANDS: tuple[type[Subcommand], ...] = (Export837, ImportAck, Import271)
+class Import835(_ImportFile):
+    name = "import-835"
+    help = ("Post an 835 remittance: payments, adjustments, the patient's share, denials and reversals, each payment "
+            "once; claims that match none of ours wait in the exceptions queue.")
+    permission = "billing.post_payments"
+
+    @classmethod
+    def add_arguments(cls, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Work out what the import would post and print it; change nothing.")
+
+    def max_bytes(self) -> int:
+        return MAX_835_BYTES
+
+    def run(self, options: dict[str, Any]) -> None:
+        from django.core.exceptions import PermissionDenied
+
+        from ...services.remittance_posting import remittance_import
+
+        user, file_name, content = self.read(options)
+        try:
+            summary = remittance_import(actor=user, filename=file_name, data=content, dry_run=options["dry_run"])
+        except PermissionDenied as error:
+            raise CommandError(f"{user.get_username()}: {error} Nothing was posted.") from error
+        if options["json"]:
+            self.emit_json(summary.as_json())
+        else:
+            self._print(summary, file_name)
+        if summary.errors:
+            raise CommandError("The file was refused: nothing was posted.", returncode=1)
+
+    def _print(self, summary: Any, file_name: str) -> None:
+        if summary.errors:
+            for error in summary.errors:
+                self.out(self.command.style.ERROR(error))
+            return
+        verb = "Would post" if summary.dry_run else "Posted"
+        self.out(self.command.style.SUCCESS(
+            f"{verb} {file_name}: {summary.payments} payment(s) ({summary.duplicates_skipped} already posted), "
+            f"{summary.claims_matched} claim(s) posted, {summary.claims_unmatched} to the exceptions queue; paid "
+            f"${summary.paid_total:.2f}, adjusted ${summary.adjustment_total:.2f}, patient responsibility "
+            f"${summary.patient_responsibility_total:.2f}; {summary.denied_claims} denied, "
+            f"{summary.reversed_claims} reversed."))
+        for notice in summary.as_json()["notices"]:
+            self.out(f"  {notice}")
+        if summary.dry_run:
+            self.out("Dry run: nothing was changed.")
+
+
+class CheckLedger(Subcommand):
+    name = "check-ledger"
+    help = "Recompute every account balance from the ledger entries; exit 1 when any differs."
+
+    @classmethod
+    def add_arguments(cls, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+
+    def run(self, options: dict[str, Any]) -> None:
+        from ...services.ledger import ledger_differences
+
+        differences = ledger_differences()
+        if options["json"]:
+            self.emit_json({"ok": not differences, "differences": [
+                {"key": d.key, "cached": f"{d.cached:.2f}", "from_entries": f"{d.from_entries:.2f}"}
+                for d in differences]})
+        elif not differences:
+            self.out(self.command.style.SUCCESS(
+                "The ledger is sound: every account balance equals the sum of its entries."))
+        else:
+            self.out(f"{len(differences)} account balance(s) differ from their entries "
+                     "(key patient:claim:party:payer, cached, from the entries):")
+            for d in differences:
+                self.out(f"  {d.key}: {d.cached:.2f} != {d.from_entries:.2f}")
+        if differences:
+            raise CommandError(f"{len(differences)} account balance(s) differ from the ledger.", returncode=1)
+
+
+# Files an import reads into memory at once (the reader streams, the command reads the file whole).
+MAX_835_BYTES = 512 * 1024 * 1024
+
+SUBCOMMANDS: tuple[type[Subcommand], ...] = (Export837, ImportAck, Import271, Import835, CheckLedger)
 
 
 class Command(BaseCommand):
