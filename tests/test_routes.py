@@ -36,6 +36,7 @@ from openpractice.accounts.tests.factories import UserFactory, give_role, sign_i
 from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.billing.tests import x12_support as billing_x12_samples
 from openpractice.billing.tests.factories import FeeScheduleFactory, ScrubRuleFactory, make_claim
+from openpractice.billing.tests.test_denials import denial_route_samples
 from openpractice.billing.tests.test_patient_payments_views import route_payments, route_write_offs
 from openpractice.billing.tests.test_remittance_views import route_samples as remittance_samples
 from openpractice.billing.tests.test_statements_views import statement_route_samples
@@ -223,6 +224,7 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "statement": lambda w, actor: statement_route_samples(w, kind="statement"),  # a North and a South statement
     "statementrun": lambda w, actor: statement_route_samples(w, kind="statementrun"),  # practice-wide: a run
     "remittance": lambda w, actor: remittance_samples(w, "remittance"),
+    "denial": denial_route_samples,  # a denied North claim, a denied South claim
     "remittanceimport": lambda w, actor: remittance_samples(w, "remittanceimport"),
     "remittanceclaim": lambda w, actor: remittance_samples(w, "remittanceclaim"),
     # practice-wide: no out-of-scope fee schedule

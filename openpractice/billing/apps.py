@@ -23,6 +23,8 @@ class BillingConfig(AppConfig):
         register(NavItem(46, section, _("Scrubber rules"), "billing:rule_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
         register(NavItem(47, section, _("Code sets"), "billing:codes", Perm.BILLING_VIEW))  # type: ignore[arg-type]
         register(NavItem(48, section, _("Billing settings"), "billing:settings", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(54, section, _("Receivables and KPIs"), "billing:receivables", Perm.BILLING_VIEW))  # type: ignore[arg-type]
+        register(NavItem(55, section, _("Denials"), "billing:denial_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
         register(NavItem(52, section, _("Remittances (835)"), "billing:remittance_list", Perm.BILLING_VIEW))  # type: ignore[arg-type]
         register(NavItem(53, section, _("Remittance exceptions"), "billing:remittance_exceptions", Perm.BILLING_POST))  # type: ignore[arg-type]
         register(NavItem(49, section, _("Patient payments"), "billing:payment_list", Perm.BILLING_COLLECT))  # type: ignore[arg-type]

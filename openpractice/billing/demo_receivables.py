@@ -1,5 +1,5 @@
-"""Demo data for receivables (runs after the claims, 61): every payer with ready claims gets a batch, the payers
-answer with 835 remittances that pay most claims (some with coinsurance or a deductible for the patient), deny
+"""Demo data for receivables (runs after the claims, 61): every payer but one with ready claims gets a batch, the
+payers answer with 835 remittances that pay most claims (some with coinsurance or a deductible for the patient), deny
 a few (no authorization, not covered) and reverse one payment and pay it again; two patients pay what they
 owe; the biller runs the month's statements.
 
@@ -47,7 +47,8 @@ def seed_receivables(context: dict[str, Any]) -> None:
     for number, (payer_id, claims) in enumerate(sorted(by_payer.items()), start=1):
         payer = Payer.objects.get(pk=payer_id)
         to_deny = claims[:len(DENIALS)] if number == 1 else []
-        to_pay = [claim for claim in claims if claim not in to_deny]
+        # The newest two claims of each payer are still waiting for the payer's answer.
+        to_pay = [claim for claim in claims[:-2] if claim not in to_deny]
         parts = [writer_835.claim_payment(claim, patient=rng.choice([Decimal(0), Decimal("0.20")]),
                                           patient_reason=rng.choice(["1", "2", "3"])) for claim in to_pay]
         for claim, (reason, remark) in zip(to_deny, DENIALS, strict=False):
@@ -85,9 +86,10 @@ def seed_receivables(context: dict[str, Any]) -> None:
 
 
 def _send_every_payer(*, biller: Any, today: dt.date) -> None:
-    """A batch per payer for the ready claims older than five days, as the biller would send them."""
+    """A batch per payer (but one) for the ready claims older than five days, as the biller would send them."""
     ready = Claim.objects.filter(status=ClaimStatus.READY, date_of_service__lt=today - dt.timedelta(days=5))
-    for payer_id in sorted(set(ready.values_list("payer_id", flat=True))):
+    # The last payer's claims stay ready, so the demo still has a batch to build and send.
+    for payer_id in sorted(set(ready.values_list("payer_id", flat=True)))[:-1]:
         batch = batches.batch_build(actor=biller, payer=Payer.objects.get(pk=payer_id), reason="demo practice")
         if batch is not None:
             batches.batch_submit(actor=biller, batch=batch)

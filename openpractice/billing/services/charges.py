@@ -643,6 +643,10 @@ def charge_void(*, actor: Any, charge: Charge) -> Charge:
         for claim in current.claims.exclude(status=ClaimStatus.CLOSED).order_by("pk"):
             claim_transition(actor=actor, claim=claim, to_status=ClaimStatus.CLOSED,
                              reason=_("the charge was voided"))
+        # claims.py builds on this module (lock_charge): imported here, not at the top, to keep one direction.
+        from .claims import charge_ledger_void
+
+        charge_ledger_void(actor=actor, charge=current)  # what the closed claims put in A/R leaves it
         current.status = ChargeStatus.VOID
         current.save(update_fields=["status", "updated_at"])
         _audit(actor=actor, action="billing.charge_voided", charge=current, changed=["status"])

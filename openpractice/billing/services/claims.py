@@ -255,6 +255,20 @@ def claim_post_charge(*, actor: Any, claim: Claim) -> None:
             _sync_charge_ledger(actor=actor, claim=current, charge=charge)
 
 
+def charge_ledger_void(*, actor: Any, charge: Charge) -> None:
+    """Take a voided charge out of the ledger: what payers still owe on its claims (claims that never reached the
+    payer, closed with the charge) goes as negative CHARGE entries. For charges.charge_void, inside its
+    transaction, after it closed the claims; a charge whose claim the payer has leaves the ledger when the payer's
+    835 confirms the void claim (remittance posting)."""
+    rows = list(AccountBalance.objects.select_for_update()
+                .filter(claim__charge_id=charge.pk, party=Party.PAYER).exclude(balance=0).order_by("key"))
+    ledger_post(actor=actor, posted_on=_today(), entries=[
+        NewEntry(kind=EntryKind.CHARGE, amount=-row.balance, party=Party.PAYER, patient_id=row.patient_id,
+                 location_id=row.location_id, payer_id=row.payer_id, claim_id=row.claim_id, charge_id=charge.pk,
+                 service_date=row.service_date, memo=_("charge voided"))
+        for row in rows])
+
+
 def _move_patient_share(*, actor: Any, primary: Claim, secondary: Claim) -> None:
     """What the patient was left to pay on the primary claim goes to the secondary payer (see the module note)."""
     rows = list(AccountBalance.objects.select_for_update()

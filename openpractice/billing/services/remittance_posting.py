@@ -11,8 +11,9 @@
   (Remittance unique (payer_key, trace_number)): a payment posted before, from this file or inside another one,
   is skipped with a notice. Two imports racing each other post it once: the second insert waits for the first
   transaction and then fails on the unique key (PostgreSQL), or waits for the database lock (SQLite).
-- Matching: CLP01 is our claim number. Lines by REF*6R (the claim line's id; see LINE_CONTROL_NOTE), falling back
-  to procedure code + service date + charge. Claim payments that match no claim, match a claim that is not with
+- Matching: CLP01 is our claim number. Lines by REF*6R, the line item control number the payer echoes from the
+  837P's loop 2400 (ours is the claim line's id; while the 837P writer sends none, lines match on the fallback),
+  then by procedure code + service date + charge. Claim payments that match no claim, match a claim that is not with
   the payer, carry a status with nothing to post (23, 25) or reverse nothing are kept with their lines and
   adjustments in the exceptions queue (RemittanceClaim.match = unmatched) and nothing is posted for them; the
   rest of the payment posts. remittance_claim_resolve() posts one by hand on the claim a biller picks;
@@ -112,8 +113,6 @@ POSTED_MATCHES = (RemittanceClaimMatch.MATCHED, RemittanceClaimMatch.RESOLVED)
 PRIOR_PAYER = "23"  # CARC 23: the impact of the earlier payer's adjudication
 NOT_DENIALS = frozenset({"23", "45"})  # CARC 45: the charge exceeds the contracted fee
 ADJUSTMENT_KINDS = {"CO": EntryKind.CONTRACTUAL}  # every other group but PR: PAYER_ADJUSTMENT
-LINE_CONTROL_NOTE = ("REF*6R, the line item control number, is echoed by the payer from the 837P's loop 2400; "
-                     "ours is the claim line's id.")
 
 
 def _money(value: Decimal | None) -> Decimal:

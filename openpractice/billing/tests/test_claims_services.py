@@ -367,7 +367,7 @@ def test_a_biller_moves_a_claim_along_the_lifecycle_and_the_history_says_who_and
 @pytest.mark.parametrize(("start", "to_status", "message"), [
     (ClaimStatus.DRAFT, ClaimStatus.PAID, "A claim that is draft cannot become paid"),
     (ClaimStatus.CLOSED, ClaimStatus.DRAFT, "cannot become draft"),
-    (ClaimStatus.PAID, ClaimStatus.DENIED, "cannot become denied"),
+    (ClaimStatus.PAID, ClaimStatus.REJECTED, "cannot become rejected"),
     (ClaimStatus.DRAFT, ClaimStatus.READY, "scrubber's verdict"),
     (ClaimStatus.HELD, ClaimStatus.HELD, "scrubber's verdict"),
     (ClaimStatus.READY, ClaimStatus.SUBMITTED, "when its batch is sent"),

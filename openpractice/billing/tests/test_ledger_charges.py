@@ -190,3 +190,17 @@ def test_a_rebuild_after_a_charge_entry_was_reversed_posts_it_again_to_the_cent(
 
     assert LedgerEntry.objects.order_by("-pk").values_list("amount", flat=True).first() == Decimal("282.13")
     assert charged(charge) == Decimal("283.14")
+
+
+def test_a_charge_voided_before_its_claim_went_out_leaves_the_ledger(biller: User, north: Location) -> None:
+    charge = make_charge(location=north, actor=biller, lines=LINES)
+    claim = services.claim_build(actor=biller, charge=charge)
+    charge_services.charge_void(actor=biller, charge=charge)
+
+    services.charge_ledger_void(actor=biller, charge=charge)
+    services.charge_ledger_void(actor=biller, charge=charge)  # nothing left the second time
+
+    assert charged(charge) == 0
+    assert owed(claim) == 0
+    assert LedgerEntry.objects.filter(charge=charge).count() == 3
+    assert ledger_differences() == []
