@@ -70,7 +70,7 @@ class CategoryGroup:
 def denial_groups(queryset: QuerySet[Denial]) -> list[CategoryGroup]:
     """Count and amount per category over `queryset` (every category listed, zero when none). One query."""
     totals: dict[str, tuple[int, Decimal]] = {
-        row["category"]: (row["count"], row["amount"])
+        row["category"]: (row["count"], Decimal(row["amount"]).quantize(Decimal("0.01")))
         for row in queryset.order_by().values("category").annotate(count=Count("pk"),
                                                                    amount=Sum("amount", default=Decimal(0)))}
     return [CategoryGroup(category=value, label=str(label), count=totals.get(value, (0, Decimal(0)))[0],

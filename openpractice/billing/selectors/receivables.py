@@ -122,6 +122,11 @@ def _money_sum(field: str, condition: Q | None = None) -> Sum:
     return Sum(field, filter=condition, default=ZERO, output_field=MONEY)
 
 
+def cents(value: Any) -> Decimal:
+    """A sum as the database returns it, in cents (SQLite adds decimals as floats: 0.1 + 0.2 is not 0.3)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 # --- aging -----------------------------------------------------------------------------------------------------
 
 
@@ -187,8 +192,8 @@ class AgingRow:
 
     @classmethod
     def from_values(cls, label: str, values: Mapping[str, Any], **fields: Any) -> AgingRow:
-        return cls(label=label, amounts=tuple(values[f"b{bucket.index}"] for bucket in BUCKETS),
-                   total=values["total"], count=values["count"], **fields)
+        return cls(label=label, amounts=tuple(cents(values[f"b{bucket.index}"]) for bucket in BUCKETS),
+                   total=cents(values["total"]), count=values["count"], **fields)
 
     @classmethod
     def add(cls, label: str, rows: Iterable[AgingRow], **fields: Any) -> AgingRow:
@@ -335,7 +340,8 @@ def _ledger_figures(*, actor: Any, start: dt.date, end: dt.date, permission: str
     rows = list(entries.order_by().values("kind").annotate(
         period=_money_sum("amount", Q(posted_on__gte=start)),
         recent=_money_sum("amount", Q(posted_on__gte=charges_from))))
-    return {row["kind"]: row["period"] for row in rows}, {row["kind"]: row["recent"] for row in rows}
+    return ({row["kind"]: cents(row["period"]) for row in rows},
+            {row["kind"]: cents(row["recent"]) for row in rows})
 
 
 def _posted_after(*, actor: Any, end: dt.date, permission: str, location_id: int | None) -> tuple[Decimal, Decimal]:
@@ -345,7 +351,7 @@ def _posted_after(*, actor: Any, end: dt.date, permission: str, location_id: int
     later = _scoped(LedgerEntry.objects.filter(posted_on__gt=end), actor=actor, permission=permission,
                     location_id=location_id).aggregate(
         total=_money_sum("amount"), over=_money_sum("amount", Q(service_date__lte=over_cutoff)))
-    return later["total"], later["over"]
+    return cents(later["total"]), cents(later["over"])
 
 
 def _clean_claims(*, actor: Any, start: dt.date, end: dt.date, permission: str,
@@ -398,8 +404,8 @@ def practice_kpis(*, actor: Any, start: dt.date, end: dt.date, permission: str =
     balances = open_balances(actor=actor, permission=permission, location_id=location_id).aggregate(
         total=_money_sum("balance"), over=_money_sum("balance", Q(service_date__lte=over_cutoff)))
     later, later_over = _posted_after(actor=actor, end=end, permission=permission, location_id=location_id)
-    ar_total = balances["total"] - later
-    ar_over = balances["over"] - later_over
+    ar_total = cents(balances["total"]) - later
+    ar_over = cents(balances["over"]) - later_over
 
     charges_90 = recent.get(EntryKind.CHARGE, ZERO)
     daily = (charges_90 / CHARGE_DAYS).quantize(CENT, rounding=ROUND_HALF_UP)
