@@ -676,7 +676,7 @@ def render(results: list[dict[str, Any]]) -> list[str]:
         lines.append(f"- {r['database']} KPIs, each query alone: {parts}.")
     for r in results:
         figures = r["figures"]
-        lines.append(f"- {r['database']} figures: total A/R ${figures['total_ar']}, days in A/R "
+        lines.append(f"- {r['database']} figures: total A/R ${Decimal(figures['total_ar']):,.2f}, days in A/R "
                      f"{figures['days_in_ar']}, clean claim rate {figures['clean_claim_rate']}%, denial rate "
                      f"{figures['denial_rate']}%, net collection rate {figures['net_collection_rate']}%, A/R over "
                      f"120 days {figures['ar_over_120']}%.")
