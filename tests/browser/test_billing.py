@@ -273,14 +273,16 @@ def test_a_checked_out_visit_is_charged_scrubbed_fixed_batched_downloaded_and_su
         expect(row).to_contain_text(note)
 
 
-def test_the_front_desk_has_no_billing_menu_and_is_refused_the_claims(
+def test_the_front_desk_sees_only_patient_payments_under_billing_and_is_refused_the_claims(
     page: Page, live_app: LiveApp, sign_in: Callable[[Page, DemoUser], None]
 ) -> None:
     sign_in(page, live_app.user("front_desk"))
     menu = page.get_by_role("navigation", name="Main")
     expect(menu.get_by_role("link", name="Schedule")).to_be_visible()  # the menu is there, with the desk's work
-    expect(menu.get_by_text("Billing", exact=True)).to_have_count(0)
-    for item in ("Claim worklists", "Charges", "Claims", "Batches (837P)", "Scrubber rules"):
+    # The desk takes patients' payments (billing.collect_payments), and nothing else of billing.
+    expect(menu.get_by_role("link", name="Patient payments", exact=True)).to_have_count(1)
+    for item in ("Claim worklists", "Charges", "Claims", "Batches (837P)", "Scrubber rules", "Remittances (835)",
+                 "Denials", "A/R aging", "Patient statements"):
         expect(menu.get_by_role("link", name=item, exact=True)).to_have_count(0)
     response = page.goto("/billing/claims/")
     assert response is not None
