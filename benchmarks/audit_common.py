@@ -1,4 +1,4 @@
-"""Shared by the audit benchmarks: a throw-away database (a temporary SQLite file or a PostgreSQL database of
+"""Shared by the benchmarks: a throw-away database (a temporary SQLite file or a PostgreSQL database of
 its own, so nobody else's data is touched), Django set up against it, and a fast loader for a valid chain.
 
 Each benchmark process serves ONE database: Django's settings are per process, so run_all.py starts one process
@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +45,53 @@ def median_ms(samples: Sequence[float]) -> float:
 def p95_ms(samples: Sequence[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds one call took, and what it returned."""
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def count_queries(call: Callable[[], Any]) -> tuple[int, Any]:
+    """How many statements one call sent to the default database, and what it returned."""
+    from django.db import connection
+
+    count = 0
+
+    def counter(execute: Any, sql: Any, params: Any, many: Any, context: Any) -> Any:
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        result = call()
+    return count, result
+
+
+def npi(n: int) -> str:
+    """The n-th valid (Luhn-checked, 80840-prefixed) test NPI."""
+    nine = f"{160000000 + n:09d}"
+    total = 0
+    for index, char in enumerate(reversed("80840" + nine)):
+        digit = int(char)
+        if index % 2 == 0:
+            digit = digit * 2 - 9 if digit * 2 > 9 else digit * 2
+        total += digit
+    return nine + str((10 - total % 10) % 10)
+
+
+def server_version() -> str:
+    """Which database, "SQLite 3.x.y" or "PostgreSQL 16.x", for the database this process's Django uses."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+            return f"SQLite {cursor.fetchone()[0]}"
+        cursor.execute("show server_version")
+        return f"PostgreSQL {cursor.fetchone()[0]}"
 
 
 @contextmanager

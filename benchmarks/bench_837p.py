@@ -35,22 +35,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audit_common import bench_database
+from audit_common import bench_database, npi, server_version
 
 TARGET_SECONDS = 2.0
 DB_NAME = "op_bench_837p"
 SMALL = 1000
 
 
-def _npi(n: int) -> str:
-    nine = f"{160000000 + n:09d}"
-    total = 0
-    for index, char in enumerate(reversed("80840" + nine)):
-        digit = int(char)
-        if index % 2 == 0:
-            digit = digit * 2 - 9 if digit * 2 > 9 else digit * 2
-        total += digit
-    return nine + str((10 - total % 10) % 10)
 
 
 def load(claims: int) -> dict[str, Any]:
@@ -71,16 +62,16 @@ def load(claims: int) -> dict[str, Any]:
         RoleAssignment.objects.create(user=user, role=Role.BILLER, tier=Tier.STANDARD, all_locations=True)
         practice = Practice.objects.create(
             name="Benchmark Family Medicine", legal_name="Benchmark Family Medicine, PLLC", ein="56-1234567",
-            group_npi=_npi(0), kind="medical_group", address_line1="100 Main Street", city="Raleigh", state="NC",
+            group_npi=npi(0), kind="medical_group", address_line1="100 Main Street", city="Raleigh", state="NC",
             postal_code="27601-1234", phone="919-555-0100")
         main = Location.objects.create(practice=practice, name="Main", code="main", address_line1="100 Main Street",
                                        city="Raleigh", state="NC", postal_code="27601-1234", phone="919-555-0101")
-        annex = Location.objects.create(practice=practice, name="Annex", code="annex", npi=_npi(1),
+        annex = Location.objects.create(practice=practice, name="Annex", code="annex", npi=npi(1),
                                         address_line1="200 Oak Avenue", city="Cary", state="NC",
                                         postal_code="27511-2222", phone="919-555-0102")
         providers = Provider.objects.bulk_create(
             Provider(first_name=f"Provider{n}", last_name=f"Doctor{n}", credential="MD", kind="physician",
-                     npi=_npi(10 + n), taxonomy_code="207Q00000X") for n in range(20))
+                     npi=npi(10 + n), taxonomy_code="207Q00000X") for n in range(20))
         payers = Payer.objects.bulk_create(
             Payer(name=f"Benchmark Payer {n}", payer_id=f"BP{n:04d}", claim_filing_indicator="CI",
                   address_line1="PO Box 1000", city="Atlanta", state="GA", postal_code="30301") for n in range(6))
@@ -229,19 +220,11 @@ def run(database: str, claims: int, runs: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         result = measure(runs=runs, loaded=loaded)
-        result.update(database=database, server_version=_server(), secondary_claims=loaded["secondary_claims"],
+        result.update(database=database, server_version=server_version(), secondary_claims=loaded["secondary_claims"],
                       load_seconds=loaded["load_seconds"])
         return result
 
 
-def _server() -> str:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}"
-    import sqlite3
-
-    return f"SQLite {sqlite3.sqlite_version}"
 
 
 def main(argv: list[str] | None = None) -> int:

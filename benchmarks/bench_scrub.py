@@ -31,13 +31,12 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audit_common import bench_database
+from audit_common import bench_database, count_queries, npi, server_version, timed
 
 TARGET_SECONDS = 3.0
 DB_NAME = "op_bench_scrub"
@@ -51,15 +50,6 @@ CODES = [("99213", Decimal("125.00")), ("99214", Decimal("180.00")), ("36415", D
          ("J1100", Decimal("9.50")), ("99395", Decimal("210.00"))]
 
 
-def _npi(n: int) -> str:
-    nine = f"{160000000 + n:09d}"
-    total = 0
-    for index, char in enumerate(reversed("80840" + nine)):
-        digit = int(char)
-        if index % 2 == 0:
-            digit = digit * 2 - 9 if digit * 2 > 9 else digit * 2
-        total += digit
-    return nine + str((10 - total % 10) % 10)
 
 
 def load(claims: int, seed: int = 7) -> dict[str, Any]:
@@ -80,7 +70,7 @@ def load(claims: int, seed: int = 7) -> dict[str, Any]:
     with transaction.atomic():
         practice = Practice.objects.create(
             name="Bench Family Medicine", legal_name="Bench Family Medicine, PLLC", ein="56-1234567",
-            group_npi=_npi(0), kind="medical_group", address_line1="100 Main Street", city="Raleigh", state="NC",
+            group_npi=npi(0), kind="medical_group", address_line1="100 Main Street", city="Raleigh", state="NC",
             postal_code="27601-1234", phone="919-555-0100")
         location = Location.objects.create(practice=practice, name="Downtown", code="downtown", phone="919-555-0101",
                                            address_line1="100 Main Street", city="Raleigh", state="NC",
@@ -95,7 +85,7 @@ def load(claims: int, seed: int = 7) -> dict[str, Any]:
                   address_line1="PO Box 1000", city="Atlanta", state="GA", postal_code="30301")
             for n in range(PAYERS))
         providers = Provider.objects.bulk_create(
-            Provider(first_name=f"Alex{n}", last_name="Rivera", credential="MD", kind="physician", npi=_npi(n + 1),
+            Provider(first_name=f"Alex{n}", last_name="Rivera", credential="MD", kind="physician", npi=npi(n + 1),
                      taxonomy_code="207Q00000X") for n in range(PROVIDERS))
         patients = []
         for n in range(PATIENTS):
@@ -167,29 +157,10 @@ def load(claims: int, seed: int = 7) -> dict[str, Any]:
             "setup_seconds": round(time.perf_counter() - started, 1), "today": today}
 
 
-def _median(samples: list[float]) -> float:
-    return statistics.median(samples)
 
 
-def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = call()
-    return time.perf_counter() - started, result
 
 
-def _count_queries(call: Callable[[], Any]) -> int:
-    from django.db import connection
-
-    count = 0
-
-    def counter(execute: Any, sql: Any, params: Any, many: Any, context: Any) -> Any:
-        nonlocal count
-        count += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        call()
-    return count
 
 
 def measure(*, actor: Any, runs: int, today: dt.date) -> dict[str, Any]:
@@ -230,7 +201,7 @@ def measure(*, actor: Any, runs: int, today: dt.date) -> dict[str, Any]:
                 cursor.execute(sql, params)
                 cursor.fetchall()
 
-    reference_times = [_timed(reference)[0] for _ in range(max(runs, 3))]
+    reference_times = [timed(reference)[0] for _ in range(max(runs, 3))]
 
     # The status changes (claims_transition for the claims that move) are timed on their own inside the run.
     from openpractice.billing.services import scrubbing
@@ -248,30 +219,30 @@ def measure(*, actor: Any, runs: int, today: dt.date) -> dict[str, Any]:
     run = None
     for _ in range(runs):
         reset_to_draft()
-        seconds, run = _timed(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))
+        seconds, run = timed(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))
         scrub_times.append(seconds)
     scrubbing._move = move  # type: ignore[assignment]
     assert run is not None
-    rescrub_times = [_timed(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))[0]
+    rescrub_times = [timed(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))[0]
                      for _ in range(runs)]
     reset_to_draft()
-    scrub_queries = _count_queries(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))
-    rescrub_queries = _count_queries(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))
+    scrub_queries = count_queries(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))[0]
+    rescrub_queries = count_queries(lambda: claims_scrub(actor=actor, claims=Claim.objects.all(), today=today))[0]
 
-    scrub = _median(scrub_times)
+    scrub = statistics.median(scrub_times)
     return {
         "scrub_seconds": round(scrub, 3),
         "scrub_runs": [round(t, 3) for t in scrub_times],
         "claims_per_second": round(len(ids) / scrub),
         "ratio_to_target": round(scrub / TARGET_SECONDS, 2),
         "meets_target": scrub < TARGET_SECONDS,
-        "status_change_seconds": round(_median(move_times[:runs]), 3),
+        "status_change_seconds": round(statistics.median(move_times[:runs]), 3),
         "status_changes": run.scrubbed,
-        "rescrub_seconds": round(_median(rescrub_times), 3),
-        "load_seconds": round(_median(load_times), 3),
-        "engine_seconds": round(_median(engine_times), 3),
-        "engine_claims_per_second": round(len(ids) / _median(engine_times)),
-        "reference_read_seconds": round(_median(reference_times), 3),
+        "rescrub_seconds": round(statistics.median(rescrub_times), 3),
+        "load_seconds": round(statistics.median(load_times), 3),
+        "engine_seconds": round(statistics.median(engine_times), 3),
+        "engine_claims_per_second": round(len(ids) / statistics.median(engine_times)),
+        "reference_read_seconds": round(statistics.median(reference_times), 3),
         "scrub_queries": scrub_queries,
         "rescrub_queries": rescrub_queries,
         "ready": run.ready,
@@ -280,15 +251,6 @@ def measure(*, actor: Any, runs: int, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _server_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("select sqlite_version()")
-            return f"SQLite {cursor.fetchone()[0]}"
-        cursor.execute("show server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
 
 
 def run(database: str, claims: int, runs: int) -> dict[str, Any]:
@@ -298,7 +260,7 @@ def run(database: str, claims: int, runs: int) -> dict[str, Any]:
 
         made = load(claims)
         result = measure(actor=made["actor"], runs=runs, today=made["today"])
-        return {"database": connection.vendor, "server_version": _server_version(), "claims": claims,
+        return {"database": connection.vendor, "server_version": server_version(), "claims": claims,
                 "lines": made["lines"], "setup_seconds": made["setup_seconds"], "runs": runs, **result}
 
 
