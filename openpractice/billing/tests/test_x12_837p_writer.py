@@ -99,7 +99,9 @@ def test_a_single_claim_passes_pyx12_with_every_required_loop(billing: BillingSe
     assert "HI*ABK:E119*ABF:I10" in lines
     assert f"NM1*82*1*RIVERA*{claim.rendering_provider.first_name.upper()}****XX*{claim.rendering_provider.npi}" in lines
     assert "PRV*PE*PXC*207Q00000X" in lines
-    assert lines[-6:] == ["LX*1", "SV1*HC:99213*125*UN*1***1", "DTP*472*D8*20261102",
+    line = claim.lines.get()
+    assert lines[-7:] == ["LX*1", "SV1*HC:99213*125*UN*1***1", "DTP*472*D8*20261102",
+                          f"REF*6R*{line.pk}",  # the line item control number the 835 echoes back
                           f"SE*{len(lines) - 4}*0001",  # ST through SE
                           "GE*1*107", "IEA*1*000000007"]
 

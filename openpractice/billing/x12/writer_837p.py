@@ -148,6 +148,9 @@ class LineData:
     date_from: dt.date
     date_to: dt.date
     pointers: Sequence[int]
+    # REF*6R, the line item control number: our claim line's id, which the payer echoes back in the 835 so
+    # posting matches the line exactly rather than by code, date and charge.
+    control_number: str = ""
 
 
 @dataclass(slots=True)
@@ -286,10 +289,10 @@ def _complete(rows: list[tuple[Any, ...]], references: _References) -> list[Clai
                               .annotate(modifiers_json=Cast("modifiers", TextField()),
                                         pointers_json=Cast("pointers", TextField()))
                               .values_list("claim_id", "line_number", "procedure_code", "modifiers_json", "units",
-                                           "amount", "service_date_from", "service_date_to", "pointers_json")):
-        number, code, modifiers, units, line_amount, date_from, date_to, pointers = values
+                                           "amount", "service_date_from", "service_date_to", "pointers_json", "pk")):
+        number, code, modifiers, units, line_amount, date_from, date_to, pointers, line_id = values
         lines[claim_id].append(LineData(number, code, _json_list(modifiers), units, line_amount, date_from, date_to,
-                                        _json_list(pointers)))
+                                        _json_list(pointers), str(line_id)))
     secondary = [row for row in rows if row[_RANK] > 1]
     adjustments: dict[int, list[tuple[str, str, Decimal]]] = defaultdict(list)
     earlier: dict[tuple[int, int], tuple[Any, ...]] = {}  # (charge, payer rank): the newest claim that billed
@@ -622,6 +625,8 @@ class _Writer:
                 f"DTP*472*D8*{date8(line.date_from)}" if line.date_from == line.date_to else
                 f"DTP*472*RD8*{date8(line.date_from)}-{date8(line.date_to)}",
             ]
+            if line.control_number:
+                out.append(f"REF*6R*{ident(line.control_number, 50)}")
         if not claim.lines:
             raise ClaimRefused(claim, "the claim has no service line.")
         return out, hl
