@@ -13,8 +13,8 @@ selectors/statements.py.
   computed from the ledger entries written up to the moment the run was made, so printing a statement again
   next week gives the same document. A run's printable PDF holds its print statements (and email statements
   whose email failed), one after another, in ZIP code order.
-- Email goes through Django's mail (SMTP) after the transaction commits, one message per guarantor with the PDF
-  attached; its subject names only the practice. Each statement records emailed_at or email_error (a sentence
+- Email goes through Django's mail (SMTP) from the background worker (queued when the transaction commits), one
+  message per guarantor with the PDF attached; its subject names only the practice. Each statement records emailed_at or email_error (a sentence
   without patient data); one person's bad address does not stop the others.
 - Audit: a run writes one event per run and one per patient on each statement (patient and home location ids);
   showing a run's statements, downloading, printing and emailing them write one event per patient shown.
@@ -369,8 +369,8 @@ class EmailOutcome:
 
 
 def statement_run_email(*, actor: Any, run: StatementRun) -> int:
-    """Email the run's email statements not sent yet (practice-wide billing.manage). They go once the caller's
-    transaction commits; returns how many are to go. Sending again retries only those that failed."""
+    """Email the run's email statements not sent yet (practice-wide billing.manage). They are queued for the
+    background worker once the caller's transaction commits; returns how many are to go. Sending again retries only those that failed."""
     authorize_practice_wide(actor=actor, action="billing.statement_run_email", target=run)
     with transaction.atomic():
         ids = list(Statement.objects.filter(run=run, delivery=EMAIL, emailed_at__isnull=True)
@@ -378,8 +378,14 @@ def statement_run_email(*, actor: Any, run: StatementRun) -> int:
         if ids:
             record(actor=actor, action="billing.statement_run_emailing", target=run,
                    reason=f"{len(ids)} statement(s) to email")
-            transaction.on_commit(partial(statements_email_send, actor_id=actor.pk, statement_ids=ids))
+            transaction.on_commit(partial(_enqueue_emails, actor_id=actor.pk, statement_ids=ids))
     return len(ids)
+
+
+def _enqueue_emails(*, actor_id: int | None, statement_ids: list[int]) -> None:
+    from openpractice.billing.tasks import send_statement_emails  # the task module imports this one
+
+    send_statement_emails(actor_id, statement_ids)
 
 
 class _MailServerDown(Exception):
@@ -447,7 +453,7 @@ def _send_one(statement_id: int, *, actor: User | None, connection: Any) -> bool
 
 
 def statements_email_send(*, actor_id: int | None, statement_ids: Sequence[int]) -> EmailOutcome:
-    """Send the statements (run after commit by statement_run_email; safe to run twice: each is claimed). One
+    """Send the statements (the worker's job, queued by statement_run_email; safe to run twice: each is claimed). One
     SMTP connection for all of them; when the server cannot be reached, the rest are marked with that error."""
     actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
     connection = get_connection(fail_silently=False)

@@ -140,8 +140,8 @@ def statement_run_email(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied as exc:
         raise Http404() from exc
     if count:
-        messages.success(request, _("%(count)s statement(s) handed to the mail server. Any that could not be sent "
-                                    "show why below and are added to the printable PDF.") % {"count": count})
+        messages.success(request, _("%(count)s statement(s) queued for email; they go out within a minute. Any "
+                                    "that cannot be sent show why below and are added to the printable PDF.") % {"count": count})
     else:
         messages.info(request, _("Every email statement of this run has been sent already."))
     return redirect("billing:statement_run_detail", pk=run.pk)
