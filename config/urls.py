@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/", include("openpractice.patients.urls")),
     path("schedule/", include("openpractice.scheduling.urls")),
     path("billing/", include("openpractice.billing.urls")),
+    path("workforce/", include("openpractice.workforce.urls")),
     path("api/v1/", api.urls),
 ]
 

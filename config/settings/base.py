@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "openpractice.patients",
     "openpractice.scheduling",
     "openpractice.billing",
+    "openpractice.workforce",
     "openpractice.reporting",
     "openpractice.api",
 ]

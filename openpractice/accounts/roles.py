@@ -82,8 +82,11 @@ class Perm:
     # Workforce (HR records)
     WORKFORCE_VIEW = "workforce.view"
     WORKFORCE_MANAGE = "workforce.manage"
-    WORKFORCE_PAY = "workforce.view_compensation"
-    WORKFORCE_PAYROLL = "workforce.payroll"
+    WORKFORCE_PAY = "workforce.view_compensation"  # pay rates and pay history (confidential)
+    WORKFORCE_PAYROLL = "workforce.payroll"  # timesheets, PTO approval, pay-period close, payroll export
+    WORKFORCE_HIRING = "workforce.hiring"  # requisitions, applicants, scorecards, offers, hire
+    WORKFORCE_SCHEDULE = "workforce.schedule"  # schedule interviews and work onboarding tasks
+    WORKFORCE_DISCIPLINE = "workforce.discipline"  # disciplinary records (confidential)
     # Compliance and cases
     COMPLIANCE_VIEW = "compliance.view"
     COMPLIANCE_MANAGE = "compliance.manage"
@@ -134,22 +137,25 @@ _PM_ENTRY = {
 }
 _PM_ADVANCED = _PM_ENTRY | {
     P.USERS_MANAGE, P.PATIENTS_FINANCIAL, P.PATIENTS_MERGE, P.PAYERS_MANAGE, P.BILLING_MANAGE, P.BILLING_COLLECT,
-    P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE,
-    P.COMPLIANCE_MANAGE, P.VENDORS_MANAGE, P.REPORTS_FINANCIAL,
+    P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE, P.WORKFORCE_HIRING, P.WORKFORCE_SCHEDULE,
+    P.WORKFORCE_PAYROLL, P.COMPLIANCE_MANAGE, P.VENDORS_MANAGE, P.REPORTS_FINANCIAL,
 }
 _PM_SENIOR = _PM_ADVANCED | {
-    P.PRACTICE_MANAGE, P.BILLING_WRITE_OFF, P.WORKFORCE_PAY, P.VENDORS_NEGOTIATE, P.COMPLIANCE_INCIDENTS,
+    P.PRACTICE_MANAGE, P.BILLING_WRITE_OFF, P.WORKFORCE_PAY, P.WORKFORCE_DISCIPLINE, P.VENDORS_NEGOTIATE,
+    P.COMPLIANCE_INCIDENTS,
 }
 # Office manager entry sees the schedule (who is booked when) but no clinical or financial detail.
 _OM_ENTRY = {
     P.PRACTICE_VIEW, P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE, P.INVENTORY_VIEW, P.INVENTORY_USE,
-    P.FACILITIES_VIEW, P.VENDORS_VIEW, P.SCHEDULE_VIEW,
+    P.FACILITIES_VIEW, P.VENDORS_VIEW, P.SCHEDULE_VIEW, P.WORKFORCE_SCHEDULE,
 }
 _OM_MID = _OM_ENTRY | {
     P.USERS_VIEW, P.WORKFORCE_VIEW, P.INVENTORY_MANAGE, P.FACILITIES_MANAGE, P.VENDORS_MANAGE,
-    P.REPORTS_OPERATIONS,
+    P.REPORTS_OPERATIONS, P.WORKFORCE_PAYROLL, P.WORKFORCE_HIRING,
 }
-_OM_EXPERIENCED = _OM_MID | {P.WORKFORCE_MANAGE, P.WORKFORCE_PAYROLL, P.WORKFORCE_PAY}
+# Experienced office managers run a whole function such as payroll, so they see pay; discipline stays with HR
+# and senior practice managers.
+_OM_EXPERIENCED = _OM_MID | {P.WORKFORCE_MANAGE, P.WORKFORCE_PAY}
 
 PERMISSION_TABLE: dict[tuple[str, str], frozenset[str]] = {
     (Role.PRACTICE_MANAGER, Tier.ENTRY): frozenset(_PM_ENTRY),
@@ -176,7 +182,7 @@ PERMISSION_TABLE: dict[tuple[str, str], frozenset[str]] = {
     }),
     (Role.HR, Tier.STANDARD): frozenset({
         P.PRACTICE_VIEW, P.USERS_VIEW, P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE, P.WORKFORCE_PAY,
-        P.WORKFORCE_PAYROLL, P.COMPLIANCE_VIEW,
+        P.WORKFORCE_PAYROLL, P.WORKFORCE_HIRING, P.WORKFORCE_SCHEDULE, P.WORKFORCE_DISCIPLINE, P.COMPLIANCE_VIEW,
     }),
     (Role.PRIVACY_OFFICER, Tier.STANDARD): frozenset({
         P.PRACTICE_VIEW, P.USERS_VIEW, P.AUDIT_VIEW, P.AUDIT_EXPORT, P.COMPLIANCE_VIEW, P.COMPLIANCE_MANAGE,

@@ -1,0 +1,1 @@
+"""Workforce: positions and the org chart, employees, pay, credentials, training, onboarding, discipline."""

@@ -1,0 +1,1 @@
+"""Workforce writes: `<entity>_<verb>(*, actor, ...)`, one transaction each, audited."""
