@@ -18,4 +18,4 @@ class PatientsConfig(AppConfig):
         patients: Any = _("Patients")
         payers: Any = _("Payers")
         register(NavItem(10, section, patients, "patients:patient_list", Perm.PATIENTS_DEMOGRAPHICS))
-        register(NavItem(40, section, payers, "patients:payer_list", Perm.PAYERS_VIEW))
+        register(NavItem(37, section, payers, "patients:payer_list", Perm.PAYERS_VIEW))
