@@ -111,13 +111,17 @@ def denial_note_add(*, actor: Any, denial: Denial, text: str) -> Denial:
 def denial_appeal(*, actor: Any, denial: Denial, argument: str) -> Denial:
     """Appeal the denial with `argument` (the biller's case, printed in the appeal letter): the denial becomes
     appealed, the argument is kept in its notes, and a denied or partly paid claim becomes appealed. A denial
-    already appealed may be appealed again (a second-level appeal): the new argument is added."""
+    already appealed may be appealed again (a second-level appeal): the new argument is added; the same argument
+    again changes nothing."""
     authorize_at(actor=actor, location_id=denial.claim.location_id, action="billing.denial_appeal", target=denial)
     value = _clean_text(argument, limit=MAX_ARGUMENT, what=_("argument for the appeal"))
     with transaction.atomic():
         current = _locked(denial)
         _require_working(current)
         again = current.status == DenialStatus.APPEALED
+        if again and current.note.endswith(f"\n{value}"):
+            # The same letter asked for twice (a second click, or downloading it again): one appeal, not two.
+            return current
         current.status = DenialStatus.APPEALED
         _append(current, _stamp(actor, _("appeal sent again") if again else _("appeal sent"), value))
         claim = Claim.objects.select_for_update().get(pk=current.claim_id)

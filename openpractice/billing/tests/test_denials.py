@@ -302,6 +302,21 @@ def test_a_second_appeal_adds_its_argument_and_keeps_the_denial_appealed(denial:
     assert "Second-level argument." in denial.note
 
 
+def test_the_same_appeal_submitted_twice_is_one_appeal(signed_in: Any, denial: Denial, biller: Any) -> None:
+    client = signed_in(biller)
+    url = reverse("billing:denial_appeal", args=[denial.pk])
+    first = client.post(url, {"argument": "The diagnosis supports medical necessity."})
+    denial.refresh_from_db()
+    after_first = (denial.status, denial.note)
+    events = AuditEvent.objects.filter(action="billing.denial_appealed").count()
+    second = client.post(url, {"argument": "The diagnosis supports medical necessity."})
+    assert first["Content-Type"] == second["Content-Type"] == "application/pdf"  # the letter again
+    denial.refresh_from_db()
+    assert (denial.status, denial.note) == after_first
+    assert denial.note.count("appeal sent") == 1
+    assert AuditEvent.objects.filter(action="billing.denial_appealed").count() == events == 1
+
+
 def test_writing_off_needs_a_reason_and_records_the_decision(signed_in: Any, denial: Denial, biller: Any) -> None:
     client = signed_in(biller)
     before = snapshot(denial)
