@@ -44,6 +44,8 @@ from openpractice.core.models import Department, Location, OutboxMessage, Practi
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
 from openpractice.patients.tests.factories import route_samples
 from openpractice.scheduling.tests import samples as scheduling_samples
+from openpractice.workforce.tests import route_samples as workforce_samples
+from openpractice.workforce.tests.factories_training import route_samples as training_samples
 
 # Pages a person must reach before (or while) signing in. Nothing else may go without a permission declaration.
 PUBLIC_OR_AUTH_FLOW = frozenset({
@@ -64,7 +66,7 @@ PUBLIC_OR_AUTH_FLOW = frozenset({
 NOT_UI_NAMES = frozenset({"healthz", "readyz"})
 NOT_UI_PREFIXES = ("api/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
-GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing")
+GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing", "workforce")
 
 _MISSING = object()
 # Routes whose object is not the first word of their name; their URL kwarg is "<kind>_id".
@@ -75,7 +77,21 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "billing:statement_run_email": "statementrun",
                                  "billing:remittance_import_detail": "remittanceimport",
                                  "billing:remittance_claim_resolve": "remittanceclaim",
-                                 "billing:remittance_claim_dismiss": "remittanceclaim"}
+                                 "billing:remittance_claim_dismiss": "remittanceclaim",
+                                 "workforce:employee_document_download": "employeedocument",
+                                 "workforce:employee_document_delete": "employeedocument",
+                                 "workforce:checklist_start": "employee",
+                                 "workforce:checklist_task_status": "checklisttask",
+                                 "workforce:template_item_remove": "templateitem",
+                                 "workforce:credential_type_edit": "credentialtype",
+                                 "workforce:credential_add": "employee",
+                                 "workforce:career_path": "employee",
+                                 "workforce:pay_history": "employee",
+                                 "workforce:benchmark_edit": "paybenchmark",
+                                 "workforce:discipline_follow_up_record": "followup",
+                                 "workforce:discipline_follow_up_add": "discipline"}
+# Further URL kwargs beyond the object's id.
+EXTRA_KWARGS: dict[str, dict[str, str]] = {"workforce:employee_sensitive": {"field": "ssn"}}
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,23 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "denial": denial_route_samples,  # a denied North claim, a denied South claim
     "remittanceimport": lambda w, actor: remittance_samples(w, "remittanceimport"),
     "remittanceclaim": lambda w, actor: remittance_samples(w, "remittanceclaim"),
+    # Workforce: an employee at North who is the actor (everyone reaches their own record), one at South.
+    "employee": workforce_samples.employees,
+    "employeedocument": workforce_samples.documents,
+    "credential": workforce_samples.credentials,
+    "checklist": workforce_samples.checklists,
+    "checklisttask": workforce_samples.checklist_tasks,
+    # Training and discipline: HR's sample at North for those who hold the permission, else their own.
+    "training": lambda w, actor: training_samples(w, actor, "training"),
+    "discipline": lambda w, actor: training_samples(w, actor, "discipline"),
+    "followup": lambda w, actor: training_samples(w, actor, "followup"),
+    "position": workforce_samples.positions,
+    # practice-wide: the credential catalog, courses, checklist templates, pay benchmarks
+    "credentialtype": workforce_samples.practice_wide("credentialtype"),
+    "course": lambda w, actor: training_samples(w, actor, "course"),
+    "template": workforce_samples.practice_wide("template"),
+    "templateitem": workforce_samples.practice_wide("templateitem"),
+    "paybenchmark": workforce_samples.practice_wide("paybenchmark"),
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -249,7 +282,8 @@ def _billing_samples(world: World, kind: str) -> tuple[Model, Model]:
 def test_every_object_route_has_sample_objects() -> None:
     missing = sorted(route.name for route in GUARDED_ROUTES
                      if route.kwarg_names and (route.kind not in SAMPLES
-                                               or set(route.kwarg_names) not in ({"pk"}, {f"{route.kind}_id"})))
+                                               or set(route.kwarg_names) - set(EXTRA_KWARGS.get(route.name, {}))
+                                               not in ({"pk"}, {f"{route.kind}_id"}, {f"{route.kind}_pk"})))
     assert missing == [], f"Teach SAMPLES in tests/test_routes.py how to build URL kwargs for: {missing}"
 
 
@@ -259,7 +293,7 @@ def url_for(route: Route, world: World, actor: User | None, *, in_scope: bool = 
     inside, outside = SAMPLES[route.kind](world, actor)
     target = inside if in_scope else outside
     assert target is not None
-    return reverse(route.name, kwargs={route.kwarg_names[0]: target.pk})
+    return reverse(route.name, kwargs={route.kwarg_names[0]: target.pk, **EXTRA_KWARGS.get(route.name, {})})
 
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
@@ -347,7 +381,8 @@ def test_route_answers_every_role_as_the_permission_table_says(route: Route, wor
 
 SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
-                 and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun")]
+                 and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
+                                        "credentialtype", "course", "template", "templateitem", "paybenchmark")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

@@ -5,7 +5,8 @@ The user's grants are loaded once per request (two queries) and cached on the us
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
@@ -33,6 +34,37 @@ class Grant:
     location_ids: frozenset[int]
 
 
+# Rules of other apps that withdraw permissions from a user for a while (workforce: PHI access while HIPAA
+# training has lapsed, when the practice asks for it). The foundation must not import those apps, so they register
+# here from AppConfig.ready(). Each gets the user and the permissions their roles grant and answers the ones to
+# withdraw; it runs when the grants are loaded, so the per-request cache covers it, and `forget()` re-asks it.
+Restriction = Callable[[Any, frozenset[str]], frozenset[str]]
+_RESTRICTIONS: list[Restriction] = []
+
+
+def register_restriction(restriction: Restriction) -> None:
+    """Add a restriction (once: registering it again changes nothing)."""
+    if restriction not in _RESTRICTIONS:
+        _RESTRICTIONS.append(restriction)
+
+
+def unregister_restriction(restriction: Restriction) -> None:
+    if restriction in _RESTRICTIONS:
+        _RESTRICTIONS.remove(restriction)
+
+
+def _restricted(user: Any, loaded: tuple[Grant, ...]) -> tuple[Grant, ...]:
+    if not _RESTRICTIONS or not loaded:
+        return loaded
+    held = frozenset().union(*(grant.permissions for grant in loaded))
+    withdrawn: set[str] = set()
+    for restriction in _RESTRICTIONS:
+        withdrawn |= restriction(user, held)
+    if not withdrawn:
+        return loaded
+    return tuple(replace(grant, permissions=grant.permissions - withdrawn) for grant in loaded)
+
+
 def grants(user: Any) -> tuple[Grant, ...]:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ()
@@ -48,6 +80,7 @@ def grants(user: Any) -> tuple[Grant, ...]:
             )
             for assignment in user.role_assignments.prefetch_related("locations")
         )
+        cached = _restricted(user, cached)
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

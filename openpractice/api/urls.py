@@ -20,15 +20,19 @@ from .routers import (
     charges,
     claims,
     coverages,
+    credentials,
+    employees,
     fee_schedules,
     locations,
     me,
     patients,
     payers,
     payments,
+    positions,
     practice,
     providers,
     remittances,
+    trainings,
     users,
 )
 
@@ -81,6 +85,10 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/claims", claims.router)
     built.add_router("/remittances", remittances.router)
     built.add_router("/payments", payments.router)
+    built.add_router("/positions", positions.router)
+    built.add_router("/employees", employees.router)
+    built.add_router("/credentials", credentials.router)
+    built.add_router("/trainings", trainings.router)
     return built
 
 

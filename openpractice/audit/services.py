@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+
+from openpractice.core.bulk_insert import insert_rows
 
 from . import context
 from .chain import CHAIN_COLUMNS, GENESIS_HASH, canonical_ip, row_hash
@@ -92,9 +95,6 @@ def _append(
     changed_fields: Iterable[str],
     reason: str,
 ) -> AuditEvent:
-    if target is not None:
-        object_type = object_type or target._meta.label_lower
-        object_id = object_id or str(target.pk)
     request_context = context.current()
     actor_id, actor_label = _actor_parts(actor)
     last = _lock_chain_and_read_head()
@@ -104,23 +104,81 @@ def _append(
         occurred_at=timezone.now(),
         actor_id=actor_id,
         actor_label=_text(actor_label, 150),
-        action=_text(action, 80),
-        object_type=_text(object_type, 80),
-        object_id=_text(str(object_id), 64),
-        # Integers as the database returns them: a "12" hashed as text would not match the 12 read back.
-        patient_id=int(patient_id) if patient_id is not None else None,
-        location_id=int(location_id) if location_id is not None else None,
         # Hash the address exactly as the database will hand it back (PostgreSQL's inet normalises it).
         ip_address=canonical_ip(request_context.ip_address),
         user_agent=_text(request_context.user_agent, 300),
         outcome=str(outcome),
-        changed_fields=_text(",".join(sorted(set(changed_fields))), 1000),
-        reason=_text(reason, 200),
         prev_hash=prev_hash,
+        **_event_fields(Event(action=action, target=target, object_type=object_type, object_id=object_id,
+                              patient_id=patient_id, location_id=location_id, changed_fields=changed_fields,
+                              reason=reason)),
     )
     event.hash = row_hash([getattr(event, column) for column in CHAIN_COLUMNS])
     event.save(force_insert=True)
     return event
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of `record_many()`: the arguments of `record()` that differ from event to event."""
+
+    action: str
+    target: Model | None = None
+    object_type: str = ""
+    object_id: str | int = ""
+    patient_id: int | None = None
+    location_id: int | None = None
+    changed_fields: Iterable[str] = ()
+    reason: str = ""
+
+
+def _event_fields(event: Event) -> dict[str, Any]:
+    """The columns an event sets itself, cut and typed as they are stored (and so as they are hashed)."""
+    object_type, object_id = event.object_type, event.object_id
+    if event.target is not None:
+        object_type = object_type or event.target._meta.label_lower
+        object_id = object_id or str(event.target.pk)
+    return {
+        "action": _text(event.action, 80),
+        "object_type": _text(object_type, 80),
+        "object_id": _text(str(object_id), 64),
+        # Integers as the database returns them: a "12" hashed as text would not match the 12 read back.
+        "patient_id": int(event.patient_id) if event.patient_id is not None else None,
+        "location_id": int(event.location_id) if event.location_id is not None else None,
+        "changed_fields": _text(",".join(sorted(set(event.changed_fields))), 1000),
+        "reason": _text(event.reason, 200),
+    }
+
+
+# The columns record_many() writes per event (the others are the same for the whole batch), then the hash.
+_VARYING = ("seq", "action", "object_type", "object_id", "patient_id", "location_id", "changed_fields", "reason",
+            "prev_hash")
+
+
+def record_many(*, actor: Any, events: Sequence[Event], outcome: str = Outcome.ALLOWED) -> int:
+    """Append `events` (by one actor, in one request) in order, as `record()` would one by one: the chain is
+    locked once, each row links to the one before it, and the rows go in one statement. For bulk services (one
+    event per claim of a 5,000-claim remittance) where a lock, a read and an INSERT per event took seconds. The
+    events share their time. Same rules as record(): no PHI values; inside the caller's transaction. Returns
+    the number of events written."""
+    if not events:
+        return 0
+    with transaction.atomic(savepoint=False):
+        request_context = context.current()
+        actor_id, actor_label = _actor_parts(actor)
+        last = _lock_chain_and_read_head()
+        # The time is read once the lock is held, as record() does: times follow the chain's order.
+        shared = {"occurred_at": timezone.now(), "actor_id": actor_id, "actor_label": _text(actor_label, 150),
+                  "ip_address": canonical_ip(request_context.ip_address),
+                  "user_agent": _text(request_context.user_agent, 300), "outcome": str(outcome)}
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        rows: list[tuple[Any, ...]] = []
+        for event in events:
+            values = {**shared, **_event_fields(event), "seq": seq, "prev_hash": prev_hash}
+            digest = row_hash([values[column] for column in CHAIN_COLUMNS])
+            rows.append((*(values[column] for column in _VARYING), digest))
+            seq, prev_hash = seq + 1, digest
+        return insert_rows(AuditEvent, (*_VARYING, "hash"), rows, constants=shared)
 
 
 def record_denied(*, actor: Any, action: str, object_type: str = "", object_id: str | int = "",

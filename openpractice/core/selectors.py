@@ -115,6 +115,12 @@ def practice_now() -> datetime.datetime:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(practice_timezone_name()))
 
 
+def practice_today() -> datetime.date:
+    """Today where the practice is: in a request, in a background task or a test alike (timezone.localdate()
+    is only the practice's date inside a request, where the middleware activates its zone)."""
+    return practice_now().date()
+
+
 @dataclass(frozen=True)
 class LocationToday:
     location: Location

@@ -33,6 +33,7 @@ from openpractice.core.models import Location
 from openpractice.patients.models import Patient
 from openpractice.patients.selectors import coverages_active_on, patient_scoped
 
+from . import booking_checks
 from .choices import ACTIVE_STATUSES, AppointmentStatus, PaymentMethod
 from .models import (
     Appointment,
@@ -323,6 +324,8 @@ def appointment_book(*, actor: Any, patient: Patient, provider: Provider, locati
         raise ValidationError({"patient": _("Choose an active patient you may see.")})
     ends_at = _validate_placement(provider=provider, location=location, room=room,
                                   appointment_type=appointment_type, starts_at=starts_at)
+    # Other apps' checks (workforce: an expired licence) refuse the booking or flag it.
+    flags = booking_checks.check_booking(provider=provider, on=starts_at.astimezone(practice_zone()).date())
     with transaction.atomic():
         _lock_and_check_free(provider=provider, room=room, starts_at=starts_at, ends_at=ends_at)
         appointment = Appointment(
@@ -335,6 +338,10 @@ def appointment_book(*, actor: Any, patient: Patient, provider: Provider, locati
                location_id=location.pk,
                changed_fields=["patient", "provider", "location", "appointment_type", "starts_at", "ends_at",
                                *(["room"] if room else []), *(["notes"] if appointment.notes else [])])
+        for flag in flags:
+            record(actor=actor, action="appointment.booked_flagged", target=appointment, patient_id=patient.pk,
+                   location_id=location.pk, reason=flag[:200])
+    appointment.booking_flags = flags  # type: ignore[attr-defined]  # for the caller to show
     return appointment
 
 
@@ -364,6 +371,7 @@ def appointment_reschedule(*, actor: Any, appointment: Appointment, starts_at: d
                                   appointment_type=appointment.appointment_type, starts_at=starts_at)
     warning = outside_hours_warning(provider=new_provider, location=appointment.location, starts_at=starts_at,
                                     ends_at=ends_at)
+    booking_checks.check_booking(provider=new_provider, on=starts_at.astimezone(practice_zone()).date())
     if warning and not outside_hours_confirmed:
         raise ValidationError({"outside_hours": warning}, code="outside_hours")
     with transaction.atomic():

@@ -272,6 +272,8 @@ def schedule_book(request: HttpRequest) -> HttpResponse:
             outside_hours = form.errors.get("book_outside_hours")
         else:
             messages.success(request, _("Appointment booked."))
+            for flag in getattr(appointment, "booking_flags", ()):  # e.g. the provider's licence has expired
+                messages.warning(request, flag)
             return redirect(appointment)
     search = (request.GET.get("q") or "").strip()[:100]
     matches = selectors.patient_pick(actor=request.user, text=search, limit=PATIENT_PICK_LIMIT,

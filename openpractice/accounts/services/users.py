@@ -506,9 +506,25 @@ def user_deactivate(*, actor: User, user: User) -> User:
     return current
 
 
-def _deactivate_locked(*, actor: User, user: User) -> User:
+def user_deactivate_for_termination(*, actor: Any, user: User) -> User:
+    """End the access of a person whose employment ends, on HR's authority: the caller (workforce's termination)
+    has checked that `actor` may terminate them; users.manage is not needed. Everything else is as
+    user_deactivate: sessions deleted, tokens and invitations revoked, audited, and never the last
+    administrator. Linking an account to an employee record is what needs users.manage (see the workforce
+    services), so HR cannot reach accounts beyond the employee records they were given."""
+    current = _deactivate_locked(actor=actor, user=user, authority_checked=True)
+    forget(user)
+    user.is_active, user.deactivated_at = current.is_active, current.deactivated_at
+    return current
+
+
+def _deactivate_locked(*, actor: User, user: User, authority_checked: bool = False) -> User:
     with transaction.atomic():
-        admin_ids, current = _lock_and_recheck(actor=actor, user=user)
+        if authority_checked:
+            admin_ids = _lock_active_administrators()
+            current = User.objects.select_for_update().get(pk=user.pk)
+        else:
+            admin_ids, current = _lock_and_recheck(actor=actor, user=user)
         if current.deactivated_at is not None:
             return current
         is_admin = RoleAssignment.objects.filter(user=current, role=Role.ADMINISTRATOR).exists()

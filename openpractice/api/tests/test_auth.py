@@ -77,12 +77,28 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/remittances/imports"),
     ("get", f"{API}/remittances/imports"),
     ("get", f"{API}/remittances/imports/1"),
+    ("get", f"{API}/positions"),
+    ("post", f"{API}/positions"),
+    ("get", f"{API}/positions/1"),
+    ("patch", f"{API}/positions/1"),
+    ("get", f"{API}/employees"),
+    ("post", f"{API}/employees"),
+    ("get", f"{API}/employees/1"),
+    ("patch", f"{API}/employees/1"),
+    ("get", f"{API}/credentials"),
+    ("post", f"{API}/credentials"),
+    ("get", f"{API}/credentials/1"),
+    ("patch", f"{API}/credentials/1"),
+    ("get", f"{API}/trainings"),
+    ("post", f"{API}/trainings"),
+    ("get", f"{API}/trainings/1"),
+    ("patch", f"{API}/trainings/1"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
             "{payer_id}", "{fee_schedule_id}", "{entry_code}",
             "{charge_id}", "{claim_id}", "{payment_id}", "{remittance_id}",
-            "{import_id}")
+            "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}")
 
 
 def _sample_path(path: str) -> str:

@@ -138,6 +138,22 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("GET", "/api/v1/claims/{claim_id}"),
         ("GET", "/api/v1/claims/{claim_id}/history"),
         ("POST", "/api/v1/claims/{claim_id}/status"),
+        ("GET", "/api/v1/positions"),
+        ("POST", "/api/v1/positions"),
+        ("GET", "/api/v1/positions/{position_id}"),
+        ("PATCH", "/api/v1/positions/{position_id}"),
+        ("GET", "/api/v1/employees"),
+        ("POST", "/api/v1/employees"),
+        ("GET", "/api/v1/employees/{employee_id}"),
+        ("PATCH", "/api/v1/employees/{employee_id}"),
+        ("GET", "/api/v1/credentials"),
+        ("POST", "/api/v1/credentials"),
+        ("GET", "/api/v1/credentials/{credential_id}"),
+        ("PATCH", "/api/v1/credentials/{credential_id}"),
+        ("GET", "/api/v1/trainings"),
+        ("POST", "/api/v1/trainings"),
+        ("GET", "/api/v1/trainings/{training_id}"),
+        ("PATCH", "/api/v1/trainings/{training_id}"),
     }
 
 

@@ -163,7 +163,14 @@ class ClaimStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["claim", "at"], name="claim_status_change_idx")]
+        indexes = [
+            models.Index(fields=["claim", "at"], name="claim_status_change_idx"),
+            # The clean claim rate reads submissions and rejections by date (selectors/receivables.py). Partial:
+            # a scrub writes only ready/held rows, which never enter it; key columns (not INCLUDE, which SQLite
+            # lacks) so the read needs no table rows on either database.
+            models.Index(fields=["at", "claim", "to_status"], name="claim_change_sent_at_idx",
+                         condition=Q(to_status__in=[ClaimStatus.SUBMITTED, ClaimStatus.REJECTED])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.from_status or '-'} -> {self.to_status}"

@@ -1,8 +1,10 @@
 """Posting 835 remittances: each payment exactly once, all of it or nothing, matched to our claims.
 
-- The file: read twice from the bytes with the streaming reader, never held parsed. The first pass checks the
-  whole file (syntax and balancing): a file with any problem is refused with the reader's message (segment
-  number and problem), kept as a refused import so the biller sees it, and nothing is posted. The same file
+- The file: read from the bytes with the streaming reader. The first pass checks the whole file (syntax and
+  balancing): a file with any problem is refused with the reader's message (segment number and problem), kept as
+  a refused import so the biller sees it, and nothing is posted. What it parsed is kept for the posting when the
+  file is small (KEEP_PARSED_BYTES: no more than posting one payment of that size holds anyway); a larger file
+  is read a second time, one payment at a time, never held parsed whole. The same file
   imported again after a complete import is a duplicate: kept as such, with a notice, nothing posted.
 - Permission: billing.post_payments at every location whose claims the file pays. A payment posts whole or not
   at all, so it cannot be split between two billers' scopes: someone who may not post for one of the file's
@@ -45,17 +47,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
-from openpractice.audit.services import record
+from openpractice.audit.services import Event as AuditEntry
+from openpractice.audit.services import record, record_many
+from openpractice.core.bulk_insert import insert_rows
+from openpractice.core.gc_pause import gc_paused
 from openpractice.core.lookups import any_of_chunk_size
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_now
@@ -104,6 +110,9 @@ from .ledger import NewEntry, balance_key, ledger_post, ledger_reverse
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 MAX_NOTICES = 200
+# A file up to this size is parsed once: about 13,000 claims, whose parsed form is what posting a single payment of
+# that size holds anyway.
+KEEP_PARSED_BYTES = 4 * 1024 * 1024
 PROCESSED = frozenset({"1", "2", "3", "19", "20", "21"})
 PROCESSED_AS_PRIMARY = frozenset({"1", "19"})
 PROCESSED_AS_SECONDARY = frozenset({"2", "20"})
@@ -217,16 +226,21 @@ def _claim_locations(claim_numbers: Sequence[str]) -> set[int]:
 # --- the file ----------------------------------------------------------------------------------------------------
 
 
-def _scan(data: bytes) -> list[str]:
-    """Read the whole file once to check it (raises Remittance835Error); returns its claim numbers."""
+def _scan(data: bytes) -> tuple[list[str], list[Payment835] | None]:
+    """Read the whole file once to check it (raises Remittance835Error); returns its claim numbers, and its
+    payments when the file is small enough to keep them for the posting (None: read it again)."""
     numbers: set[str] = set()
-    payments = 0
-    for payment in read_835(data):
-        payments += 1
-        numbers.update(claim.claim_number for claim in payment.claims)
-    if payments == 0:
+    count = 0
+    kept: list[Payment835] | None = [] if len(data) <= KEEP_PARSED_BYTES else None
+    with gc_paused():  # what is kept grows to tens of thousands of objects: see _post_file
+        for payment in read_835(data):
+            count += 1
+            numbers.update(claim.claim_number for claim in payment.claims)
+            if kept is not None:
+                kept.append(payment)
+    if count == 0:
         raise Remittance835Error("The file holds no 835 payment (no ST*835 transaction set).")
-    return sorted(numbers)
+    return sorted(numbers), kept
 
 
 def _completed_import(digest: str) -> RemittanceImport | None:
@@ -260,7 +274,7 @@ def remittance_import(*, actor: Any, filename: str, data: bytes, dry_run: bool =
     try:
         if not data.strip():
             raise Remittance835Error("The file is empty.")
-        claim_numbers = _scan(data)
+        claim_numbers, parsed = _scan(data)
     except Remittance835Error as error:
         summary.errors.append(_("The file was refused, nothing was posted: %(error)s") % {"error": error})
         if not dry_run:
@@ -270,11 +284,11 @@ def remittance_import(*, actor: Any, filename: str, data: bytes, dry_run: bool =
     _authorize_locations(actor, _claim_locations(claim_numbers))
     if dry_run:
         with transaction.atomic():
-            _post_file(actor=actor, filename=filename, digest=digest, data=data, summary=summary)
+            _post_file(actor=actor, filename=filename, digest=digest, data=data, parsed=parsed, summary=summary)
             transaction.set_rollback(True)
         summary.import_id = None
         return summary
-    _post_file(actor=actor, filename=filename, digest=digest, data=data, summary=summary)
+    _post_file(actor=actor, filename=filename, digest=digest, data=data, parsed=parsed, summary=summary)
     return summary
 
 
@@ -293,7 +307,8 @@ def _keep_import(*, actor: Any, filename: str, digest: str, size: int, status: s
     return row
 
 
-def _post_file(*, actor: Any, filename: str, digest: str, data: bytes, summary: ImportSummary) -> None:
+def _post_file(*, actor: Any, filename: str, digest: str, data: bytes, parsed: Sequence[Payment835] | None,
+               summary: ImportSummary) -> None:
     source = RemittanceImport(filename=filename, sha256=digest, size=len(data), status=RemittanceImportStatus.POSTED,
                               imported_by=actor, imported_at=timezone.now())
     source.full_clean(exclude=["summary"])
@@ -301,9 +316,12 @@ def _post_file(*, actor: Any, filename: str, digest: str, data: bytes, summary: 
     summary.import_id = source.pk
     payers: dict[str, Payer | None] = {}
     try:
-        for payment in read_835(data):
-            summary.payments += 1
-            _post_one(actor=actor, source=source, payment=payment, summary=summary, payers=payers)
+        # Tens of thousands of objects that live until the payment is posted: the cyclic collector would walk
+        # them again and again for nothing (reference counting still frees them).
+        with gc_paused():
+            for payment in (parsed if parsed is not None else read_835(data)):
+                summary.payments += 1
+                _post_one(actor=actor, source=source, payment=payment, summary=summary, payers=payers)
     except Remittance835Error as error:  # the first pass read the same bytes; kept for the unforeseeable
         summary.errors.append(_("Reading stopped, the payments before were posted: %(error)s") % {"error": error})
     if summary.payments and summary.duplicates_skipped == summary.payments:
@@ -387,7 +405,7 @@ class _Item:
     rc: RemittanceClaim
     claim: Claim | None
     line_rows: list[RemittanceLine]
-    line_matches: list[ClaimLine | None]
+    line_matches: list[LineToMatch | None]
     reverses: RemittanceClaim | None = None
 
 
@@ -396,40 +414,6 @@ RC_FIELDS = ("remittance", "occurrence", "claim", "match", "claim_number", "stat
              "member_id", "service_date", "remark_codes", "reverses", "note")
 LINE_FIELDS = ("remittance_claim", "position", "claim_line", "procedure_code", "modifiers", "charge_amount",
                "paid_amount", "units", "service_date", "control_number", "allowed_amount", "remark_codes")
-
-
-def _insert(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT rows of plain values (int, str, Decimal, date, None, and lists for JSON fields) into `model`'s table:
-    one statement with an array per column through UNNEST on PostgreSQL, one prepared statement run per row on
-    SQLite. For the 30,000 rows a 5,000-claim remittance keeps, bulk_create's preparation of every value of every
-    row (and SQLite's batches of 999 parameters) took seconds. Append-only rows of this module: no save(), no
-    signals. Only quoted names from the model's metadata and placeholders go into the SQL."""
-    if not rows:
-        return
-    fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in names]
-    is_json = [isinstance(field, models.JSONField) for field in fields]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    values: Sequence[Sequence[Any]] = rows
-    json_at = [index for index, flag in enumerate(is_json) if flag]
-    if json_at:
-        converted = [list(row) for row in rows]
-        for row in converted:
-            for index in json_at:
-                row[index] = json.dumps(row[index])
-        values = converted
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{'text' if is_json[i] else field.cast_db_type(connection)}[]"
-                               for i, field in enumerate(fields))
-            names_sql = ", ".join(f"c{i}" for i in range(len(fields)))
-            select = ", ".join(f"c{i}::jsonb" if is_json[i] else f"c{i}" for i in range(len(fields)))
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {select} FROM UNNEST({arrays}) AS u({names_sql})",  # noqa: S608
-                           [list(column) for column in zip(*values, strict=True)])
-        else:  # Django registers sqlite3 adapters for Decimal and date
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
 
 
 # What posting reads of a claim (a claim row is wide; 5,000 of them are loaded at once).
@@ -458,25 +442,49 @@ def _lock_claims(numbers: Sequence[str] = (), pks: Sequence[int] = ()) -> dict[A
     return found
 
 
-def _lines_of(claim_ids: Sequence[int]) -> dict[int, list[ClaimLine]]:
+class LineToMatch(Protocol):
+    """What matching reads of a claim line: a ClaimLine, or the _Line posting loads in bulk."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def procedure_code(self) -> str: ...
+    @property
+    def service_date_from(self) -> dt.date: ...
+    @property
+    def amount(self) -> Decimal: ...
+
+
+@dataclass(slots=True)
+class _Line:
+    """A claim line as posting needs it (pk, code, date, charge): 10,000 model instances took most of a second."""
+
+    pk: int
+    procedure_code: str
+    service_date_from: dt.date
+    amount: Decimal
+
+
+def _lines_of(claim_ids: Sequence[int]) -> dict[int, list[LineToMatch]]:
     chunk = any_of_chunk_size()
-    lines: dict[int, list[ClaimLine]] = defaultdict(list)
+    lines: dict[int, list[LineToMatch]] = defaultdict(list)
     for start in range(0, len(claim_ids), chunk):
-        for line in ClaimLine.objects.filter(claim_id__any_of=list(claim_ids[start:start + chunk])).only(
-                "claim_id", "line_number", "procedure_code", "service_date_from", "amount").order_by(
-                "claim_id", "line_number"):
-            lines[line.claim_id].append(line)
+        for pk, claim_id, code, day, amount in (
+                ClaimLine.objects.filter(claim_id__any_of=list(claim_ids[start:start + chunk]))
+                .order_by("claim_id", "line_number")
+                .values_list("pk", "claim_id", "procedure_code", "service_date_from", "amount")):
+            lines[claim_id].append(_Line(pk, code, day, amount))
     return lines
 
 
-def match_lines(lines: Sequence[ServiceLine835], claim: Claim, claim_lines: Sequence[ClaimLine]
-                ) -> list[ClaimLine | None]:
+def match_lines(lines: Sequence[ServiceLine835], claim: Claim, claim_lines: Sequence[LineToMatch]
+                ) -> list[LineToMatch | None]:
     """Each service line's claim line: by REF*6R (our claim line id) first, then by procedure code (as billed:
     SVC06 when the payer recoded it), service date and charge; a claim line is matched at most once. None where
     nothing fits (posted at claim level)."""
     by_pk = {str(line.pk): line for line in claim_lines}
     used: set[int] = set()
-    matches: list[ClaimLine | None] = [None] * len(lines)
+    matches: list[LineToMatch | None] = [None] * len(lines)
     for index, svc in enumerate(lines):
         hit = by_pk.get(svc.control_number.strip()) if svc.control_number else None
         if hit is not None and hit.pk not in used:
@@ -600,7 +608,7 @@ class _Posting:
                 service_date=_service_date(payment), remark_codes=list(payment.remark_codes), reverses=reverses,
                 note=note[:500])
             # Lines are tied to claim lines only when posted: a queued payment must not pin a claim's lines.
-            line_matches: list[ClaimLine | None] = (
+            line_matches: list[LineToMatch | None] = (
                 match_lines(payment.lines, claim, lines.get(claim.pk, [])) if matched and claim is not None
                 else [None] * len(payment.lines))
             items.append(_Item(payment=payment, rc=rc, claim=claim if matched else None, line_rows=[],
@@ -615,8 +623,8 @@ class _Posting:
 
     def _store(self, items: list[_Item]) -> None:
         """Keep the claim payments, their lines and adjustments as the file gave them (rows of plain values,
-        see _insert); the RemittanceClaim objects get their primary keys for what posting writes next."""
-        _insert(RemittanceClaim, RC_FIELDS, [
+        core.bulk_insert); the RemittanceClaim objects get their primary keys for what posting writes next."""
+        insert_rows(RemittanceClaim, RC_FIELDS, [
             (rc.remittance_id, rc.occurrence, rc.claim_id, rc.match, rc.claim_number, rc.status_code,
              rc.charge_amount, rc.paid_amount, rc.patient_responsibility, rc.filing_indicator, rc.payer_claim_number,
              rc.patient_name, rc.member_id, rc.service_date, rc.remark_codes, rc.reverses_id, rc.note)
@@ -626,7 +634,7 @@ class _Posting:
         for item in items:
             item.rc.pk = keys[(item.rc.claim_number, item.rc.occurrence)]
             item.rc._state.adding = False
-        _insert(RemittanceLine, LINE_FIELDS, [
+        insert_rows(RemittanceLine, LINE_FIELDS, [
             (item.rc.pk, position, match.pk if match is not None else None, svc.procedure_code[:48],
              list(svc.modifiers), _money(svc.charge_amount), _money(svc.paid_amount), svc.units, svc.service_date_from,
              svc.control_number[:50], None if svc.allowed_amount is None else _money(svc.allowed_amount),
@@ -644,10 +652,10 @@ class _Posting:
                 line_id = lines[(rc_id, position)]
                 rows += [(rc_id, line_id, a.group_code[:2], a.reason_code[:5], _money(a.amount), a.quantity)
                          for a in svc.adjustments]
-        _insert(RemittanceAdjustment, ("remittance_claim", "line", "group_code", "reason_code", "amount", "quantity"),
+        insert_rows(RemittanceAdjustment, ("remittance_claim", "line", "group_code", "reason_code", "amount", "quantity"),
                 rows)
 
-    def _secondary_of(self, primary: Claim, lines: dict[int, list[ClaimLine]]) -> Claim | None:
+    def _secondary_of(self, primary: Claim, lines: dict[int, list[LineToMatch]]) -> Claim | None:
         found = open_claim_for(charge_id=primary.charge_id, rank=2)
         if found is None:
             return None
@@ -748,14 +756,23 @@ class _Posting:
             else:
                 entries += pr_entries
             audits.append((claim, f"remittance {self.remittance.pk}, paid {_money(payment.paid_amount)}"))
+        numbers = self._payer_claim_numbers(posted)
         if moves:
+            # PostgreSQL checks every foreign key of a row updated a second time in one transaction (ri_triggers:
+            # its xmin is ours): the payer claim numbers go in the status UPDATE, not in one of their own.
+            also_set = {"payer_claim_number": _numbers_expression(numbers)} if (
+                numbers and connection.vendor == "postgresql") else None
             claims_transition(actor=self.actor, moves=moves, source=StatusSource.REMITTANCE,
-                              locked_statuses=original_statuses)
+                              locked_statuses=original_statuses, also_set=also_set)
+            if also_set is not None:
+                moved = {claim.pk for claim, _to, _why in moves}
+                numbers = {pk: number for pk, number in numbers.items() if pk not in moved}
+        if numbers:
+            _set_payer_claim_numbers(numbers, now=timezone.now())
         for item in secondary_wanted:
             entries += self._to_secondary(item, pending_pr[item.rc.pk])
         entries += self._recoupments(provider_adjustments)
         ledger_post(actor=self.actor, entries=entries, posted_on=self.today)
-        self._payer_claim_numbers(posted)
         Denial.objects.bulk_create(denials)
         _audit_claims(self.actor, audits)
 
@@ -789,7 +806,7 @@ class _Posting:
         open_total = sum((a.amount for a in adjustments if _kept_open(a)), Decimal(0))
         denied = _is_denial(payment, adjustments, pr_total)
 
-        def entry(kind: str, amount: Decimal, *, line: ClaimLine | None = None, day: dt.date | None = None,
+        def entry(kind: str, amount: Decimal, *, line: LineToMatch | None = None, day: dt.date | None = None,
                   group: str = "", reason: str = "", party: str = Party.PAYER) -> NewEntry:
             return NewEntry(kind=kind, amount=_money(amount), party=party, patient_id=claim.patient_id,
                             location_id=claim.location_id, payer_id=claim.payer_id if party == Party.PAYER else None,
@@ -800,7 +817,7 @@ class _Posting:
         money: list[NewEntry] = []
         transfers: list[NewEntry] = []
 
-        def adjust(adjustment: Adjustment835, line: ClaimLine | None, day: dt.date | None) -> None:
+        def adjust(adjustment: Adjustment835, line: LineToMatch | None, day: dt.date | None) -> None:
             group = adjustment.group_code
             if group == "PR":
                 transfers.append(entry(EntryKind.TRANSFER, -adjustment.amount, line=line, day=day, group=group,
@@ -969,15 +986,27 @@ class _Posting:
                                        % {"amount": _money(adjustment.amount), "claim": claim.claim_number})
         return entries
 
-    def _payer_claim_numbers(self, items: Sequence[_Item]) -> None:
+    @staticmethod
+    def _payer_claim_numbers(items: Sequence[_Item]) -> dict[int, str]:
+        """The payer's claim numbers (CLP07) that differ from the claims': set on the claims, returned to write."""
         changed: dict[int, str] = {}
         for item in items:
             claim, number = item.claim, item.payment.payer_claim_number.strip()[:50]
             if claim is not None and number and claim.payer_claim_number != number:
                 claim.payer_claim_number = number
                 changed[claim.pk] = number
-        if changed:
-            _set_payer_claim_numbers(changed, now=timezone.now())
+        return changed
+
+
+def _numbers_expression(numbers: dict[int, str]) -> RawSQL:
+    """PostgreSQL: each claim's new payer claim number, from one jsonb object by claim id (the claim's own number
+    where it has none there), for an UPDATE of billing_claim. Only quoted names from the model go into the SQL."""
+    quote = connection.ops.quote_name
+    table = quote(Claim._meta.db_table)
+    pk, column = (quote(str(cast("models.Field[Any, Any]", Claim._meta.get_field(name)).column))
+                  for name in ("id", "payer_claim_number"))
+    return RawSQL(f"COALESCE((%s::jsonb) ->> ({table}.{pk})::text, {table}.{column})",  # noqa: S611
+                  [json.dumps({str(key): value for key, value in numbers.items()})])
 
 
 def _set_payer_claim_numbers(numbers: dict[int, str], *, now: dt.datetime) -> None:
@@ -1002,11 +1031,14 @@ def _set_payer_claim_numbers(numbers: dict[int, str], *, now: dt.datetime) -> No
 
 def _audit_claims(actor: Any, audits: Sequence[tuple[Claim, str]]) -> None:
     """One event per claim posted, naming its patient (a remittance discloses nothing, but who touched whose
-    money is asked of the trail patient by patient)."""
-    for claim, reason in audits:
-        record(actor=actor, action="billing.claim_payment_posted", target=claim, patient_id=claim.patient_id,
-               location_id=claim.location_id, changed_fields=["ledger", "status", "payer_claim_number"],
-               reason=reason)
+    money is asked of the trail patient by patient): appended together, under one lock of the chain."""
+    record_many(actor=actor, events=[
+        AuditEntry(action="billing.claim_payment_posted", target=claim, patient_id=claim.patient_id,
+                   location_id=claim.location_id, changed_fields=CLAIM_AUDIT_FIELDS, reason=reason)
+        for claim, reason in audits])
+
+
+CLAIM_AUDIT_FIELDS = ("ledger", "status", "payer_claim_number")
 
 
 # --- the exceptions queue ------------------------------------------------------------------------------------------
@@ -1069,7 +1101,7 @@ def remittance_claim_resolve(*, actor: Any, remittance_claim: RemittanceClaim, c
                                   % {"code": payment.status_code}, code="nothing_to_post")
         matches = match_lines(payment.lines, current, list(current.lines.order_by("line_number")))
         for row, match in zip(line_rows, matches, strict=True):
-            row.claim_line = match
+            row.claim_line_id = match.pk if match is not None else None
         RemittanceLine.objects.bulk_update(line_rows, ["claim_line"])
         rc.claim, rc.match, rc.reverses = current, RemittanceClaimMatch.RESOLVED, reverses
         rc.resolved_by, rc.resolved_at = actor, timezone.now()

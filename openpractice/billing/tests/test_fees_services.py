@@ -165,7 +165,7 @@ def test_update_refuses_unknown_fields(biller):
 def test_schedule_list_counts_entries_in_one_query(biller, django_assert_num_queries):
     for year in (2020, 2021, 2022):
         standard(biller, D(year, 1, 1), D(year, 12, 31), **{"99213": "1.00", "99214": "2.00"})
-    with django_assert_num_queries(3):  # the actor's grants (2), then the schedules with their counts
+    with django_assert_num_queries(4):  # the actor's grants (2), the PHI-block setting (1, then cached), the schedules
         rows = list(fee_schedule_list(actor=biller))
     assert [row.entry_count for row in rows] == [2, 2, 2]
 

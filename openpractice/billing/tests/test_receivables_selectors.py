@@ -314,12 +314,15 @@ def test_clean_claim_rate_counts_first_submissions_no_rejection_followed(biller:
     status_change(first_sent_earlier, ClaimStatus.SUBMITTED, moment(AS_OF - dt.timedelta(days=200)))
     status_change(first_sent_earlier, ClaimStatus.REJECTED, moment(AS_OF - dt.timedelta(days=199)))
     status_change(first_sent_earlier, ClaimStatus.SUBMITTED, moment(in_period))
+    # Made after every claim sent before the period: counted without looking back at older history.
+    newer_clean = claim_for(north, biller, payer=acme)
+    status_change(newer_clean, ClaimStatus.SUBMITTED, moment(in_period + dt.timedelta(days=2)))
     for claim, sent in ((clean, in_period), (rejected_once, in_period + dt.timedelta(days=3)),
-                        (first_sent_earlier, in_period)):
+                        (first_sent_earlier, in_period), (newer_clean, in_period + dt.timedelta(days=2))):
         Claim.objects.filter(pk=claim.pk).update(submitted_at=moment(sent))
     kpis = selectors.practice_kpis(actor=biller, start=AS_OF - dt.timedelta(days=29), end=AS_OF)
-    assert (kpis.clean_claim_rate.numerator, kpis.clean_claim_rate.denominator) == (Decimal(1), Decimal(2))
-    assert kpis.clean_claim_rate.value == Decimal("50.0")
+    assert (kpis.clean_claim_rate.numerator, kpis.clean_claim_rate.denominator) == (Decimal(2), Decimal(3))
+    assert kpis.clean_claim_rate.value == Decimal("66.7")
 
 
 def test_denial_rate_is_claims_denied_over_claims_adjudicated_in_the_period(biller: Any, north: Any,
