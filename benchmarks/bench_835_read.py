@@ -10,7 +10,8 @@ written by `openpractice.billing.tests.x12_835_text.write_large_835` (the tests'
 
 Measured, in the same run and on the same file:
 - `read_835` from the path, every payment consumed (median of `--runs`);
-- the tokenizer alone (`read_segments` from the path, with its envelope checks): what the 835 layer adds;
+- the tokenizer alone (`read_batches` from the path: segments split and checked, envelopes checked, as the 835
+  reader takes them): the floor the 835 layer builds on;
 - the reference floor: reading the file and `str.split` on the terminator and the element separator, no checks;
 - edi-835-parser (`edi_835_parser.parse(path)`), the library the target compares with (median of up to 3 runs);
 - memory, each figure from a fresh process, on files of transaction sets of 2,000 claims (as a payer splits a
@@ -33,11 +34,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 import warnings
 from pathlib import Path
 from typing import Any
+
+from audit_common import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,24 +68,15 @@ def _consume(path: Path) -> tuple[int, int, int]:
     return payments, claims, lines
 
 
-def _timed(function: Any, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return times
-
-
 def _split(path: Path) -> int:
     text = path.read_text()
     return len([segment.split("*") for segment in text.split("~")])
 
 
 def _tokenize(path: Path) -> int:
-    from openpractice.billing.x12.reader import read_segments
+    from openpractice.billing.x12.reader import read_batches
 
-    return sum(1 for _ in read_segments(path))
+    return sum(len(batch.parts) for batch in read_batches(path))
 
 
 def _edi_835_parser(path: Path) -> tuple[int, int]:
@@ -100,9 +93,7 @@ def child(path: Path, *, traced: bool) -> dict[str, Any]:
     """Read `path` in this (fresh) process: time, claims, and tracemalloc's peak or the peak RSS."""
     if traced:
         tracemalloc.start()
-    started = time.perf_counter()
-    payments, claims, lines = _consume(path)
-    seconds = time.perf_counter() - started
+    seconds, (payments, claims, lines) = timed(lambda: _consume(path))
     result: dict[str, Any] = {"payments": payments, "claims": claims, "lines": lines, "seconds": round(seconds, 2)}
     if traced:
         result["tracemalloc_peak_kib"] = round(tracemalloc.get_traced_memory()[1] / 1024)
@@ -173,11 +164,11 @@ def measure(*, claims: int, runs: int, large_mb: int, traced_mb: int) -> dict[st
         split_runs: list[float] = []
         edi_runs: list[float] = []
         for run in range(runs):
-            read_runs += _timed(lambda: _consume(path), 1)
-            token_runs += _timed(lambda: _tokenize(path), 1)
-            split_runs += _timed(lambda: _split(path), 1)
+            read_runs.append(timed(lambda: _consume(path))[0])
+            token_runs.append(timed(lambda: _tokenize(path))[0])
+            split_runs.append(timed(lambda: _split(path))[0])
             if run < EDI_RUNS:
-                edi_runs += _timed(lambda: _edi_835_parser(path), 1)
+                edi_runs.append(timed(lambda: _edi_835_parser(path))[0])
         memory = _memory(workdir, large_mb=large_mb, traced_mb=traced_mb)
     finally:
         for leftover in workdir.iterdir():
@@ -209,9 +200,10 @@ def render(results: list[dict[str, Any]]) -> list[str]:
         "Target: an 835 of 5,000 claims and 10,000 lines (about 1.75 MB) read in under 0.25 s and at least 5x faster",
         "than edi-835-parser, with memory that does not grow with the file. *Read*: `read_835(path)` with every",
         "payment consumed, balancing checked (median of runs; the fastest run beside it). *Tokenizer*:",
-        "`read_segments` alone, the floor the 835 layer builds on. *split*: reading the file and `str.split` on the",
-        "separators, no checks. Reference (same run, same file, runs interleaved): `edi_835_parser.parse`. The",
-        "reader uses no database: `run_all` repeats the same measurement once per database run.",
+        "`read_batches` alone (segments split and checked, envelopes checked), the floor the 835 layer builds on.",
+        "*split*: reading the file and `str.split` on the separators, no checks. Reference (same run, same file,",
+        "runs interleaved): `edi_835_parser.parse`. The reader uses no database: `run_all` repeats the same",
+        "measurement once per database run.",
         "",
         "| run | claims (lines) | file | read (median / fastest) | runs | claims/s | tokenizer | split "
         "| edi-835-parser | ratio (medians / fastest) | target met |",
