@@ -267,6 +267,8 @@ def remittance_import(*, actor: Any, filename: str, data: bytes, dry_run: bool =
     if earlier is not None:
         summary.notice(_("This file was already imported on %(when)s (%(file)s): nothing was posted.")
                        % {"when": _when(earlier.imported_at), "file": earlier.filename})
+        # Its payments, every one skipped, so the counts say what happened (not "0 payments, 0 skipped").
+        summary.payments = summary.duplicates_skipped = int(earlier.summary.get("payments") or 0)
         if not dry_run:
             _keep_import(actor=actor, filename=filename, digest=digest, size=len(data),
                          status=RemittanceImportStatus.DUPLICATE, summary=summary)

@@ -232,6 +232,7 @@ def test_importing_the_same_file_again_posts_nothing_and_says_so(biller: User, n
 
     assert state() == before
     assert again.claims_matched == 0
+    assert (again.payments, again.duplicates_skipped) == (1, 1)
     assert "already imported" in again.notices[0]
     assert list(RemittanceImport.objects.order_by("pk").values_list("status", flat=True)) == ["posted", "duplicate"]
 
