@@ -74,3 +74,4 @@ class PaymentPlanForm(forms.Form):
 
 class WriteOffDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Why (needed to reject)"), max_length=300, required=False)

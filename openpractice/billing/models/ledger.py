@@ -189,6 +189,8 @@ class WriteOff(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Why it was rejected, for the person who asked (required when rejecting).
+    decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-pk"]

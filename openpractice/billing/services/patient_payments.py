@@ -384,15 +384,17 @@ def write_off_request(*, actor: Any, patient: Patient, claim: Claim | None, part
     return write_off
 
 
-def write_off_decide(*, actor: Any, write_off: WriteOff, approve: bool) -> WriteOff:
+def write_off_decide(*, actor: Any, write_off: WriteOff, approve: bool, note: str = "") -> WriteOff:
     """Approve (post) or reject a write-off waiting for approval: billing.approve_write_offs at its location, and
-    never the person who asked for it."""
+    never the person who asked for it. A rejection says why (`note`), for the person who asked."""
     authorize_at(actor=actor, location_id=write_off.location_id, action="billing.write_off_decide",
                  target=write_off, permission=Perm.BILLING_WRITE_OFF)
     if write_off.requested_by_id == actor.pk:
         raise refuse(actor=actor, permission=Perm.BILLING_WRITE_OFF, action="billing.write_off_decide",
                      target=write_off, reason="own write-off request",
                      message=_("You asked for this write-off: another senior manager must decide it."))
+    note = _text(note, field="decision_note", limit=300,
+                 required="" if approve else _("Say why the write-off is rejected, for the person who asked."))
     with transaction.atomic():
         current = WriteOff.objects.select_for_update().get(pk=write_off.pk)
         if current.status != WriteOffStatus.PENDING:
@@ -410,12 +412,14 @@ def write_off_decide(*, actor: Any, write_off: WriteOff, approve: bool) -> Write
         current.status = WriteOffStatus.APPROVED if approve else WriteOffStatus.REJECTED
         current.decided_by = actor
         current.decided_at = timezone.now()
+        current.decision_note = note
         current.full_clean()
-        current.save(update_fields=["status", "decided_by", "decided_at"])
+        current.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         _audit(actor=actor, action="billing.write_off_approved" if approve else "billing.write_off_rejected",
                target=current, patient_id=current.patient_id, location_id=current.location_id,
-               changed=["status", "decided_by", "decided_at"])
+               changed=["status", "decided_by", "decided_at", *(["decision_note"] if note else [])])
     write_off.status, write_off.decided_by, write_off.decided_at = current.status, actor, current.decided_at
+    write_off.decision_note = current.decision_note
     return write_off
 
 

@@ -505,9 +505,15 @@ def test_rejecting_records_the_decision_and_posts_nothing(biller: User, senior: 
     older, _newer = two_claims
     write_off = services.write_off_request(actor=biller, patient=older.patient, claim=older, party=Party.PATIENT,
                                            amount="40.00", reason="hardship")
-    services.write_off_decide(actor=senior, write_off=write_off, approve=False)
+    with pytest.raises(ValidationError) as refused:  # a rejection says why
+        services.write_off_decide(actor=senior, write_off=write_off, approve=False, note="  ")
+    assert "decision_note" in refused.value.message_dict
+    write_off.refresh_from_db()
+    assert write_off.status == WriteOffStatus.PENDING
+    services.write_off_decide(actor=senior, write_off=write_off, approve=False, note="Offer a payment plan first.")
     write_off.refresh_from_db()
     assert (write_off.status, write_off.decided_by_id) == (WriteOffStatus.REJECTED, senior.pk)
+    assert write_off.decision_note == "Offer a payment plan first."
     assert balance(older) == Decimal("50.00")
     assert not LedgerEntry.objects.filter(kind=EntryKind.WRITE_OFF).exists()
     assert AuditEvent.objects.filter(actor=senior, action="billing.write_off_rejected").count() == 1

@@ -325,6 +325,25 @@ def test_a_large_write_off_waits_for_a_senior_manager_who_approves_it(
     assert_ledger_sound()
 
 
+def test_rejecting_a_write_off_from_the_page_needs_a_reason_that_the_account_then_shows(
+        signed_in: Callable[[User], Client], biller: User, senior: User, claim: Claim) -> None:
+    BillingSettings.objects.update(write_off_approval_threshold=Decimal("20.00"))
+    signed_in(biller).post(reverse("billing:patient_writeoff_create", kwargs={"patient_id": claim.patient_id}),
+                           {"claim": claim.pk, "party": "patient", "amount": "30.00", "reason": "hardship"})
+    write_off = WriteOff.objects.get()
+    approver = signed_in(senior)
+    url = reverse("billing:writeoff_decide", kwargs={"pk": write_off.pk})
+    approver.post(url, {"decision": "reject", "note": ""})
+    write_off.refresh_from_db()
+    assert write_off.status == WriteOffStatus.PENDING
+    approver.post(url, {"decision": "reject", "note": "Set up a payment plan instead."})
+    write_off.refresh_from_db()
+    assert (write_off.status, write_off.decision_note) == (WriteOffStatus.REJECTED, "Set up a payment plan instead.")
+    assert balance(claim) == Decimal("40.00")
+    account = approver.get(reverse("billing:patient_account", kwargs={"patient_id": claim.patient_id}))
+    assert "Set up a payment plan instead." in account.content.decode()
+
+
 def test_a_senior_manager_cannot_decide_their_own_write_off_from_the_page(
         signed_in: Callable[[User], Client], senior: User, claim: Claim) -> None:
     BillingSettings.objects.update(write_off_approval_threshold=Decimal("20.00"))

@@ -279,7 +279,8 @@ def writeoff_decide(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("billing:writeoff_pending")
     approve = form.cleaned_data["decision"] == "approve"
     try:
-        services.write_off_decide(actor=request.user, write_off=write_off, approve=approve)
+        services.write_off_decide(actor=request.user, write_off=write_off, approve=approve,
+                                  note=form.cleaned_data["note"])
     except PermissionDenied as exc:
         if write_off.requested_by_id != request.user.pk:
             raise Http404() from exc
