@@ -103,3 +103,27 @@ class DisciplineStatus(models.TextChoices):
     CLOSED_IMPROVED = "improved", _("Closed: improved")
     CLOSED_ESCALATED = "escalated", _("Closed: escalated to the next step")
     CLOSED_OTHER = "closed", _("Closed")
+
+
+class PayPeriodStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class TimeKind(models.TextChoices):
+    WORKED = "worked", _("Worked")
+    PTO = "pto", _("Paid time off")
+    HOLIDAY = "holiday", _("Paid holiday")
+
+
+class TimeSource(models.TextChoices):
+    CLOCK = "clock", _("Clock in/out")
+    WEEKLY = "weekly", _("Weekly entry")
+    CORRECTION = "correction", _("Correction by a manager")
+
+
+class PtoStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
+    CANCELLED = "cancelled", _("Cancelled")

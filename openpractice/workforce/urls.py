@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import urls_credentials, urls_employees, urls_positions, urls_training
+from . import urls_credentials, urls_employees, urls_positions, urls_time, urls_training
 
 app_name = "workforce"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *urls_employees.urlpatterns,
     *urls_credentials.urlpatterns,
     *urls_training.urlpatterns,
+    *urls_time.urlpatterns,
 ]

@@ -7,10 +7,12 @@ from .onboarding import Checklist, ChecklistTask, ChecklistTemplate, ChecklistTe
 from .pay import PayBenchmark, PayRate
 from .positions import Position
 from .settings import WorkforceSettings
+from .time import PayPeriod, PtoRequest, TimeEntry
 from .training import Course, TrainingAssignment
 
 __all__ = [
     "Checklist", "ChecklistTask", "ChecklistTemplate", "ChecklistTemplateItem", "Course", "CredentialAlert",
     "CredentialType", "DisciplinaryAction", "DisciplineFollowUp", "Employee", "EmployeeCredential",
-    "EmployeeDocument", "PayBenchmark", "PayRate", "Position", "TrainingAssignment", "WorkforceSettings",
+    "EmployeeDocument", "PayBenchmark", "PayPeriod", "PayRate", "Position", "PtoRequest", "TimeEntry",
+    "TrainingAssignment", "WorkforceSettings",
 ]
