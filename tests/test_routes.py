@@ -89,7 +89,9 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "workforce:pay_history": "employee",
                                  "workforce:benchmark_edit": "paybenchmark",
                                  "workforce:discipline_follow_up_record": "followup",
-                                 "workforce:discipline_follow_up_add": "discipline"}
+                                 "workforce:discipline_follow_up_add": "discipline",
+                                 "workforce:pto_cancel": "ptorequest",
+                                 "workforce:pto_decide": "ptorequest"}
 # Further URL kwargs beyond the object's id.
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workforce:employee_sensitive": {"field": "ssn"}}
 
@@ -260,6 +262,8 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "template": workforce_samples.practice_wide("template"),
     "templateitem": workforce_samples.practice_wide("templateitem"),
     "paybenchmark": workforce_samples.practice_wide("paybenchmark"),
+    "payperiod": workforce_samples.practice_wide("payperiod"),
+    "ptorequest": workforce_samples.pto_requests,
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -382,7 +386,8 @@ def test_route_answers_every_role_as_the_permission_table_says(route: Route, wor
 SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
                  and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
-                                        "credentialtype", "course", "template", "templateitem", "paybenchmark")]
+                                        "credentialtype", "course", "template", "templateitem", "paybenchmark",
+                                        "payperiod")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

@@ -32,6 +32,7 @@ from .routers import (
     practice,
     providers,
     remittances,
+    timesheets,
     trainings,
     users,
 )
@@ -89,6 +90,7 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/employees", employees.router)
     built.add_router("/credentials", credentials.router)
     built.add_router("/trainings", trainings.router)
+    built.add_router("/timesheets", timesheets.router)
     return built
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import practice_timezone_name
+from openpractice.core.spreadsheet import csv_cell
 from openpractice.core.web import permission_required, render_table, table
 
 from . import services
@@ -34,7 +35,6 @@ SORTS = {
 }
 PER_PAGE = 50
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection): prefix it with a quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filter_form(request: HttpRequest) -> AuditFilterForm:
@@ -64,14 +64,6 @@ def event_list(request: HttpRequest) -> HttpResponse:
     # Only sorting and paging (aimed at the table) get the rows alone; a filter change, a boosted link or the
     # back button restoring history get the whole page.
     return render_table(request, "audit/event_list.html", context)
-
-
-def csv_cell(value: object) -> str:
-    """Text for one CSV cell that a spreadsheet will show and never evaluate."""
-    if value is None:
-        return ""
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 class _Echo:

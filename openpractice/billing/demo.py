@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from openpractice.core.seeding import seeder
+from openpractice.core.selectors import practice_today
 from openpractice.patients.models import Payer
 from openpractice.scheduling.choices import AppointmentStatus
 from openpractice.scheduling.models import Appointment
@@ -62,7 +62,7 @@ def seed_billing(context: dict[str, Any]) -> None:
     if biller is None:
         return
     rng = random.Random(20261127)
-    today = timezone.localdate()
+    today = practice_today()
     practice = context["practice"]
     billing_settings.billing_settings_save(actor=biller, data={
         "submitter_name": practice.name, "submitter_id": "RIVERBEND01", "contact_name": "James Carter",

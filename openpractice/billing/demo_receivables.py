@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from openpractice.core.seeding import seeder
+from openpractice.core.selectors import practice_today
 from openpractice.patients.models import Payer
 
 from .choices import ClaimStatus, Party, PaymentMethod
@@ -35,7 +35,7 @@ def seed_receivables(context: dict[str, Any]) -> None:
     if biller is None:
         return
     rng = random.Random(835)
-    today = timezone.localdate()
+    today = practice_today()
     _send_every_payer(biller=biller, today=today)
     sent = list(Claim.objects.filter(status__in=[ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED], payer_rank=1)
                 .select_related("payer").order_by("pk"))

@@ -30,7 +30,8 @@ def seeder(order: int) -> Callable[[SeederFunc], SeederFunc]:
     """Register a seeder. It receives a shared dict (`context`) in which earlier seeders leave what later
     ones need (the practice, locations, users) and in which it may add to `context["report"]`.
 
-    Orders used so far: 10 core (practice, locations, departments), 20 accounts (one user per role and tier).
+    Orders used so far: 10 core (practice, locations, departments), 20 accounts (one user per role and tier),
+    30 patients, 40 scheduling, 60-61 billing (claims, then receivables), 70 workforce.
     """
 
     def decorate(func: SeederFunc) -> SeederFunc:

@@ -43,10 +43,14 @@ class WorkforceConfig(AppConfig):
             (71, section, _("Training settings"), "workforce:training_settings", Perm.WORKFORCE_MANAGE),
             (72, section, _("Pay benchmarks"), "workforce:benchmark_list", Perm.WORKFORCE_PAY),
             (73, section, _("Compa-ratio"), "workforce:compa_ratio_report", Perm.WORKFORCE_PAY),
+            (74, section, _("Time entries"), "workforce:timesheet_list", Perm.WORKFORCE_PAYROLL),
+            (75, section, _("PTO requests"), "workforce:pto_list", Perm.WORKFORCE_PAYROLL),
+            (76, section, _("Pay periods"), "workforce:payperiod_list", Perm.WORKFORCE_PAYROLL),
             (80, mine, _("My profile"), "workforce:my_profile", None),
             (81, mine, _("My credentials"), "workforce:my_credentials", None),
             (82, mine, _("My training"), "workforce:training_mine", None),
             (83, mine, _("My disciplinary record"), "workforce:discipline_mine", None),
+            (84, mine, _("My time"), "workforce:time_mine", None),
         ]
         for order, group, label, url_name, permission in entries:
             register(NavItem(order, group, label, url_name, permission))

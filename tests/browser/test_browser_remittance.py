@@ -366,9 +366,9 @@ def test_the_biller_imports_an_835_once_and_works_its_denial_and_the_front_desk_
     page.goto(f"/billing/remittances/imports/?q={era.filename}")
     imports = page.locator("#remittance-import-table tbody tr")
     expect(imports).to_have_count(2)
-    # (imported, file, by, status, payments, claims, paid): the duplicate posted nothing.
+    # (imported, file, by, status, payments, claims, paid): the duplicate held one payment and posted nothing.
     duplicate = imports.filter(has=page.locator("td:nth-child(4)", has_text="Already imported (nothing posted)"))
-    expect(duplicate.locator("td:nth-child(n+5)")).to_have_text(["0", "0 matched", "$0.00"])
+    expect(duplicate.locator("td:nth-child(n+5)")).to_have_text(["1", "0 matched", "$0.00"])  # 1 payment, skipped
     posted = imports.filter(has=page.locator("td:nth-child(4)", has_text=re.compile("^Posted$")))
     expect(posted.locator("td:nth-child(n+5)")).to_have_text(
         ["1", re.compile(r"^2 matched, 1 not matched ?, 1 denied$"), money(era.paid_amount)])

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, require
 from openpractice.workforce.models import CredentialType
 from openpractice.workforce.selectors import credentials as selectors
@@ -104,7 +104,7 @@ def credential_list(request: HttpRequest, filters: Query[CredentialFilter]) -> A
     if filters.current or filters.expiring_within_days is not None:
         queryset = selectors.current_only(queryset)
     if filters.expiring_within_days is not None:
-        queryset = queryset.filter(expires_on__lte=timezone.localdate()
+        queryset = queryset.filter(expires_on__lte=practice_today()
                                    + dt.timedelta(days=filters.expiring_within_days))
     return paginate(queryset.order_by("employee_id", "credential_type__code", "-issued_on", "pk"), filters)
 

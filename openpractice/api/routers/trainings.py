@@ -11,11 +11,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, require
 from openpractice.workforce.choices import TrainingStatus
 from openpractice.workforce.selectors import training as selectors
@@ -63,7 +63,7 @@ class TrainingOut(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Any) -> bool:
-        return bool(obj.status == TrainingStatus.ASSIGNED and obj.due_on < timezone.localdate())
+        return bool(obj.status == TrainingStatus.ASSIGNED and obj.due_on < practice_today())
 
     @staticmethod
     def resolve_has_certificate(obj: Any) -> bool:

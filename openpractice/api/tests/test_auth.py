@@ -93,12 +93,17 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/trainings"),
     ("get", f"{API}/trainings/1"),
     ("patch", f"{API}/trainings/1"),
+    ("get", f"{API}/timesheets"),
+    ("post", f"{API}/timesheets"),
+    ("get", f"{API}/timesheets/1"),
+    ("patch", f"{API}/timesheets/1"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
             "{payer_id}", "{fee_schedule_id}", "{entry_code}",
             "{charge_id}", "{claim_id}", "{payment_id}", "{remittance_id}",
-            "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}")
+            "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
+            "{entry_id}")
 
 
 def _sample_path(path: str) -> str:

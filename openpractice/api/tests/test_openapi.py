@@ -154,6 +154,10 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("POST", "/api/v1/trainings"),
         ("GET", "/api/v1/trainings/{training_id}"),
         ("PATCH", "/api/v1/trainings/{training_id}"),
+        ("GET", "/api/v1/timesheets"),
+        ("POST", "/api/v1/timesheets"),
+        ("GET", "/api/v1/timesheets/{entry_id}"),
+        ("PATCH", "/api/v1/timesheets/{entry_id}"),
     }
 
 

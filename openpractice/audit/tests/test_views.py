@@ -19,8 +19,8 @@ from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.audit.services import record
 from openpractice.audit.verify import verify_chain
-from openpractice.audit.views import csv_cell
 from openpractice.core import navigation
+from openpractice.core.spreadsheet import csv_cell
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ import datetime as dt
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
-from openpractice.workforce.choices import ChecklistKind
+from openpractice.workforce.choices import ChecklistKind, PayPeriodStatus
 from openpractice.workforce.models import (
     Checklist,
     ChecklistTask,
@@ -23,7 +24,9 @@ from openpractice.workforce.models import (
     EmployeeCredential,
     EmployeeDocument,
     PayBenchmark,
+    PayPeriod,
     Position,
+    PtoRequest,
 )
 
 from .factories import CredentialTypeFactory, EmployeeFactory, PositionFactory
@@ -124,6 +127,29 @@ def positions(world: Any, actor: Any) -> tuple[Position, Position]:
     return pair
 
 
+def pto_requests(world: Any, actor: Any) -> tuple[Any, Any]:
+    """For a payroll holder, a North employee's request (nobody decides their own); for anyone else, their own
+    (they may cancel it). The other is a South employee's."""
+    from openpractice.accounts.permissions import can
+    from openpractice.accounts.roles import Perm
+
+    cache = _cache(world)
+    inside_employee, outside_employee = employees(world, actor)
+    if actor is not None and can(actor, Perm.WORKFORCE_PAYROLL):
+        if "north_staff" not in cache:
+            cache["north_staff"] = EmployeeFactory(location=world.north, hire_date=dt.date(2024, 1, 2))
+        inside_employee = cache["north_staff"]
+    pair = []
+    for employee in (inside_employee, outside_employee):
+        key = f"pto:{employee.pk}"
+        if key not in cache:
+            cache[key] = PtoRequest.objects.create(employee=employee, starts_on=DAY + dt.timedelta(days=30),
+                                                   ends_on=DAY + dt.timedelta(days=30), hours=8,
+                                                   created_by=world.stranger)
+        pair.append(cache[key])
+    return pair[0], pair[1]
+
+
 def practice_wide(kind: str) -> Any:
     """Kinds with no location: the credential catalog, checklist templates and pay benchmarks."""
 
@@ -137,6 +163,9 @@ def practice_wide(kind: str) -> Any:
             elif kind == "templateitem":
                 template = practice_wide("template")(world, actor)[0]
                 cache[kind] = ChecklistTemplateItem.objects.create(template=template, title="Keys", owner_role="hr")
+            elif kind == "payperiod":  # closed: what the payroll export reads
+                cache[kind] = PayPeriod.objects.create(starts_on=DAY - dt.timedelta(days=13), ends_on=DAY,
+                                                       status=PayPeriodStatus.CLOSED, closed_at=timezone.now())
             elif kind == "paybenchmark":
                 cache[kind] = PayBenchmark.objects.order_by("pk").first()
         return cache[kind], None
