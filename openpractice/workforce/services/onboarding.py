@@ -27,6 +27,7 @@ from openpractice.audit.services import record
 from ..choices import ChecklistKind, TaskStatus
 from ..models import Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateItem, Employee, Position
 from .employees import may_manage
+from .training import assign_with_checklist_locked
 
 OWNER_ROLES: tuple[str, ...] = ("manager", "hr", "it", "employee", "office")
 
@@ -156,13 +157,19 @@ def start_checklist_locked(*, actor: Any, employee: Employee, kind: str, starts_
         raise ValidationError(_("This employee already has an open %(kind)s checklist.")
                               % {"kind": ChecklistKind(kind).label.lower()}, code="open_exists") from error
     owners: dict[str, User | None] = {}
+    items = list(template.items.select_related("course").order_by("order", "pk"))
     tasks = [
         ChecklistTask(checklist=checklist, order=item.order, title=item.title,
                       owner=resolve_owner(item.owner_role, employee, owners),
                       due_on=starts_on + dt.timedelta(days=item.due_days))
-        for item in template.items.order_by("order", "pk")
+        for item in items
     ]
     ChecklistTask.objects.bulk_create(tasks)
+    if kind == ChecklistKind.ONBOARDING:
+        # An item naming a course (HIPAA training in the first week) assigns it, due with its task.
+        for item, task in zip(items, tasks, strict=True):
+            if item.course is not None:
+                assign_with_checklist_locked(actor=actor, employee=employee, course=item.course, due_on=task.due_on)
     record(actor=actor, action="workforce.checklist_started", target=checklist, location_id=employee.location_id,
            reason=f"{kind}: {len(tasks)} task(s) from template {template.pk}")
     return checklist

@@ -126,6 +126,22 @@ def _new_assignment(*, actor: Any, employee: Employee, course: Course, assigned_
     return assignment
 
 
+def assign_with_checklist_locked(*, actor: Any, employee: Employee, course: Course,
+                                 due_on: dt.date) -> TrainingAssignment | None:
+    """Inside the caller's transaction, permission already checked (a checklist being started): assign the
+    course of a checklist item, due with its task. None when the course is inactive or already open."""
+    if not course.is_active or TrainingAssignment.objects.filter(
+            employee=employee, course=course, status=TrainingStatus.ASSIGNED).exists():
+        return None
+    start = min(practice_today(), due_on)
+    assignment = _new_assignment(actor=actor, employee=employee, course=course, assigned_on=start, due_on=due_on,
+                                 note=_("from the onboarding checklist"))
+    assignment.save(force_insert=True)
+    record(actor=actor, action="workforce.training_assigned", target=assignment, location_id=employee.location_id,
+           changed_fields=["course", "due_on"], reason="checklist")
+    return assignment
+
+
 def training_assign(*, actor: Any, course: Course, employee: Employee | None = None,
                     position: Position | None = None, location_id: int | None = None,
                     due_on: dt.date | None = None, assigned_on: dt.date | None = None,

@@ -14,11 +14,11 @@ from django.test import Client
 from openpractice.accounts.roles import Role, Tier
 from openpractice.accounts.tests.factories import UserFactory, sign_in
 from openpractice.audit.models import AuditEvent
-from openpractice.workforce.models import Checklist, ChecklistTask
+from openpractice.workforce.models import Checklist, ChecklistTask, TrainingAssignment
 from openpractice.workforce.services import employees as employee_services
 from openpractice.workforce.services import onboarding as services
 
-from .factories import EmployeeFactory, PositionFactory
+from .factories import CourseFactory, EmployeeFactory, PositionFactory
 from .factories_employees import ChecklistTemplateFactory, ChecklistTemplateItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +66,22 @@ def test_start_copies_items_with_owners_and_due_dates(hr: Any, team: dict[str, A
     # Later changes to the template do not reach the checklist under way.
     own.items.all().delete()
     assert checklist.tasks.count() == 5
+
+
+def test_an_item_naming_a_course_assigns_it_due_with_its_task_once(hr: Any, team: dict[str, Any]) -> None:
+    hipaa, osha = CourseFactory(code="HIPAA-ON"), CourseFactory(code="OSHA-ON")
+    template = ChecklistTemplateFactory(kind="onboarding", position=team["employee"].position)
+    ChecklistTemplateItemFactory(template=template, title="HIPAA training", owner_role="employee", due_days=5,
+                                 course=hipaa)
+    ChecklistTemplateItemFactory(template=template, title="OSHA training", owner_role="employee", due_days=10,
+                                 course=osha)
+    already = TrainingAssignment.objects.create(employee=team["employee"], course=osha, assigned_on=START,
+                                                due_on=START + dt.timedelta(days=3))
+    services.checklist_start(actor=hr, employee=team["employee"], kind="onboarding", starts_on=START)
+    assignments = TrainingAssignment.objects.filter(employee=team["employee"])
+    assert sorted(assignments.values_list("course__code", "due_on")) == [
+        ("HIPAA-ON", START + dt.timedelta(days=5)), ("OSHA-ON", already.due_on)]  # the open one kept, not doubled
+    assert AuditEvent.objects.filter(action="workforce.training_assigned", actor=hr).count() == 1
 
 
 def test_owner_left_empty_when_nobody_fits(make_user: Any, south: Any) -> None:
