@@ -46,6 +46,7 @@ class WorkforceConfig(AppConfig):
             (74, section, _("Time entries"), "workforce:timesheet_list", Perm.WORKFORCE_PAYROLL),
             (75, section, _("PTO requests"), "workforce:pto_list", Perm.WORKFORCE_PAYROLL),
             (76, section, _("Pay periods"), "workforce:payperiod_list", Perm.WORKFORCE_PAYROLL),
+            (77, section, _("Workforce reports"), "workforce:workforce_reports", Perm.WORKFORCE_VIEW),
             (80, mine, _("My profile"), "workforce:my_profile", None),
             (81, mine, _("My credentials"), "workforce:my_credentials", None),
             (82, mine, _("My training"), "workforce:training_mine", None),

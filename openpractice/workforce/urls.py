@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import urls_credentials, urls_employees, urls_positions, urls_time, urls_training
+from . import urls_credentials, urls_employees, urls_positions, urls_reports, urls_time, urls_training
 
 app_name = "workforce"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *urls_credentials.urlpatterns,
     *urls_training.urlpatterns,
     *urls_time.urlpatterns,
+    *urls_reports.urlpatterns,
 ]
