@@ -37,6 +37,7 @@ from openpractice.core.selectors import practice_today
 from openpractice.scheduling.booking_checks import BookingIssue
 
 from ..choices import EmployeeStatus, VerificationMethod
+from ..files import CONTENT_TYPES, read_checked
 from ..models import CredentialAlert, CredentialType, Employee, EmployeeCredential, WorkforceSettings
 from ..selectors.credentials import alert_candidates, provider_lapsed_licences
 from ..selectors.scope import employees_scoped
@@ -52,13 +53,6 @@ RENEWAL_FIELDS: tuple[str, ...] = ("number", "state", "issued_on", "expires_on")
 VERIFIED_FIELDS: frozenset[str] = frozenset({"credential_type", "number", "state", "issued_on", "expires_on"})
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
-# Leading bytes -> (content type, extension): a scan or photo of the certificate, or the issuer's PDF.
-EVIDENCE_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
-EVIDENCE_TYPES: dict[str, str] = {extension: content_type for _sig, content_type, extension in EVIDENCE_SIGNATURES}
 EXPIRED_THRESHOLD = 0  # CredentialAlert.days_before of the alert sent once the credential has expired
 
 
@@ -120,25 +114,13 @@ def _default_expiry(credential: EmployeeCredential, data: Mapping[str, Any]) -> 
         credential.expires_on = credential.issued_on + relativedelta(months=months)
 
 
-def _sniff_evidence(content: bytes) -> tuple[str, str]:
-    for signature, content_type, extension in EVIDENCE_SIGNATURES:
-        if content.startswith(signature):
-            return content_type, extension
-    raise ValidationError({"evidence": _("Upload the copy as a PDF, JPEG or PNG file.")}, code="evidence_type")
-
-
 def _read_evidence(upload: UploadedFile) -> tuple[bytes, str]:
     """The file's bytes and extension; the client's name and content type are ignored (the type comes from the
     bytes, the stored name is random)."""
-    if upload.size is None or upload.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError({"evidence": _("The file is larger than 10 MB.")}, code="too_large")
-    content = upload.read(EVIDENCE_MAX_BYTES + 1)
-    if len(content) > EVIDENCE_MAX_BYTES:
-        raise ValidationError({"evidence": _("The file is larger than 10 MB.")}, code="too_large")
-    if not content:
-        raise ValidationError({"evidence": _("The file is empty.")}, code="empty")
-    _content_type, extension = _sniff_evidence(content)
-    return content, extension
+    # A scan or photo of the certificate, or the issuer's PDF.
+    checked = read_checked(upload, field="evidence", max_bytes=EVIDENCE_MAX_BYTES, type_code="evidence_type",
+                           type_message=_("Upload the copy as a PDF, JPEG or PNG file."))
+    return checked.content, checked.extension
 
 
 def evidence_opened(*, actor: Any, credential: EmployeeCredential) -> None:
@@ -149,7 +131,7 @@ def evidence_opened(*, actor: Any, credential: EmployeeCredential) -> None:
 
 def evidence_content_type(credential: EmployeeCredential) -> str:
     extension = (credential.evidence.name or "").rsplit(".", 1)[-1].lower()
-    return EVIDENCE_TYPES.get(extension, "application/octet-stream")
+    return CONTENT_TYPES.get(extension, "application/octet-stream")
 
 
 def _save_with_evidence(credential: EmployeeCredential, upload: UploadedFile | None, *, save: Any) -> None:

@@ -10,7 +10,6 @@ only: SSN and bank details never reach the audit trail.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ from openpractice.audit.services import record
 from openpractice.core.selectors import practice_today
 
 from ..choices import ChecklistKind, DocumentKind, EmployeeStatus
+from ..files import read_checked
 from ..models import Employee, EmployeeDocument
 
 # What the HR record form and the API may set. Status and termination go through employee_terminate.
@@ -44,12 +44,6 @@ SENSITIVE_FIELDS: tuple[str, ...] = ("ssn", "bank_routing_number", "bank_account
 WRITABLE_FIELDS: tuple[str, ...] = (*EMPLOYEE_FIELDS, *SENSITIVE_FIELDS, "status")
 
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-# Decided from the first bytes of the file, never from the client's name or content type.
-_DOCUMENT_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-)
 
 
 # --- permission ----------------------------------------------------------------------------------------------
@@ -272,13 +266,6 @@ def employee_terminate(*, actor: Any, employee: Employee, termination_date: dt.d
 # --- documents -----------------------------------------------------------------------------------------------
 
 
-def _sniff_document(content: bytes) -> tuple[str, str]:
-    for signature, content_type, extension in _DOCUMENT_SIGNATURES:
-        if content.startswith(signature):
-            return content_type, extension
-    raise ValidationError({"file": _("Upload a PDF, PNG or JPEG file.")}, code="file_type")
-
-
 def document_upload(*, actor: Any, employee: Employee, kind: str, title: str, upload: UploadedFile,
                     retain_until: dt.date | None = None) -> EmployeeDocument:
     """File a document in the personnel folder. The type comes from the bytes, the stored name is random, and
@@ -287,17 +274,13 @@ def document_upload(*, actor: Any, employee: Employee, kind: str, title: str, up
                target=employee)
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": _("Choose the kind of document.")}, code="kind")
-    if upload.size is None or upload.size > DOCUMENT_MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than 10 MB.")}, code="too_large")
-    content = upload.read(DOCUMENT_MAX_BYTES + 1)
-    if len(content) > DOCUMENT_MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than 10 MB.")}, code="too_large")
-    content_type, extension = _sniff_document(content)
-    document = EmployeeDocument(employee=employee, kind=kind, title=(title or "").strip(), content_type=content_type,
-                                size=len(content), retain_until=retain_until, uploaded_by=actor,
-                                uploaded_at=timezone.now())
+    checked = read_checked(upload, field="file", max_bytes=DOCUMENT_MAX_BYTES,
+                           type_message=_("Upload a PDF, PNG or JPEG file."))
+    document = EmployeeDocument(employee=employee, kind=kind, title=(title or "").strip(),
+                                content_type=checked.content_type, size=len(checked.content),
+                                retain_until=retain_until, uploaded_by=actor, uploaded_at=timezone.now())
     document.full_clean(exclude=["file"])
-    document.file.save(f"{secrets.token_hex(16)}.{extension}", ContentFile(content), save=False)
+    document.file.save(checked.random_name(), ContentFile(checked.content), save=False)
     try:
         with transaction.atomic():
             document.save(force_insert=True)

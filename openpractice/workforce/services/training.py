@@ -29,6 +29,7 @@ from openpractice.audit.services import record
 from openpractice.core.selectors import practice_today
 
 from ..choices import EmployeeStatus, TrainingStatus
+from ..files import read_checked
 from ..models import Course, Employee, Position, TrainingAssignment, WorkforceSettings
 from ..selectors.scope import employees_scoped
 from ..selectors.training import phi_block_forget
@@ -39,12 +40,6 @@ COURSE_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 ASSIGNMENT_UPDATE_FIELDS: tuple[str, ...] = ("due_on", "note")
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
-# Leading bytes -> file extension. The client's name and content type are ignored: the type comes from the bytes.
-EVIDENCE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpg"),
-)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -225,16 +220,9 @@ def training_update(*, actor: Any, assignment: TrainingAssignment, data: Mapping
 
 
 def _read_evidence(upload: UploadedFile) -> tuple[bytes, str]:
-    too_large = ValidationError({"evidence": _("The certificate is larger than 5 MB.")}, code="too_large")
-    if upload.size is None or upload.size > EVIDENCE_MAX_BYTES:
-        raise too_large
-    content = upload.read(EVIDENCE_MAX_BYTES + 1)
-    if len(content) > EVIDENCE_MAX_BYTES:
-        raise too_large
-    for signature, extension in EVIDENCE_SIGNATURES:
-        if content.startswith(signature):
-            return content, extension
-    raise ValidationError({"evidence": _("Upload the certificate as a PDF, PNG or JPEG file.")}, code="file_type")
+    checked = read_checked(upload, field="evidence", max_bytes=EVIDENCE_MAX_BYTES, what=_("The certificate"),
+                           type_message=_("Upload the certificate as a PDF, PNG or JPEG file."))
+    return checked.content, checked.extension
 
 
 @dataclass
