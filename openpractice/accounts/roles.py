@@ -85,6 +85,7 @@ class Perm:
     WORKFORCE_PAY = "workforce.view_compensation"  # pay rates and pay history (confidential)
     WORKFORCE_PAYROLL = "workforce.payroll"  # timesheets, PTO approval, pay-period close, payroll export
     WORKFORCE_HIRING = "workforce.hiring"  # requisitions, applicants, scorecards, offers, hire
+    WORKFORCE_APPROVE_HIRING = "workforce.approve_hiring"  # approve requisitions (a senior role)
     WORKFORCE_SCHEDULE = "workforce.schedule"  # schedule interviews and work onboarding tasks
     WORKFORCE_DISCIPLINE = "workforce.discipline"  # disciplinary records (confidential)
     # Compliance and cases
@@ -137,7 +138,7 @@ _PM_ENTRY = {
 }
 _PM_ADVANCED = _PM_ENTRY | {
     P.USERS_MANAGE, P.PATIENTS_FINANCIAL, P.PATIENTS_MERGE, P.PAYERS_MANAGE, P.BILLING_MANAGE, P.BILLING_COLLECT,
-    P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE, P.WORKFORCE_HIRING, P.WORKFORCE_SCHEDULE,
+    P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE, P.WORKFORCE_HIRING, P.WORKFORCE_APPROVE_HIRING, P.WORKFORCE_SCHEDULE,
     P.WORKFORCE_PAYROLL, P.COMPLIANCE_MANAGE, P.VENDORS_MANAGE, P.REPORTS_FINANCIAL,
 }
 _PM_SENIOR = _PM_ADVANCED | {

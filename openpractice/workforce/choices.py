@@ -127,3 +127,84 @@ class PtoStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     DENIED = "denied", _("Denied")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class RequisitionReason(models.TextChoices):
+    NEW = "new", _("New position or added headcount")
+    REPLACEMENT = "replacement", _("Replacement")
+    TEMPORARY = "temporary", _("Temporary cover")
+
+
+class RequisitionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Waiting for approval")
+    OPEN = "open", _("Approved, recruiting")
+    REJECTED = "rejected", _("Not approved")
+    FILLED = "filled", _("Filled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ApplicantSource(models.TextChoices):
+    REFERRAL = "referral", _("Employee referral")
+    JOB_BOARD = "job_board", _("Job board")
+    WEBSITE = "website", _("Practice website")
+    AGENCY = "agency", _("Agency")
+    SCHOOL = "school", _("School or program")
+    WALK_IN = "walk_in", _("Walk-in")
+    OTHER = "other", _("Other")
+
+
+class ApplicantStage(models.TextChoices):
+    """The pipeline, in order; hired, rejected and withdrawn end it."""
+
+    APPLIED = "applied", _("Applied")
+    SCREENING = "screening", _("Screening")
+    INTERVIEW = "interview", _("Interviewing")
+    OFFER = "offer", _("Offer")
+    HIRED = "hired", _("Hired")
+    REJECTED = "rejected", _("Not selected")
+    WITHDRAWN = "withdrawn", _("Withdrew")
+
+
+class InterviewKind(models.TextChoices):
+    PHONE = "phone", _("Phone screen")
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    PANEL = "panel", _("Panel")
+    WORKING = "working", _("Working interview")
+
+
+class InterviewStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    COMPLETED = "completed", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("Applicant did not come")
+
+
+class Recommendation(models.TextChoices):
+    STRONG_YES = "strong_yes", _("Strong hire")
+    YES = "yes", _("Hire")
+    NO = "no", _("Do not hire")
+    STRONG_NO = "strong_no", _("Strong no hire")
+
+
+class OfferStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    EXTENDED = "extended", _("Extended, waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PlanItemKind(models.TextChoices):
+    CREDENTIAL = "credential", _("Earn a certification or licence")
+    COURSE = "course", _("Complete a course")
+    EDUCATION = "education", _("Education")
+    EXPERIENCE = "experience", _("Experience or project")
+    OTHER = "other", _("Other")

@@ -1,8 +1,19 @@
 """Workforce models, one module per area; import from here."""
 
 from .credentials import CredentialAlert, CredentialType, EmployeeCredential
+from .development import DevelopmentPlan, DevelopmentPlanItem
 from .discipline import DisciplinaryAction, DisciplineFollowUp
 from .employees import Employee, EmployeeDocument
+from .hiring import (
+    Applicant,
+    ApplicantStageChange,
+    Interview,
+    Offer,
+    Requisition,
+    Scorecard,
+    ScorecardCriterion,
+    ScorecardRating,
+)
 from .onboarding import Checklist, ChecklistTask, ChecklistTemplate, ChecklistTemplateItem
 from .pay import PayBenchmark, PayRate
 from .positions import Position
@@ -11,6 +22,8 @@ from .time import PayPeriod, PtoRequest, TimeEntry
 from .training import Course, TrainingAssignment
 
 __all__ = [
+    "Applicant", "ApplicantStageChange", "DevelopmentPlan", "DevelopmentPlanItem", "Interview", "Offer",
+    "Requisition", "Scorecard", "ScorecardCriterion", "ScorecardRating",
     "Checklist", "ChecklistTask", "ChecklistTemplate", "ChecklistTemplateItem", "Course", "CredentialAlert",
     "CredentialType", "DisciplinaryAction", "DisciplineFollowUp", "Employee", "EmployeeCredential",
     "EmployeeDocument", "PayBenchmark", "PayPeriod", "PayRate", "Position", "PtoRequest", "TimeEntry",
