@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from . import urls_credentials, urls_employees, urls_positions, urls_reports, urls_time, urls_training
+from . import (
+    urls_credentials,
+    urls_development,
+    urls_employees,
+    urls_hiring,
+    urls_interviews,
+    urls_offers,
+    urls_positions,
+    urls_reports,
+    urls_time,
+    urls_training,
+)
 
 app_name = "workforce"
 
@@ -13,4 +24,8 @@ urlpatterns = [
     *urls_training.urlpatterns,
     *urls_time.urlpatterns,
     *urls_reports.urlpatterns,
+    *urls_hiring.urlpatterns,
+    *urls_interviews.urlpatterns,
+    *urls_offers.urlpatterns,
+    *urls_development.urlpatterns,
 ]

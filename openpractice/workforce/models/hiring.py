@@ -130,6 +130,9 @@ class ApplicantStageChange(models.Model):
     class Meta:
         ordering = ["applicant", "changed_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.from_stage or '-'} -> {self.to_stage}"
+
 
 class Interview(models.Model):
     """An interview with interviewers, time and place; invitations go by email with an .ics attachment whose UID
@@ -196,6 +199,9 @@ class Scorecard(models.Model):
             models.UniqueConstraint(fields=["interview", "interviewer"], name="scorecard_one_per_interviewer"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_recommendation_display()} ({self.interview})"
+
 
 class ScorecardRating(models.Model):
     scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="ratings")
@@ -209,6 +215,9 @@ class ScorecardRating(models.Model):
             models.UniqueConstraint(fields=["scorecard", "criterion"], name="scorecard_rating_once"),
             models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="scorecard_rating_range"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.rating}"
 
 
 class Offer(models.Model):
