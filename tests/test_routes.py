@@ -45,6 +45,10 @@ from openpractice.core.tests.factories import DepartmentFactory, LocationFactory
 from openpractice.patients.tests.factories import route_samples
 from openpractice.scheduling.tests import samples as scheduling_samples
 from openpractice.workforce.tests import route_samples as workforce_samples
+from openpractice.workforce.tests import route_samples_development as development_samples
+from openpractice.workforce.tests import route_samples_hiring as hiring_samples
+from openpractice.workforce.tests import route_samples_interviews as interview_samples
+from openpractice.workforce.tests import route_samples_offers as offer_samples
 from openpractice.workforce.tests.factories_training import route_samples as training_samples
 
 # Pages a person must reach before (or while) signing in. Nothing else may go without a permission declaration.
@@ -91,7 +95,8 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "workforce:discipline_follow_up_record": "followup",
                                  "workforce:discipline_follow_up_add": "discipline",
                                  "workforce:pto_cancel": "ptorequest",
-                                 "workforce:pto_decide": "ptorequest"}
+                                 "workforce:pto_decide": "ptorequest",
+                                 "workforce:devplan_create": "devplanemployee"}
 # Further URL kwargs beyond the object's id.
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workforce:employee_sensitive": {"field": "ssn"}}
 
@@ -264,6 +269,16 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "paybenchmark": workforce_samples.practice_wide("paybenchmark"),
     "payperiod": workforce_samples.practice_wide("payperiod"),
     "ptorequest": workforce_samples.pto_requests,
+    # Hiring: a North and a South requisition, applicant (the actor interviews the North one), interview, offer.
+    "requisition": hiring_samples.requisitions,
+    "applicant": hiring_samples.applicants,
+    "interview": interview_samples.interviews,
+    "offer": offer_samples.route_samples,
+    "criterion": interview_samples.criteria,  # practice-wide: the scorecard criteria
+    # Development plans: an employee at North managed by the actor, an unmanaged one at South.
+    "devplan": development_samples.plans,
+    "devplanitem": development_samples.plan_items,
+    "devplanemployee": development_samples.reports,
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -387,7 +402,7 @@ SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
                  and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
                                         "credentialtype", "course", "template", "templateitem", "paybenchmark",
-                                        "payperiod")]
+                                        "payperiod", "criterion")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""Demo data for scheduling: six providers across the three demo locations with Monday–Friday templates,
+"""Demo data for scheduling: seven providers across the three demo locations with Monday–Friday templates,
 appointment types, rooms and four weeks of appointments (two past, two ahead), inserted in bulk with one
 summary audit event. Runs after the patients (30)."""
 
@@ -25,9 +25,12 @@ PROVIDERS = [
     ("Robert", "Okafor", "DO", "physician", "1003000126", "207Q00000X", True, ["downtown", "cary"]),
     ("Lucia", "Alvarez", "MD", "physician", "1114025228", "207R00000X", True, ["north-hills"]),
     ("James", "Whitfield", "FNP", "np", "1497758544", "363LF0000X", False, ["north-hills"]),
-    ("Priya", "Raman", "PA-C", "pa", "1679576722", "363A00000X", False, ["cary"]),
+    ("Nadia", "Farouk", "PA-C", "pa", "1679576722", "363A00000X", False, ["cary"]),
     ("Daniel", "Brooks", "MD", "physician", "1881689024", "208D00000X", True, ["cary"]),
+    ("Aisha", "Mensah", "MD", "physician", "1589024714", "207Q00000X", True, ["downtown", "north-hills"]),
 ]  # fmt: skip
+# Providers who sign in: (first, last) -> accounts.demo username, so the demo "provider" login has a schedule.
+PROVIDER_ACCOUNTS = {("Aisha", "Mensah"): "provider"}
 # (name, minutes, colour, needs room)
 TYPES = [
     ("Follow-up", 20, "#2a7ab0", False),
@@ -59,9 +62,11 @@ def seed_schedule(context: dict[str, Any]) -> None:
     }
     providers: list[tuple[Provider, list[Location]]] = []
     templates: list[ProviderTemplate] = []
+    users = context.get("users") or {}
     for first, last, credential, kind, npi, taxonomy, billing, codes in PROVIDERS:
+        account = users.get(PROVIDER_ACCOUNTS.get((first, last), ""))
         provider = _saved(Provider(first_name=first, last_name=last, credential=credential, kind=kind, npi=npi,
-                                   taxonomy_code=taxonomy, is_billing=billing, is_rendering=True))
+                                   taxonomy_code=taxonomy, is_billing=billing, is_rendering=True, user=account))
         sites = [locations[code] for code in codes]
         provider.locations.set(sites)
         providers.append((provider, sites))

@@ -29,6 +29,7 @@ class WorkforceConfig(AppConfig):
         section: Any = _("Workforce")
         mine: Any = _("My work")
         entries: list[tuple[int, Any, Any, str, str | None]] = [
+            (58, section, _("Hiring"), "workforce:requisition_list", Perm.WORKFORCE_HIRING),
             (60, section, _("Employees"), "workforce:employee_list", Perm.WORKFORCE_VIEW),
             (61, section, _("Positions"), "workforce:position_list", Perm.WORKFORCE_VIEW),
             (62, section, _("Org chart"), "workforce:org_chart", Perm.WORKFORCE_VIEW),
@@ -47,11 +48,15 @@ class WorkforceConfig(AppConfig):
             (75, section, _("PTO requests"), "workforce:pto_list", Perm.WORKFORCE_PAYROLL),
             (76, section, _("Pay periods"), "workforce:payperiod_list", Perm.WORKFORCE_PAYROLL),
             (77, section, _("Workforce reports"), "workforce:workforce_reports", Perm.WORKFORCE_VIEW),
+            (78, section, _("Offers"), "workforce:offer_list", Perm.WORKFORCE_HIRING),
+            (79, section, _("Interview criteria"), "workforce:criterion_list", Perm.WORKFORCE_MANAGE),
             (80, mine, _("My profile"), "workforce:my_profile", None),
             (81, mine, _("My credentials"), "workforce:my_credentials", None),
             (82, mine, _("My training"), "workforce:training_mine", None),
             (83, mine, _("My disciplinary record"), "workforce:discipline_mine", None),
             (84, mine, _("My time"), "workforce:time_mine", None),
+            (85, mine, _("My interviews"), "workforce:my_interviews", None),
+            (86, mine, _("Development plans"), "workforce:devplan_list", None),
         ]
         for order, group, label, url_name, permission in entries:
             register(NavItem(order, group, label, url_name, permission))

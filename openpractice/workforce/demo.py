@@ -2,7 +2,8 @@
 pay ranges), an HR record for every demo user and for the clinicians on the schedule, pay history, credentials
 (some expiring within 30/60/90 days, one lapsed physician licence so the booking flag shows), courses with
 completed, open and two overdue trainings, onboarding and offboarding templates with one onboarding under way,
-and one written warning. Runs after billing (60/61).
+and one written warning; then hiring (requisitions, applicants, interviews, offers) and a development plan
+(demo_hiring.py). Runs after billing (60/61).
 
 Positions, credentials, pay, courses, trainings, checklists and the warning go through the workforce services as
 the demo HR specialist (as the senior practice manager for the HR specialist's own record: nobody sets their own
@@ -38,6 +39,7 @@ from .choices import (
     TrainingStatus,
     VerificationMethod,
 )
+from .demo_hiring import seed_hiring
 from .models import Course, CredentialType, Employee, Position, TrainingAssignment
 from .services import credentials, discipline, onboarding, pay, positions, training
 
@@ -201,7 +203,8 @@ EMPLOYEES: tuple[DemoEmployee, ...] = (
     DemoEmployee("RB-1009", "provider", "Aisha", "Mensah", "physician", "downtown", "RB-1001", 1280, E.DOCTORATE,
                  ((1280, "224000.00", HIRED), (550, "236000.00", RAISE)),
                  (_c("MD-DO", "2019-01884", 420, state="NC"), _c("DEA", "", 800, state="NC"),
-                  _c("BLS", "BLS-AHA-7712093", 300))),
+                  _c("BLS", "BLS-AHA-7712093", 300)),
+                 provider=("Aisha", "Mensah")),
     DemoEmployee("RB-1020", None, "Maya", "Chen", "physician", "downtown", "RB-1001", 2600, E.DOCTORATE,
                  ((2600, "218000.00", HIRED), (1200, "232000.00", RAISE), (410, "241000.00", RAISE)),
                  (_c("MD-DO", "2013-00417", 500, state="NC"), _c("DEA", "", 600, state="NC"),
@@ -351,6 +354,7 @@ def seed_workforce(context: dict[str, Any]) -> None:
     overdue = TrainingAssignment.objects.filter(status=TrainingStatus.ASSIGNED, due_on__lt=today).count()
     report.append(f"{len(built)} positions, {len(employees)} employees, {rates} pay rates, {held} credentials, "
                   f"{len(courses)} courses ({overdue} trainings overdue), onboarding for 1 new hire")
+    seed_hiring(context)
 
 
 def _positions(*, hr: User, locations: dict[str, Location], departments: dict[str, Department],

@@ -20,5 +20,6 @@ urlpatterns: list[URLPattern] = [
     path("time/pto/<int:pk>/decide/", time.pto_decide, name="pto_decide"),
     path("time/periods/", time.payperiod_list, name="payperiod_list"),
     path("time/periods/<int:pk>/close/", time.payperiod_close, name="payperiod_close"),
+    path("time/periods/<int:pk>/reopen/", time.payperiod_reopen, name="payperiod_reopen"),
     path("time/periods/<int:pk>/export.csv", time.payperiod_export, name="payperiod_export"),
 ]

@@ -46,6 +46,7 @@ from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.models import Location, Practice
+from openpractice.core.pdf import render_pdf
 from openpractice.core.selectors import practice_now
 from openpractice.patients.models import Patient
 
@@ -297,13 +298,6 @@ def statements_html(documents: Sequence[StatementDocument]) -> str:
         "payable_to": (practice.legal_name or practice.name) if practice else "",
         "buckets": [label for label, _first, _last in AGING_BUCKETS], "due_days": DUE_DAYS,
     })
-
-
-def render_pdf(html: str) -> bytes:
-    # Imported here: WeasyPrint loads Pango and its fonts, which only PDF requests need.
-    from weasyprint import HTML
-
-    return bytes(HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf())
 
 
 def _statements_loaded(queryset: Any) -> list[Statement]:

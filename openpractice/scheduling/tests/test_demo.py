@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_schedule_is_believable_and_never_double_books() -> None:
     call_command("demo", stdout=StringIO(), stderr=StringIO())
     providers = list(Provider.objects.prefetch_related("locations"))
-    assert len(providers) == 6
+    assert len(providers) == 7
     assert all(npi_is_valid(p.npi) for p in providers)
     assert {loc.pk for p in providers for loc in p.locations.all()} == set(Location.objects.values_list("pk", flat=True))
     assert set(ProviderTemplate.objects.values_list("weekday", flat=True)) == {0, 1, 2, 3, 4}

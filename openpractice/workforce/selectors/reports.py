@@ -4,11 +4,17 @@ credentials, for the employees the actor reaches with workforce.view. A fixed nu
 Turnover follows DOMAIN.md: separations in the period ÷ average headcount, the average being the mean of the
 headcount on the first and on the last day. Headcount on a day counts everyone hired on or before it and not
 terminated before it.
+
+Hiring (for workforce.hiring holders, over the requisitions they reach): time to hire is the days from an
+applicant's applied_on to the practice-local day of their move to "hired"; time to fill the days from a
+requisition's opening (approval) to its last hire.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
+import zoneinfo
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -16,9 +22,11 @@ from typing import Any
 from django.db.models import Count, Q
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.selectors import practice_timezone_name
 
-from ..choices import TrainingStatus
-from ..models import EmployeeCredential, TrainingAssignment
+from ..choices import ApplicantStage, RequisitionStatus, TrainingStatus
+from ..models import ApplicantStageChange, EmployeeCredential, TrainingAssignment
+from .hiring_scope import requisitions_scoped
 from .scope import employees_scoped
 
 
@@ -80,4 +88,91 @@ def workforce_report(*, actor: Any, start: dt.date, end: dt.date) -> WorkforceRe
         separations=counts["separations"], hires=counts["hires"], turnover_percent=turnover,
         by_location=by_location, by_position=by_position, overdue_training=overdue,
         credentials_expiring=credential_counts["expiring"], credentials_expired=credential_counts["expired"],
+    )
+
+
+# --- hiring: time to hire, time to fill, open requisitions ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaysFigures:
+    """Median and average of a list of day counts (None when the list is empty)."""
+
+    count: int
+    median: Decimal | None
+    average: Decimal | None
+
+
+@dataclass(frozen=True)
+class HiringPositionRow:
+    title: str
+    time_to_hire: DaysFigures
+    time_to_fill: DaysFigures
+
+
+@dataclass(frozen=True)
+class HiringReport:
+    time_to_hire: DaysFigures  # applied_on -> the day of the move to "hired", per hire in the period
+    time_to_fill: DaysFigures  # opened_at -> the last hire, per requisition filled in the period
+    by_position: list[HiringPositionRow]
+    open_requisitions: int
+    open_average_age: Decimal | None  # days since opened_at, on the report's end date
+    open_oldest_age: int | None
+
+
+def _figures(days: list[int]) -> DaysFigures:
+    if not days:
+        return DaysFigures(0, None, None)
+    tenth = Decimal("0.1")
+    median = Decimal(str(statistics.median(days))).quantize(tenth, ROUND_HALF_UP)
+    average = (Decimal(sum(days)) / len(days)).quantize(tenth, ROUND_HALF_UP)
+    return DaysFigures(len(days), median, average)
+
+
+def hiring_report(*, actor: Any, start: dt.date, end: dt.date) -> HiringReport:
+    """Time to hire and time to fill for the hires (practice-local day of the move to "hired") between `start`
+    and `end`, over the requisitions the actor reaches with workforce.hiring; per position too. Requisitions
+    count as filled in the period when their last hire falls in it. Two queries whatever the size."""
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    zone = zoneinfo.ZoneInfo(practice_timezone_name())
+    requisitions = requisitions_scoped(actor=actor)
+    hires = list(ApplicantStageChange.objects.filter(
+        to_stage=ApplicantStage.HIRED, applicant__requisition__in=requisitions.values("pk"),
+        # A day early: the practice-local day decides, below. No upper bound: a requisition whose last hire comes
+        # after the period was not filled in it.
+        changed_at__gte=dt.datetime.combine(start - dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC),
+    ).values_list("changed_at", "applicant__applied_on", "applicant__requisition_id",
+                  "applicant__requisition__opened_at", "applicant__requisition__status",
+                  "applicant__requisition__position__title"))
+    to_hire: dict[str, list[int]] = {}
+    last_hire: dict[int, tuple[dt.date, dt.date | None, str, str]] = {}
+    for changed_at, applied_on, requisition_id, opened_at, status, title in hires:
+        day = changed_at.astimezone(zone).date()
+        if day < start:
+            continue
+        if day <= end:
+            to_hire.setdefault(title, []).append((day - applied_on).days)
+        opened = opened_at.astimezone(zone).date() if opened_at else None
+        if requisition_id not in last_hire or day > last_hire[requisition_id][0]:
+            last_hire[requisition_id] = (day, opened, status, title)
+    # Filled in the period: the requisition's last hire falls in it (one before the period cannot be the last
+    # when another falls in it, so the query's lower bound loses nothing).
+    to_fill: dict[str, list[int]] = {}
+    for day, opened, status, title in last_hire.values():
+        if status == RequisitionStatus.FILLED and opened is not None and day <= end:
+            to_fill.setdefault(title, []).append((day - opened).days)
+    open_ages = [(end - opened_at.astimezone(zone).date()).days for opened_at in requisitions.filter(
+        status=RequisitionStatus.OPEN, opened_at__isnull=False).values_list("opened_at", flat=True)
+        if opened_at is not None]
+    titles = sorted(set(to_hire) | set(to_fill))
+    return HiringReport(
+        time_to_hire=_figures([days for values in to_hire.values() for days in values]),
+        time_to_fill=_figures([days for values in to_fill.values() for days in values]),
+        by_position=[HiringPositionRow(title, _figures(to_hire.get(title, [])), _figures(to_fill.get(title, [])))
+                     for title in titles],
+        open_requisitions=len(open_ages),
+        open_average_age=(Decimal(sum(open_ages)) / len(open_ages)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if open_ages else None,
+        open_oldest_age=max(open_ages) if open_ages else None,
     )

@@ -10,7 +10,8 @@ Rules (documented for payroll):
   request's hours spread evenly over those days (rounded to the cent of an hour, the remainder on the last day);
   the default request is 8 hours per weekday.
 - A pay period is created and closed by workforce.payroll at every location. Once closed, no time entry dated in
-  it may be created, changed or written by a PTO approval: the services refuse.
+  it may be created, changed or written by a PTO approval: the services refuse. The most recent closed period may
+  be reopened (same permission, a reason required, audited) to correct it; an older one may not.
 - Refusals are audited before any transaction opens, so they are kept; they change nothing.
 """
 
@@ -389,4 +390,28 @@ def pay_period_close(*, actor: Any, period: PayPeriod) -> PayPeriod:
         record(actor=actor, action="workforce.pay_period_closed", target=locked,
                changed_fields=["status", "closed_by", "closed_at"])
     period.status, period.closed_by, period.closed_at = locked.status, actor, locked.closed_at
+    return period
+
+
+def pay_period_reopen(*, actor: Any, period: PayPeriod, reason: str) -> PayPeriod:
+    """Open a closed period again so its time can be corrected (the payroll export is then redone). Only the
+    most recent closed period: reopening an older one would let time change under a later, closed payroll."""
+    _require_payroll_everywhere(actor, "workforce.pay_period_reopen", target=period)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the pay period is reopened.")}, code="reason_required")
+    with transaction.atomic():
+        locked = PayPeriod.objects.select_for_update().get(pk=period.pk)
+        if locked.status != PayPeriodStatus.CLOSED:
+            raise ValidationError(_("This pay period is open."), code="open")
+        latest = (PayPeriod.objects.filter(status=PayPeriodStatus.CLOSED).order_by("-starts_on")
+                  .values_list("pk", flat=True).first())
+        if latest != locked.pk:
+            raise ValidationError(_("Only the most recent closed pay period can be reopened."), code="not_latest")
+        locked.status, locked.closed_by, locked.closed_at = PayPeriodStatus.OPEN, None, None
+        locked.full_clean()
+        locked.save(update_fields=["status", "closed_by", "closed_at"])
+        record(actor=actor, action="workforce.pay_period_reopened", target=locked,
+               changed_fields=["status", "closed_by", "closed_at"], reason=reason[:200])
+    period.status, period.closed_by, period.closed_at = locked.status, None, None
     return period

@@ -9,11 +9,13 @@ import datetime as dt
 import re
 from decimal import Decimal
 from io import StringIO
+from itertools import pairwise
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from openpractice.accounts.demo import DEMO_PEOPLE
 from openpractice.accounts.models import User
@@ -21,26 +23,40 @@ from openpractice.accounts.roles import Role, Tier
 from openpractice.core.models import Location, Practice
 from openpractice.core.selectors import practice_today
 from openpractice.workforce.choices import (
+    ApplicantStage,
     ChecklistKind,
     DisciplineStatus,
     DisciplineStep,
     EmployeeStatus,
+    InterviewStatus,
+    OfferStatus,
+    PlanStatus,
+    RequisitionStatus,
     TaskStatus,
     TrainingStatus,
 )
 from openpractice.workforce.demo import seed_workforce
 from openpractice.workforce.models import (
+    Applicant,
+    ApplicantStageChange,
     Checklist,
     ChecklistTemplate,
     Course,
+    DevelopmentPlan,
     DisciplinaryAction,
     Employee,
     EmployeeCredential,
+    Interview,
+    Offer,
     PayRate,
     Position,
+    Requisition,
+    Scorecard,
+    ScorecardCriterion,
     TrainingAssignment,
     WorkforceSettings,
 )
+from openpractice.workforce.selectors.development import plan_rows
 from openpractice.workforce.selectors.positions import org_chart
 from openpractice.workforce.services.credentials import licence_booking_check
 
@@ -54,7 +70,8 @@ def _demo() -> None:
 def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (
         Position, Employee, PayRate, EmployeeCredential, Course, TrainingAssignment, ChecklistTemplate, Checklist,
-        DisciplinaryAction)}
+        DisciplinaryAction, Requisition, Applicant, ApplicantStageChange, Interview, Scorecard, Offer,
+        DevelopmentPlan)}
 
 
 def test_positions_form_one_org_chart_with_the_career_path_certifications_and_pay_ranges() -> None:
@@ -196,6 +213,67 @@ def test_onboarding_under_way_offboarding_template_and_one_written_warning() -> 
     assert action.status == DisciplineStatus.OPEN
     assert not action.employee.direct_reports.exists()
     assert action.follow_ups.filter(due_on__gt=today, done_on__isnull=True).count() == 1
+
+
+def test_hiring_has_a_pipeline_with_history_interviews_offers_and_the_recent_hire() -> None:
+    _demo()
+    statuses = sorted(Requisition.objects.values_list("status", flat=True))
+    assert statuses == sorted([RequisitionStatus.PENDING, RequisitionStatus.OPEN, RequisitionStatus.OPEN,
+                               RequisitionStatus.FILLED])
+    pending = Requisition.objects.get(status=RequisitionStatus.PENDING)
+    assert pending.decided_by is None
+    assert pending.submitted_at is not None
+    for requisition in Requisition.objects.exclude(status=RequisitionStatus.PENDING):
+        assert requisition.decided_by is not None
+        assert requisition.decided_by != requisition.requested_by
+        assert requisition.opened_at is not None
+    assert Applicant.objects.count() >= 10
+    stages = set(Applicant.objects.values_list("stage", flat=True))
+    assert set(ApplicantStage.values) <= stages
+    # Every applicant's history starts with the application and ends in their stage, in time order.
+    for applicant in Applicant.objects.prefetch_related("stage_changes"):
+        moves = list(applicant.stage_changes.order_by("changed_at", "pk"))
+        assert moves[0].from_stage == ""
+        assert moves[-1].to_stage == applicant.stage
+        assert [m.from_stage for m in moves[1:]] == [m.to_stage for m in moves[:-1]]
+        assert all(a.changed_at < b.changed_at for a, b in pairwise(moves))
+    hired = Applicant.objects.select_related("employee", "requisition").get(stage=ApplicantStage.HIRED)
+    assert hired.employee is not None
+    assert hired.employee.employee_number == "RB-1006"
+    assert hired.requisition.status == RequisitionStatus.FILLED
+    assert hired.requisition.position_id == hired.employee.position_id
+    accepted = Offer.objects.get(status=OfferStatus.ACCEPTED)
+    assert accepted.applicant_id == hired.pk
+    assert accepted.start_date == hired.employee.hire_date
+    extended = Offer.objects.get(status=OfferStatus.EXTENDED)
+    assert extended.applicant.stage == ApplicantStage.OFFER
+    assert extended.expires_on > practice_today()
+    held = Interview.objects.filter(status=InterviewStatus.COMPLETED)
+    assert held.count() >= 3
+    criteria = ScorecardCriterion.objects.filter(position__isnull=True, is_active=True).count()
+    assert criteria > 0
+    for scorecard in Scorecard.objects.filter(interview__in=held).prefetch_related("ratings"):
+        assert scorecard.ratings.count() == criteria
+        assert scorecard.interview.interviewers.filter(pk=scorecard.interviewer_id).exists()
+    upcoming = Interview.objects.filter(status=InterviewStatus.SCHEDULED)
+    assert upcoming.exists()
+    assert all(interview.starts_at > timezone.now() for interview in upcoming)
+    assert not Scorecard.objects.filter(interview__in=upcoming).exists()
+
+
+def test_the_new_office_coordinator_has_a_development_plan_towards_mid() -> None:
+    _demo()
+    plan = DevelopmentPlan.objects.select_related("employee__position", "target_position").get()
+    assert plan.status == PlanStatus.ACTIVE
+    assert plan.employee.employee_number == "RB-1006"
+    assert plan.employee.position is not None
+    assert plan.target_position == plan.employee.position.next_position
+    assert (plan.target_position.role, plan.target_position.tier) == (Role.OFFICE_MANAGER, Tier.MID)
+    rows = plan_rows(plan=plan)
+    assert {row.item.kind for row in rows} >= {"credential", "experience"}
+    assert any(row.is_done for row in rows)
+    assert any(not row.is_done for row in rows)
+    assert all(plan.starts_on <= row.item.due_on <= plan.target_date for row in rows)
 
 
 def test_seeding_the_workforce_again_adds_nothing() -> None:

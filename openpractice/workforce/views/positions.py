@@ -28,6 +28,7 @@ from openpractice.core.web import (
 from ..forms_positions import PositionForm
 from ..models import Position
 from ..selectors import career as career_selectors
+from ..selectors import development as development_selectors
 from ..selectors import positions as selectors
 from ..selectors.pay import pay_employees
 from ..services import positions as services
@@ -192,4 +193,5 @@ def career_path(request: HttpRequest, pk: int) -> HttpResponse:
         "gap": gap,
         "employee": employee,
         "can_see_pay": pay_employees(actor=request.user).filter(pk=employee.pk).exists(),
+        **development_selectors.plan_panel(actor=request.user, employee=employee),
     })

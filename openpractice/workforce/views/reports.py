@@ -1,4 +1,5 @@
-"""Workforce reports: headcount, turnover, overdue training and expiring credentials for a period."""
+"""Workforce reports: headcount, turnover, overdue training and expiring credentials for a period; time to hire
+and time to fill for those who hire."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import permission_required
 
-from ..selectors.reports import workforce_report
+from ..selectors.reports import hiring_report, workforce_report
 
 
 def _day(value: str | None, default: dt.date) -> tuple[dt.date, bool]:
@@ -40,5 +42,8 @@ def workforce_reports(request: HttpRequest) -> HttpResponse:
         errors.append(_("The period ends before it starts; the default period is shown."))
         start, end = today - dt.timedelta(days=364), today
     report = workforce_report(actor=request.user, start=start, end=end)
-    return render(request, "workforce/reports/report.html", {"report": report, "errors": errors},
+    # Time to hire / fill: for those who hire (over the requisitions they reach), else no section.
+    hiring = (hiring_report(actor=request.user, start=start, end=end)
+              if can(request.user, Perm.WORKFORCE_HIRING) else None)
+    return render(request, "workforce/reports/report.html", {"report": report, "hiring": hiring, "errors": errors},
                   status=400 if errors else 200)

@@ -253,6 +253,8 @@ def payperiod_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workforce/time/payperiod_list.html", {
         "periods": list(selectors.pay_period_list()[:60]), "form": form, "can_close": can_close,
         "today": practice_today(),
+        "reopenable_id": (selectors.pay_period_list().filter(status=PayPeriodStatus.CLOSED).order_by("-starts_on")
+                          .values_list("pk", flat=True).first()),
     }, status=400 if form.errors else 200)
 
 
@@ -268,6 +270,22 @@ def payperiod_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Pay period closed."))
+    return redirect(reverse("workforce:payperiod_list"))
+
+
+@require_POST
+@permission_required(Perm.WORKFORCE_PAYROLL)
+def payperiod_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """The most recent closed period, with a reason (the service checks both)."""
+    period = get_scoped_or_404(request, selectors.pay_period_list(), permission=Perm.WORKFORCE_PAYROLL, pk=pk)
+    try:
+        services.pay_period_reopen(actor=request.user, period=period, reason=request.POST.get("reason", "")[:200])
+    except PermissionDenied as exc:
+        raise Http404() from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Pay period reopened: its time can be corrected; close it again when done."))
     return redirect(reverse("workforce:payperiod_list"))
 
 

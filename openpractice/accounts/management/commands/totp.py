@@ -4,6 +4,7 @@ browser tests can sign in to the demo without an authenticator app."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -32,7 +33,8 @@ class Command(BaseCommand):
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
         totp.time = now
         code = str(totp.token()).zfill(device.digits)
-        seconds_left = int(device.step - ((now - device.t0) % device.step))
+        # Rounded up: with 0.4 s left the code still works, and "0 seconds left" would read as expired.
+        seconds_left = math.ceil(device.step - ((now - device.t0) % device.step))
         if options["json"]:
             self.stdout.write(json.dumps({"username": options["username"], "code": code,
                                           "seconds_left": seconds_left}))
