@@ -24,6 +24,12 @@ from .hiring_scope import applicants_scoped, requisitions_scoped
 from .scope import employees_scoped
 
 
+def small_id(value: str) -> int | None:
+    """An id typed in a URL or a search box: 1-9 ASCII digits, else None (ignored). str.isdigit() alone lets
+    "²" through (int() then fails) and an unbounded number overflows the database's integer."""
+    return int(value) if 0 < len(value) <= 9 and value.isascii() and value.isdigit() else None
+
+
 def hiring_locations(*, actor: Any) -> QuerySet[Location]:
     """Active locations where the actor may raise requisitions."""
     return locations_where(actor, Perm.WORKFORCE_HIRING).filter(is_active=True).order_by("name")
@@ -38,9 +44,9 @@ def requisition_list(*, actor: Any, text: str = "", status: str = "", location_i
     for word in text.split()[:4]:
         condition = (Q(position__title__icontains=word) | Q(requested_by__last_name__icontains=word)
                      | Q(requested_by__first_name__icontains=word))
-        digits = word.upper().removeprefix("REQ-")
-        if digits.isdigit():
-            condition |= Q(pk=int(digits))
+        number = small_id(word.upper().removeprefix("REQ-"))
+        if number is not None:
+            condition |= Q(pk=number)
         queryset = queryset.filter(condition)
     if status in RequisitionStatus.values:
         queryset = queryset.filter(status=status)

@@ -21,7 +21,7 @@ from openpractice.accounts.models import User
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 
-from ..choices import ApplicantStage, InterviewStatus, Recommendation
+from ..choices import ApplicantStage, InterviewStatus, Recommendation, RequisitionStatus
 from ..models import Applicant, Interview, Scorecard, ScorecardCriterion, ScorecardRating
 from .hiring_scope import applicants_scoped, interviews_scoped
 
@@ -196,7 +196,8 @@ def applicant_interview_panel(*, actor: Any, applicant: Applicant) -> dict[str, 
     return {
         "interview_rows": rows,
         "interview_may_schedule": may_schedule,
-        "interview_stage_open": applicant.stage in SCHEDULABLE_STAGES,
+        "interview_stage_open": applicant.stage in SCHEDULABLE_STAGES
+        and applicant.requisition.status == RequisitionStatus.OPEN,
         "interview_schedule_url": reverse("workforce:applicant_interview_schedule",
                                           kwargs={"applicant_id": applicant.pk}) if may_schedule else "",
     }

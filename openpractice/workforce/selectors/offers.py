@@ -1,8 +1,12 @@
 """Offer reads: the offers a user reaches (workforce.hiring at the requisition's location, who make them and so see
-their pay), the pay range an offer is checked against, the letter's content and the applicant page's panel."""
+their pay), the pay range an offer is checked against, the letter's content and the applicant page's panel.
+
+An offer carries pay: every page showing an offer's terms records "workforce.offer_viewed", one event per offer
+shown (as pay_viewed does for employees' pay)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -11,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.audit.services import Event, record_many
 from openpractice.core.selectors import practice_get, practice_today
 
-from ..choices import ApplicantStage, OfferStatus, PayBasis
+from ..choices import ApplicantStage, OfferStatus, PayBasis, RequisitionStatus
 from ..models import Applicant, Offer, Requisition
 from .hiring_scope import applicants_scoped
 
@@ -28,6 +33,14 @@ def offers_scoped(*, actor: Any) -> QuerySet[Offer]:
     return Offer.objects.filter(applicant__in=applicants_scoped(actor=actor, permission=Perm.WORKFORCE_HIRING)
                                 .values("pk")).select_related(
         "applicant__requisition__position", "applicant__requisition__location")
+
+
+def record_offers_viewed(*, actor: Any, offers: Iterable[Offer], reason: str = "") -> None:
+    """Audit the showing of these offers' pay: one "workforce.offer_viewed" per offer, at the requisition's
+    location. Called outside any service transaction, so a later refusal cannot roll the record back."""
+    record_many(actor=actor, events=[
+        Event(action="workforce.offer_viewed", target=offer, location_id=offer.applicant.requisition.location_id,
+              reason=reason) for offer in offers])
 
 
 def offer_list(*, actor: Any, status: str = "") -> QuerySet[Offer]:
@@ -79,13 +92,17 @@ def applicant_offer_panel(*, actor: Any, applicant: Applicant) -> dict[str, Any]
     the requisition's location see offers (they carry pay); schedulers and interviewers get an empty panel."""
     if not can(actor, Perm.WORKFORCE_HIRING, applicant.requisition.location_id):
         return {"offer_visible": False}
-    offers = list(Offer.objects.filter(applicant=applicant).order_by("-created_at", "-pk"))
+    offers = list(Offer.objects.filter(applicant=applicant).select_related("applicant__requisition")
+                  .order_by("-created_at", "-pk"))
+    record_offers_viewed(actor=actor, offers=offers, reason="applicant page")
     live = next((offer for offer in offers if offer.status in LIVE_STATUSES), None)
+    is_open = applicant.requisition.status == RequisitionStatus.OPEN  # offers and hires need an open requisition
     return {
         "offer_visible": True,
         "offer_list": offers,
         "offer_live": live,
-        "offer_can_make": live is None and applicant.stage in (ApplicantStage.INTERVIEW, ApplicantStage.OFFER),
-        "offer_can_hire": (live is not None and live.status == OfferStatus.ACCEPTED
+        "offer_can_make": (live is None and applicant.stage in (ApplicantStage.INTERVIEW, ApplicantStage.OFFER)
+                           and is_open),
+        "offer_can_hire": (live is not None and live.status == OfferStatus.ACCEPTED and is_open
                            and applicant.stage == ApplicantStage.OFFER and applicant.employee_id is None),
     }

@@ -8,6 +8,7 @@ with a random name; a row that cannot be written leaves no file behind.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,9 +23,10 @@ from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.selectors import practice_today
 
-from ..choices import ApplicantSource, ApplicantStage, RequisitionStatus
+from ..choices import ApplicantSource, ApplicantStage, OfferStatus, RequisitionStatus
 from ..files import CheckedFile, read_checked
-from ..models import Applicant, Requisition
+from ..models import Applicant, Offer, Requisition
+from ..selectors.offers import LIVE_STATUSES
 from .hiring_stages import CLOSED_STAGES, stage_first_locked, stage_move_locked
 
 APPLICANT_FIELDS: tuple[str, ...] = (
@@ -35,6 +37,8 @@ RESUME_TYPES: tuple[str, ...] = ("pdf", "docx")
 # Stages this module never sets: an offer and a hire are made by their own services.
 NOT_HERE: frozenset[str] = frozenset({ApplicantStage.OFFER, ApplicantStage.HIRED})
 NEEDS_REASON: frozenset[str] = frozenset({ApplicantStage.REJECTED, ApplicantStage.WITHDRAWN})
+# Names end up in file names, email headers and letters: no control characters (NUL, CR, LF, tab, DEL …).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _authorize(*, actor: Any, action: str, requisition: Requisition, target: Any = None) -> None:
@@ -61,6 +65,9 @@ def _validate(applicant: Applicant) -> None:
     errors: dict[str, str] = {}
     if applicant.applied_on is not None and applicant.applied_on > practice_today():
         errors["applied_on"] = _("The application date cannot be in the future.")
+    for name in ("first_name", "last_name"):
+        if _CONTROL.search(getattr(applicant, name)):
+            errors[name] = _("Use letters, spaces, hyphens and apostrophes only (no control characters).")
     if applicant.referred_by_id is not None and applicant.source != ApplicantSource.REFERRAL:
         errors["referred_by"] = _("Only an employee referral names who referred the applicant.")
     if errors:
@@ -169,9 +176,22 @@ def applicant_resume_replace(*, actor: Any, applicant: Applicant, upload: Upload
     return locked
 
 
+def _withdraw_live_offers_locked(*, actor: Any, applicant: Applicant, to_stage: str, location_id: int) -> None:
+    """An applicant moved by this module (never to OFFER or HIRED) is no longer at the offer stage: any draft,
+    extended or accepted offer is withdrawn with the move, so no live offer (and no hire on it) outlives it."""
+    offers = list(Offer.objects.select_for_update().filter(applicant=applicant, status__in=LIVE_STATUSES)
+                  .order_by("pk"))
+    for offer in offers:
+        offer.status = OfferStatus.WITHDRAWN
+        offer.save(update_fields=["status"])
+        record(actor=actor, action="workforce.offer_withdrawn", target=offer, location_id=location_id,
+               changed_fields=["status"], reason=f"applicant moved to {to_stage}")
+
+
 def applicant_move(*, actor: Any, applicant: Applicant, to_stage: str, note: str = "") -> Applicant:
     """Move an applicant along the pipeline (not to OFFER or HIRED: offers and hires do that). Rejection and
-    withdrawal need a reason; on a requisition that is no longer open, only those two moves remain."""
+    withdrawal need a reason; on a requisition that is no longer open, only those two moves remain. A live offer
+    (draft, extended or accepted) is withdrawn with the move, audited."""
     action = "workforce.applicant_move"
     _authorize(actor=actor, action=action, requisition=applicant.requisition, target=applicant)
     note = (note or "").strip()
@@ -186,6 +206,8 @@ def applicant_move(*, actor: Any, applicant: Applicant, to_stage: str, note: str
             raise ValidationError({"stage": _("The requisition is no longer open.")}, code="requisition_not_open")
         from_stage = locked.stage
         stage_move_locked(actor=actor, applicant=locked, to_stage=to_stage, note=note)
+        _withdraw_live_offers_locked(actor=actor, applicant=locked, to_stage=to_stage,
+                                     location_id=requisition.location_id)
         # The reason belongs to a closed stage; reconsidering clears it.
         locked.rejection_reason = note[:300] if to_stage in CLOSED_STAGES else ""
         locked.save(update_fields=["rejection_reason"])

@@ -32,6 +32,7 @@ from openpractice.audit.services import record
 
 from ..choices import ApplicantStage, ChecklistKind, EmployeeStatus, OfferStatus, RequisitionStatus
 from ..models import Applicant, Checklist, Employee, Offer, PayRate, Requisition
+from .hiring_requisitions import require_open
 from .hiring_stages import stage_move_locked
 from .onboarding import start_checklist_locked
 
@@ -118,9 +119,12 @@ def _check_manager(manager: Employee | None) -> None:
 
 
 def _fill_requisition(requisition: Requisition, now: dt.datetime) -> bool:
-    """Mark the (locked) requisition filled once its hired applicants reach its openings."""
+    """Mark the (locked) requisition filled once its hired applicants reach its openings: only an OPEN one (a
+    cancelled or rejected requisition keeps its status)."""
+    if requisition.status != RequisitionStatus.OPEN:
+        return False
     hired = requisition.applicants.filter(stage=ApplicantStage.HIRED).count()
-    if hired < requisition.openings or requisition.status == RequisitionStatus.FILLED:
+    if hired < requisition.openings:
         return False
     requisition.status, requisition.closed_at = RequisitionStatus.FILLED, now
     requisition.save(update_fields=["status", "closed_at", "updated_at"])
@@ -145,8 +149,14 @@ def applicant_hire(*, actor: Any, applicant: Applicant, manager: Employee | None
         current = Applicant.objects.select_for_update().get(pk=applicant.pk)
         if current.stage == ApplicantStage.HIRED or current.employee_id is not None:
             raise ValidationError(_("This applicant has already been hired."), code="hired")
+        require_open(requisition)  # not cancelled, rejected or already filled
+        if requisition.applicants.filter(stage=ApplicantStage.HIRED).count() >= requisition.openings:
+            raise ValidationError(_("Every opening on this requisition has been filled."), code="openings_filled")
+        if current.stage != ApplicantStage.OFFER:
+            raise ValidationError(_("The applicant is no longer at the offer stage (now at “%(stage)s”).")
+                                  % {"stage": ApplicantStage(current.stage).label}, code="stage")
         offer = Offer.objects.select_for_update().filter(applicant=current, status=OfferStatus.ACCEPTED).first()
-        if offer is None or current.stage != ApplicantStage.OFFER:
+        if offer is None:
             raise ValidationError(_("An applicant is hired on an accepted offer: record the acceptance first."),
                                   code="no_accepted_offer")
         position = requisition.position

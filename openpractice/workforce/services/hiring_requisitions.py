@@ -45,6 +45,22 @@ def _authorize(*, actor: Any, action: str, location: Location | int | None, targ
         raise refuse(actor=actor, permission=permission, action=action, target=target)
 
 
+def lock_open_requisition(requisition_id: int) -> Requisition:
+    """Lock the requisition row (inside the caller's transaction) and refuse unless it is OPEN: interviews,
+    offers and hires happen only on an approved, not yet filled or cancelled requisition. Callers lock it before
+    the applicant row (the order applicant_move uses), so concurrent writers queue instead of deadlocking."""
+    locked = Requisition.objects.select_for_update().select_related("position").get(pk=requisition_id)
+    require_open(locked)
+    return locked
+
+
+def require_open(requisition: Requisition) -> None:
+    if requisition.status != RequisitionStatus.OPEN:
+        raise ValidationError(_("The requisition is not open (%(status)s).")
+                              % {"status": RequisitionStatus(requisition.status).label.lower()},
+                              code="requisition_not_open")
+
+
 def _check_keys(data: Mapping[str, Any]) -> None:
     unknown = sorted(set(data) - set(REQUISITION_FIELDS))
     if unknown:
@@ -139,7 +155,10 @@ def requisition_submit(*, actor: Any, requisition: Requisition) -> Requisition:
     is the approval: it opens at once, recorded as decided by them; otherwise it waits for another approver."""
     action = "workforce.requisition_submit"
     _authorize(actor=actor, action=action, location=requisition.location_id, target=requisition)
-    self_approving = can(actor, Perm.WORKFORCE_APPROVE_HIRING, requisition.location_id)
+    # Only the requester's own approval authority opens it at once; anyone else submitting it (another hiring
+    # holder, even an approver) sends it to "pending", so raising and approving stay one accountable person.
+    self_approving = (getattr(actor, "pk", None) == requisition.requested_by_id
+                      and can(actor, Perm.WORKFORCE_APPROVE_HIRING, requisition.location_id))
     with transaction.atomic():
         locked = Requisition.objects.select_for_update().select_related("position").get(pk=requisition.pk)
         if locked.status != RequisitionStatus.DRAFT:

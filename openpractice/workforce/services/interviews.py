@@ -40,12 +40,16 @@ from openpractice.core.selectors import practice_settings, practice_timezone_nam
 from ..choices import ApplicantStage, InterviewKind, InterviewStatus
 from ..models import Applicant, Interview
 from ..selectors.interviews import SCHEDULABLE_STAGES, may_manage, may_schedule_for
+from .hiring_requisitions import lock_open_requisition
 from .hiring_stages import stage_move_locked
 
 logger = logging.getLogger(__name__)
 
 MAX_DURATION = dt.timedelta(minutes=480)  # the model's limit: no interview overlapping a window starts earlier
 METHOD_REQUEST, METHOD_CANCEL = "REQUEST", "CANCEL"
+# Nothing is planned further ahead than this; it also keeps a typo such as year 9999 away from date arithmetic
+# (which would overflow).
+MAX_AHEAD = dt.timedelta(days=2 * 365)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ def _validate(actor: Any, plan: Plan, *, now: dt.datetime, check_past: bool, con
         errors["kind"] = _("Choose the kind of interview.")
     if check_past and plan.starts_at <= now:
         errors["starts_at"] = _("The interview cannot start in the past.")
+    elif plan.starts_at > now + MAX_AHEAD:
+        errors["starts_at"] = _("An interview is scheduled at most two years ahead.")
     if not 10 <= int(plan.duration_minutes or 0) <= 480:
         errors["duration_minutes"] = _("An interview lasts between 10 and 480 minutes.")
     if plan.location is None and not plan.place.strip():
@@ -148,6 +154,7 @@ def interview_schedule(*, actor: Any, applicant: Applicant, plan: Plan, invite_a
                           place=plan.place.strip(), created_by=actor, created_at=now)
     interview.full_clean(exclude=["applicant", "created_by"])
     with transaction.atomic():
+        lock_open_requisition(applicant.requisition_id)
         locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
         if locked.stage not in SCHEDULABLE_STAGES:
             raise ValidationError(_("The applicant has left the interview stages."), code="stage")
@@ -175,6 +182,7 @@ def interview_reschedule(*, actor: Any, interview: Interview, plan: Plan, invite
     _authorize(actor, interview.applicant, "interviews.reschedule", interview)
     now = now or timezone.now()
     with transaction.atomic():
+        lock_open_requisition(interview.applicant.requisition_id)
         current = Interview.objects.select_for_update().select_related("applicant__requisition").get(
             pk=interview.pk)
         if current.status != InterviewStatus.SCHEDULED:

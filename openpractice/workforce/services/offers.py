@@ -9,6 +9,7 @@ services turn its refusal into a clear message.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from openpractice.accounts.models import User
@@ -33,6 +35,7 @@ from openpractice.core.selectors import practice_today
 from ..choices import ApplicantStage, EmploymentType, FlsaStatus, OfferStatus, PayBasis
 from ..models import Applicant, Offer
 from ..selectors.offers import LIVE_STATUSES, offer_letter_context, pay_range_for
+from .hiring_requisitions import lock_open_requisition
 from .hiring_stages import stage_move_locked
 from .pay import parse_pay_amount
 
@@ -43,6 +46,8 @@ OFFER_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 # An offer can be made once the applicant has been interviewed (or to replace an earlier one at the offer stage).
 OFFER_STAGES: frozenset[str] = frozenset({ApplicantStage.INTERVIEW, ApplicantStage.OFFER})
+# Start and answer-by dates at most this far ahead: beyond it is a typo (and year 9999 overflows date arithmetic).
+MAX_DAYS_AHEAD = 2 * 365
 
 
 class PayOutsideRange(ValidationError):
@@ -88,14 +93,19 @@ def _check_terms(offer: Offer, *, confirm_out_of_range: bool) -> None:
     """Dates, choices and pay; the range warning last, so real errors show first."""
     errors: dict[str, str] = {}
     today = practice_today()
+    latest = today + dt.timedelta(days=MAX_DAYS_AHEAD)
     if offer.start_date is None:
         errors["start_date"] = _("Give the start date.")
     elif offer.start_date < today:
         errors["start_date"] = _("The start date is in the past.")
+    elif offer.start_date > latest:
+        errors["start_date"] = _("The start date is at most two years ahead.")
     if offer.expires_on is None:
         errors["expires_on"] = _("Give the date by which the applicant answers.")
     elif offer.expires_on < today:
         errors["expires_on"] = _("The answer-by date is in the past.")
+    elif offer.expires_on > latest:
+        errors["expires_on"] = _("The answer-by date is at most two years ahead.")
     elif offer.start_date is not None and offer.expires_on > offer.start_date:
         errors["expires_on"] = _("The answer is due before the start date.")
     if offer.pay_basis not in PayBasis.values:
@@ -139,6 +149,7 @@ def offer_create(*, actor: Any, applicant: Applicant, data: Mapping[str, Any],
     _check_keys(data)
     _authorize(actor=actor, applicant=applicant, action="workforce.offer_create")
     with transaction.atomic():
+        lock_open_requisition(applicant.requisition_id)
         current = Applicant.objects.select_for_update().select_related("requisition__position").get(pk=applicant.pk)
         if current.stage not in OFFER_STAGES:
             raise ValidationError(_("An offer is made to an applicant at the interview or offer stage (this one is "
@@ -192,6 +203,7 @@ def offer_extend(*, actor: Any, offer: Offer, send_letter: bool = False) -> Offe
     `send_letter` the letter goes to their email as a PDF once the change is committed."""
     _authorize(actor=actor, applicant=offer.applicant, action="workforce.offer_extend", target=offer)
     with transaction.atomic():
+        lock_open_requisition(offer.applicant.requisition_id)
         current, applicant = _locked(offer)
         if current.status != OfferStatus.DRAFT:
             raise ValidationError(_("Only a draft offer can be extended."), code="not_draft")
@@ -271,7 +283,9 @@ def offer_letter_pdf(*, actor: Any, offer: Offer) -> bytes:
 
 
 def offer_letter_filename(offer: Offer) -> str:
-    return f"offer-{offer.pk}-{offer.applicant.last_name.lower() or 'letter'}.pdf".replace(" ", "-")
+    """offer-<pk>-<name>.pdf in plain ASCII: the applicant's name is typed text and must not shape a header."""
+    name = slugify(offer.applicant.last_name)[:40].strip("-") or "letter"  # ASCII only: accents folded, rest dropped
+    return f"offer-{offer.pk}-{name}.pdf"
 
 
 def offer_letter_email(*, offer_id: int, actor_id: int | None) -> bool:

@@ -58,8 +58,7 @@ def _applicant_url(applicant: Applicant) -> str:
 
 
 def _location_filter(request: HttpRequest) -> int | None:
-    value = request.GET.get("location") or ""
-    return int(value) if value.isdigit() else None
+    return selectors.small_id(request.GET.get("location") or "")
 
 
 # Requisitions ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +22,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
-from ..choices import EmployeeStatus, OfferStatus
+from ..choices import ApplicantStage, EmployeeStatus, OfferStatus
 from ..forms_offers import AnswerForm, ExtendForm, HireForm, OfferForm, WithdrawForm
 from ..models import Applicant, Offer
 from ..selectors import offers as selectors
@@ -124,6 +125,8 @@ def offer_edit(request: HttpRequest, offer_id: int) -> HttpResponse:
     if offer.status != OfferStatus.DRAFT:
         return _notice(request, offer, _("Only a draft offer can be edited. Withdraw this one and make a new "
                                          "offer to change the terms."))
+    if request.method == "GET":
+        selectors.record_offers_viewed(actor=request.user, offers=[offer], reason="edit form")
     initial = {name: getattr(offer, name) for name in services.OFFER_FIELDS}
     initial["pay_amount"] = f"{offer.pay_amount:.2f}"
     form = OfferForm(request.POST or None, initial=initial, show_confirm="confirm_out_of_range" in request.POST)
@@ -145,14 +148,22 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
     applicant = offer.applicant
     requisition = applicant.requisition
+    selectors.record_offers_viewed(actor=request.user, offers=[offer], reason="offer page")
     return render(request, "workforce/offers/offer_detail.html", {
         "offer": offer, "applicant": applicant, "applicant_url": applicant_url(applicant),
         "pay_range": selectors.pay_range_for(requisition, basis=offer.pay_basis),
         "extend_form": ExtendForm(initial={"send_letter": bool(applicant.email)}),
         "answer_form": AnswerForm(), "withdraw_form": WithdrawForm(),
-        "can_hire": offer.status == OfferStatus.ACCEPTED and applicant.employee_id is None,
+        "can_hire": _may_hire(offer),
         "is_live": offer.status in selectors.LIVE_STATUSES and applicant.employee_id is None,
     })
+
+
+def _may_hire(offer: Offer) -> bool:
+    """The hire button and form: an accepted offer, its applicant still at the offer stage and not yet hired."""
+    applicant = offer.applicant
+    return (offer.status == OfferStatus.ACCEPTED and applicant.stage == ApplicantStage.OFFER
+            and applicant.employee_id is None)
 
 
 def _notice(request: HttpRequest, offer: Offer, message: str) -> HttpResponse:
@@ -221,7 +232,8 @@ def offer_letter(request: HttpRequest, offer_id: int) -> HttpResponse:
     except PermissionDenied as exc:
         raise Http404() from exc
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{services.offer_letter_filename(offer)}"'
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True,
+                                                                 filename=services.offer_letter_filename(offer))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -237,9 +249,11 @@ def _suggested_username(applicant: Applicant) -> str:
 def offer_hire(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
     applicant = offer.applicant
-    if offer.status != OfferStatus.ACCEPTED or applicant.employee_id is not None:
-        return _notice(request, offer, _("Only an accepted offer whose applicant is not yet hired leads to a "
-                                         "hire."))
+    if not _may_hire(offer):
+        return _notice(request, offer, _("Only an accepted offer whose applicant is at the offer stage and not yet "
+                                         "hired leads to a hire."))
+    if request.method == "GET":
+        selectors.record_offers_viewed(actor=request.user, offers=[offer], reason="hire form")
     requisition = applicant.requisition
     position = requisition.position
     managers = employees_scoped(actor=request.user, permission=Perm.WORKFORCE_VIEW).exclude(
