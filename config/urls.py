@@ -14,6 +14,7 @@ urlpatterns = [
     path("schedule/", include("openpractice.scheduling.urls")),
     path("billing/", include("openpractice.billing.urls")),
     path("workforce/", include("openpractice.workforce.urls")),
+    path("compliance/", include("openpractice.compliance.urls")),
     path("api/v1/", api.urls),
 ]
 

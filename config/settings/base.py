@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "openpractice.scheduling",
     "openpractice.billing",
     "openpractice.workforce",
+    "openpractice.compliance",
     "openpractice.reporting",
     "openpractice.api",
 ]

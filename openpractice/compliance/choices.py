@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PolicyCategory(models.TextChoices):
+    PRIVACY = "privacy", _("Privacy (HIPAA Privacy Rule)")
+    SECURITY = "security", _("Information security (HIPAA Security Rule)")
+    HR = "hr", _("Human resources and conduct")
+    BILLING = "billing", _("Billing and coding compliance")
+    FRONT_OFFICE = "front_office", _("Front office and patient access")
+    SAFETY = "safety", _("Safety and facilities (OSHA)")
+    CLINICAL_OPS = "clinical_ops", _("Clinical operations")
+    OTHER = "other", _("Other")
+
+
+class VersionStatus(models.TextChoices):
+    """draft -> in review -> approved -> published -> retired (a newer published version retires the last)."""
+
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class Audience(models.TextChoices):
+    EVERYONE = "everyone", _("Everyone")
+    ROLES = "roles", _("People with these roles")
+    LOCATIONS = "locations", _("People at these locations")
+
+
+class IncidentKind(models.TextChoices):
+    UNAUTHORIZED_ACCESS = "access", _("Unauthorized access or disclosure")
+    MISDIRECTED = "misdirected", _("Misdirected mail, fax or email")
+    LOSS_THEFT = "loss_theft", _("Lost or stolen device or paper records")
+    HACKING = "hacking", _("Hacking or IT incident")
+    DISPOSAL = "disposal", _("Improper disposal")
+    OTHER = "other", _("Other")
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ASSESSED = "assessed", _("Assessed")
+    CLOSED = "closed", _("Closed")
+
+
+class BreachDetermination(models.TextChoices):
+    PENDING = "pending", _("Not yet determined")
+    NOT_BREACH = "not_breach", _("Not a breach (low probability of compromise)")
+    EXCEPTION = "exception", _("Not a breach (a statutory exception applies)")
+    BREACH = "breach", _("Breach: notification required")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class NotificationAudience(models.TextChoices):
+    INDIVIDUALS = "individuals", _("Affected individuals")
+    MEDIA = "media", _("Prominent media outlets (state)")
+    HHS_NOW = "hhs_now", _("HHS (500 or more affected)")
+    HHS_ANNUAL = "hhs_annual", _("HHS annual log (fewer than 500)")

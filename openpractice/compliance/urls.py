@@ -1,0 +1,12 @@
+"""Compliance URLs: one module per area, all under the `compliance` namespace."""
+
+from __future__ import annotations
+
+from . import urls_incidents, urls_policies
+
+app_name = "compliance"
+
+urlpatterns = [
+    *urls_policies.urlpatterns,
+    *urls_incidents.urlpatterns,
+]
