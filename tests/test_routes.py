@@ -40,6 +40,8 @@ from openpractice.billing.tests.test_denials import denial_route_samples
 from openpractice.billing.tests.test_patient_payments_views import route_payments, route_write_offs
 from openpractice.billing.tests.test_remittance_views import route_samples as remittance_samples
 from openpractice.billing.tests.test_statements_views import statement_route_samples
+from openpractice.compliance.tests import route_samples_incidents as incident_samples
+from openpractice.compliance.tests import route_samples_policies as policy_samples
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
 from openpractice.patients.tests.factories import route_samples
@@ -279,6 +281,16 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "devplan": development_samples.plans,
     "devplanitem": development_samples.plan_items,
     "devplanemployee": development_samples.reports,
+    # Compliance: a North and a South incident, with a notification deadline and an affected patient each.
+    "incident": incident_samples.incidents,
+    "deadline": incident_samples.deadlines,
+    "affected": incident_samples.affected,
+    # Policies are practice-wide (no out-of-scope one); an acknowledgement request outside scope is someone else's.
+    "policy": policy_samples.policies,
+    "version": policy_samples.versions,
+    "attachment": policy_samples.attachments,
+    "campaign": policy_samples.campaigns,
+    "ackrequest": policy_samples.ackrequests,
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -402,7 +414,8 @@ SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
                  and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
                                         "credentialtype", "course", "template", "templateitem", "paybenchmark",
-                                        "payperiod", "criterion")]
+                                        "payperiod", "criterion", "policy", "version", "attachment",
+                                        "campaign")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:
