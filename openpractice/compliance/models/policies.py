@@ -53,6 +53,9 @@ class PolicyVersion(models.Model):
                                      related_name="+")
     published_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Review reminders already sent for next_review_on (days before: 30, 0), so each goes once whatever the number
+    # of workers or missed days.
+    review_reminders_sent = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["policy", "-number"]

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -45,7 +45,7 @@ VERSION_FIELDS: tuple[str, ...] = ("body_html", "change_summary", "effective_on"
 IN_PROGRESS: tuple[str, ...] = (VersionStatus.DRAFT, VersionStatus.REVIEW, VersionStatus.APPROVED)
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES: tuple[str, ...] = ("pdf", "png", "jpg", "docx")
-# Days before next_review_on on which the owner is emailed (no row records the reminder: see review_reminders_send).
+# Days before next_review_on from which the owner is emailed, once each (see review_reminders_send).
 REVIEW_REMINDER_DAYS: tuple[int, ...] = (30, 0)
 
 ALLOWED_TAGS: frozenset[str] = frozenset({
@@ -142,7 +142,8 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
             current = locked.versions.filter(status=VersionStatus.PUBLISHED).first()
             if current is not None and current.effective_on is not None:
                 current.next_review_on = current.effective_on + relativedelta(months=locked.review_months)
-                current.save(update_fields=["next_review_on"])
+                current.review_reminders_sent = []  # a new review date: its reminders are still to come
+                current.save(update_fields=["next_review_on", "review_reminders_sent"])
         record(actor=actor, action="compliance.policy_updated", target=locked, changed_fields=changed)
     return locked
 
@@ -366,36 +367,50 @@ def attachment_content_type(attachment: PolicyAttachment) -> str:
 
 
 def review_reminders_send(*, today: dt.date | None = None) -> int:
-    """The daily run: email the owner of each policy in force whose next review is exactly 30 days away, or
-    today. Nothing is stored, so a day the task does not run sends nothing for that day's policies (the review
-    list page shows them all anyway); two runs the same day would send twice."""
+    """The daily run: email the owner of each policy in force whose review is due within 30 days (once), and again
+    on the day or once overdue (once). Each reminder is claimed under a row lock before it is sent and the claim
+    is released when the mail server refuses, so several workers never send one twice and a missed day is caught
+    up the next."""
     today = today or practice_today()
-    targets = [today + dt.timedelta(days=days) for days in REVIEW_REMINDER_DAYS]
-    versions = list(PolicyVersion.objects.filter(
-        status=VersionStatus.PUBLISHED, policy__retired_at__isnull=True, next_review_on__in=targets,
+    horizon = today + dt.timedelta(days=max(REVIEW_REMINDER_DAYS))
+    candidates = list(PolicyVersion.objects.filter(
+        status=VersionStatus.PUBLISHED, policy__retired_at__isnull=True, next_review_on__lte=horizon,
         policy__owner__is_active=True,
-    ).select_related("policy__owner").order_by("pk"))
-    messages: list[EmailMessage] = []
-    base = str(settings.OPENPRACTICE_BASE_URL or "").rstrip("/")
-    for version in versions:
-        owner = version.policy.owner
-        if not owner.email or version.next_review_on is None:
-            continue
-        context = {"version": version, "policy": version.policy, "owner": owner,
-                   "days_left": (version.next_review_on - today).days,
-                   "link": base + reverse("compliance:policy_detail", kwargs={"pk": version.policy_id})}
-        subject = " ".join(render_to_string("compliance/policies/email/review_subject.txt", context).split())
-        body = render_to_string("compliance/policies/email/review.txt", context)
-        messages.append(EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
-                                     to=[owner.email]))
-    if not messages:
-        return 0
+    ).exclude(policy__owner__email="").order_by("pk").values_list("pk", flat=True))
+    return sum(_review_reminder_send(version_id=pk, today=today) for pk in candidates)
+
+
+def _review_threshold(days_left: int) -> int | None:
+    """The most urgent threshold reached (0 once due or overdue), or None."""
+    return min((days for days in REVIEW_REMINDER_DAYS if days_left <= days), default=None)
+
+
+def _review_reminder_send(*, version_id: int, today: dt.date) -> int:
     try:
-        sent = get_connection(fail_silently=False).send_messages(messages) or 0
+        with transaction.atomic():
+            version = (PolicyVersion.objects.select_for_update(of=("self",))
+                       .select_related("policy__owner").get(pk=version_id))
+            if version.next_review_on is None or version.status != VersionStatus.PUBLISHED:
+                return 0
+            days_left = (version.next_review_on - today).days
+            threshold = _review_threshold(days_left)
+            if threshold is None or any(days <= threshold for days in version.review_reminders_sent):
+                return 0
+            version.review_reminders_sent = [*version.review_reminders_sent, threshold]
+            version.save(update_fields=["review_reminders_sent"])
+            owner = version.policy.owner
+            base = str(settings.OPENPRACTICE_BASE_URL or "").rstrip("/")
+            context = {"version": version, "policy": version.policy, "owner": owner, "days_left": days_left,
+                       "link": base + reverse("compliance:policy_detail", kwargs={"pk": version.policy_id})}
+            subject = " ".join(render_to_string("compliance/policies/email/review_subject.txt", context).split())
+            body = render_to_string("compliance/policies/email/review.txt", context)
+            record(actor=None, action="compliance.policy_review_reminder_sent", target=version.policy,
+                   reason=f"review due {version.next_review_on}")
+            # Sent inside the transaction: a refusal rolls the claim back, and the next run tries again.
+            EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
+                         to=[owner.email]).send(fail_silently=False)
     except (OSError, smtplib.SMTPException):
-        logger.warning("Policy review reminders not sent: mail server unavailable", exc_info=True)
+        logger.warning("Policy review reminder for version %s not sent: mail server unavailable", version_id,
+                       exc_info=True)
         return 0
-    for version in versions:
-        record(actor=None, action="compliance.policy_review_reminder_sent", target=version.policy,
-               reason=f"review due {version.next_review_on}")
-    return int(sent)
+    return 1

@@ -343,11 +343,32 @@ def test_owner_is_emailed_30_days_before_review_and_on_the_day(smtp_server: Any,
     due.save(update_fields=["next_review_on"])
     assert services.review_reminders_send(today=dt.date(2025, 6, 30)) == 0  # 31 days before
     assert services.review_reminders_send(today=dt.date(2025, 7, 1)) == 1  # 30 days before
+    assert services.review_reminders_send(today=dt.date(2025, 7, 1)) == 0  # a second run (or worker): once
     assert services.review_reminders_send(today=dt.date(2025, 7, 2)) == 0
     assert services.review_reminders_send(today=dt.date(2025, 7, 31)) == 1  # the day itself
+    assert services.review_reminders_send(today=dt.date(2025, 8, 5)) == 0
     assert [message["To"] for message in smtp_server.messages] == ["owner@example.test"] * 2
     assert "in 30 days" in subject(smtp_server.messages[0])
     assert "due for review today" in subject(smtp_server.messages[1])
+
+
+def test_a_missed_day_is_caught_up_and_a_refused_send_is_retried(smtp_server: Any, settings: Any,
+                                                                  officer: Any) -> None:
+    owner = UserFactory(email="owner@example.test")
+    due = published_version(owner=owner, title="Fax & email")
+    due.next_review_on = dt.date(2025, 7, 31)
+    due.save(update_fields=["next_review_on"])
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 9  # nobody listens: the claim is released
+    assert services.review_reminders_send(today=dt.date(2025, 7, 20)) == 0
+    due.refresh_from_db()
+    assert due.review_reminders_sent == []
+    settings.EMAIL_PORT = port
+    assert services.review_reminders_send(today=dt.date(2025, 7, 21)) == 1  # the 30-day one, caught up
+    assert services.review_reminders_send(today=dt.date(2025, 8, 3)) == 1  # overdue: the day-0 one
+    assert services.review_reminders_send(today=dt.date(2025, 8, 4)) == 0
+    assert "“Fax & email” is due for review in 10 days" in subject(smtp_server.messages[0])
+    assert "overdue" in subject(smtp_server.messages[1])
 
 
 def test_review_list_shows_policies_due_within_30_days(officer: Any, signed_in: Any) -> None:
