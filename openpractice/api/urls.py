@@ -15,6 +15,7 @@ from ninja import NinjaAPI
 from . import errors
 from .auth import BearerTokenAuth, SessionMFAAuth, docs_require_sign_in
 from .routers import (
+    acknowledgements,
     appointments,
     audit,
     charges,
@@ -23,11 +24,13 @@ from .routers import (
     credentials,
     employees,
     fee_schedules,
+    incidents,
     locations,
     me,
     patients,
     payers,
     payments,
+    policies,
     positions,
     practice,
     providers,
@@ -91,6 +94,9 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/credentials", credentials.router)
     built.add_router("/trainings", trainings.router)
     built.add_router("/timesheets", timesheets.router)
+    built.add_router("/policies", policies.router)
+    built.add_router("/acknowledgements", acknowledgements.router)
+    built.add_router("/incidents", incidents.router)
     return built
 
 

@@ -97,13 +97,23 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/timesheets"),
     ("get", f"{API}/timesheets/1"),
     ("patch", f"{API}/timesheets/1"),
+    ("get", f"{API}/policies"),
+    ("post", f"{API}/policies"),
+    ("get", f"{API}/policies/1"),
+    ("patch", f"{API}/policies/1"),
+    ("get", f"{API}/acknowledgements"),
+    ("post", f"{API}/acknowledgements"),
+    ("get", f"{API}/incidents"),
+    ("post", f"{API}/incidents"),
+    ("get", f"{API}/incidents/1"),
+    ("patch", f"{API}/incidents/1"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
             "{payer_id}", "{fee_schedule_id}", "{entry_code}",
             "{charge_id}", "{claim_id}", "{payment_id}", "{remittance_id}",
             "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
-            "{entry_id}")
+            "{entry_id}", "{policy_id}", "{incident_id}")
 
 
 def _sample_path(path: str) -> str:

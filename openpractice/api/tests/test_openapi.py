@@ -158,6 +158,16 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("POST", "/api/v1/timesheets"),
         ("GET", "/api/v1/timesheets/{entry_id}"),
         ("PATCH", "/api/v1/timesheets/{entry_id}"),
+        ("GET", "/api/v1/policies"),
+        ("POST", "/api/v1/policies"),
+        ("GET", "/api/v1/policies/{policy_id}"),
+        ("PATCH", "/api/v1/policies/{policy_id}"),
+        ("GET", "/api/v1/acknowledgements"),
+        ("POST", "/api/v1/acknowledgements"),
+        ("GET", "/api/v1/incidents"),
+        ("POST", "/api/v1/incidents"),
+        ("GET", "/api/v1/incidents/{incident_id}"),
+        ("PATCH", "/api/v1/incidents/{incident_id}"),
     }
 
 

@@ -201,3 +201,13 @@ def review_due(*, actor: Any, today: dt.date) -> QuerySet[PolicyVersion]:
     return (PolicyVersion.objects.filter(_in_force(),
                                          next_review_on__lte=today + dt.timedelta(days=REVIEW_HORIZON_DAYS))
             .select_related("policy__owner").order_by("next_review_on", "pk"))
+
+
+def acknowledgements_visible(*, actor: Any) -> QuerySet[Acknowledgement]:
+    """The actor's own acknowledgements and, with compliance.view, those of the people the accounts scope gives
+    them."""
+    condition = Q(user_id=actor.pk)
+    if can(actor, Perm.COMPLIANCE_VIEW):
+        condition |= Q(user__in=users_visible(actor=actor).values("pk"))
+    return Acknowledgement.objects.filter(condition).select_related("version__policy")
+
