@@ -31,7 +31,7 @@ def seeder(order: int) -> Callable[[SeederFunc], SeederFunc]:
     ones need (the practice, locations, users) and in which it may add to `context["report"]`.
 
     Orders used so far: 10 core (practice, locations, departments), 20 accounts (one user per role and tier),
-    30 patients, 40 scheduling, 60-61 billing (claims, then receivables), 70 workforce.
+    30 patients, 40 scheduling, 60-61 billing (claims, then receivables), 70 workforce, 80 compliance.
     """
 
     def decorate(func: SeederFunc) -> SeederFunc:
