@@ -64,3 +64,26 @@ class NotificationAudience(models.TextChoices):
     MEDIA = "media", _("Prominent media outlets (state)")
     HHS_NOW = "hhs_now", _("HHS (500 or more affected)")
     HHS_ANNUAL = "hhs_annual", _("HHS annual log (fewer than 500)")
+
+
+class DisclosurePurpose(models.TextChoices):
+    """Disclosures a patient may ask an accounting of (45 CFR 164.528); treatment, payment, operations and
+    disclosures to the patient are not accounted."""
+
+    PUBLIC_HEALTH = "public_health", _("Public health activity")
+    ABUSE_REPORT = "abuse_report", _("Report of abuse, neglect or domestic violence")
+    HEALTH_OVERSIGHT = "oversight", _("Health oversight")
+    JUDICIAL = "judicial", _("Judicial or administrative proceeding")
+    LAW_ENFORCEMENT = "law_enforcement", _("Law enforcement")
+    DECEDENT = "decedent", _("Coroner, medical examiner or funeral director")
+    RESEARCH = "research", _("Research (with a waiver)")
+    SAFETY = "safety", _("To avert a serious threat to health or safety")
+    WORKERS_COMP = "workers_comp", _("Workers' compensation")
+    BREACH = "breach", _("Impermissible disclosure (breach or incident)")
+    OTHER = "other", _("Other")
+
+
+class AgreementStatus(models.TextChoices):
+    DRAFT = "draft", _("Being negotiated")
+    ACTIVE = "active", _("Signed, in force")
+    TERMINATED = "terminated", _("Terminated")

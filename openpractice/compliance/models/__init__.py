@@ -9,12 +9,16 @@ from .policies import (
     PolicyAttachment,
     PolicyVersion,
 )
+from .program import BusinessAssociate, BusinessAssociateAgreement, Disclosure
 
 __all__ = [
     "Acknowledgement",
     "AcknowledgementCampaign",
     "AcknowledgementRequest",
     "AffectedPatient",
+    "BusinessAssociate",
+    "BusinessAssociateAgreement",
+    "Disclosure",
     "Incident",
     "IncidentState",
     "NotificationDeadline",
