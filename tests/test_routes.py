@@ -40,6 +40,8 @@ from openpractice.billing.tests.test_denials import denial_route_samples
 from openpractice.billing.tests.test_patient_payments_views import route_payments, route_write_offs
 from openpractice.billing.tests.test_remittance_views import route_samples as remittance_samples
 from openpractice.billing.tests.test_statements_views import statement_route_samples
+from openpractice.compliance.tests import route_samples_associates as associate_samples
+from openpractice.compliance.tests import route_samples_disclosures as disclosure_samples
 from openpractice.compliance.tests import route_samples_incidents as incident_samples
 from openpractice.compliance.tests import route_samples_policies as policy_samples
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
@@ -291,6 +293,10 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "attachment": policy_samples.attachments,
     "campaign": policy_samples.campaigns,
     "ackrequest": policy_samples.ackrequests,
+    # Business associates and their agreements are practice-wide.
+    "associate": associate_samples.associates,
+    "agreement": associate_samples.agreements,
+    "disclosure": disclosure_samples.disclosures,  # a North and a South patient's disclosure
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -415,7 +421,7 @@ SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
                                         "credentialtype", "course", "template", "templateitem", "paybenchmark",
                                         "payperiod", "criterion", "policy", "version", "attachment",
-                                        "campaign")]
+                                        "campaign", "associate", "agreement")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from .routers import (
     claims,
     coverages,
     credentials,
+    disclosures,
     employees,
     fee_schedules,
     incidents,
@@ -97,6 +98,7 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/policies", policies.router)
     built.add_router("/acknowledgements", acknowledgements.router)
     built.add_router("/incidents", incidents.router)
+    built.add_router("/disclosures", disclosures.router)
     return built
 
 

@@ -24,6 +24,8 @@ class ComplianceConfig(AppConfig):
             (90, section, _("Policies"), "compliance:policy_list", Perm.COMPLIANCE_VIEW),
             (91, section, _("Policy reviews due"), "compliance:policy_review_due", Perm.COMPLIANCE_VIEW),
             (92, section, _("Incidents"), "compliance:incident_list", Perm.COMPLIANCE_INCIDENTS),
+            (93, section, _("Business associates"), "compliance:associate_list", Perm.COMPLIANCE_VIEW),
+            (94, section, _("Disclosures"), "compliance:disclosure_list", Perm.COMPLIANCE_MANAGE),
         ]
         for order, group, label, url_name, permission in entries:
             register(NavItem(order, group, label, url_name, permission))

@@ -29,6 +29,7 @@ from openpractice.patients.models import Patient
 from openpractice.patients.selectors import patient_record_viewed
 
 from .choices import Audience, BreachDetermination, IncidentKind, NotificationAudience, PolicyCategory, RiskLevel
+from .demo_associates import seed_associates
 from .models import (
     Acknowledgement,
     AcknowledgementCampaign,
@@ -153,6 +154,7 @@ def seed_compliance(context: dict[str, Any]) -> None:
     privacy, senior = users.get("privacy"), users.get("pm_senior")
     if privacy is None or senior is None:
         return
+    seed_associates(context)
     report = context.setdefault("report", [])
     if Policy.objects.filter(title__in=[spec.title for spec in POLICIES]).exists():
         report.append("compliance: already seeded, nothing added")

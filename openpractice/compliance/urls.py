@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from . import urls_incidents, urls_policies
+from . import urls_associates, urls_disclosures, urls_incidents, urls_policies
 
 app_name = "compliance"
 
 urlpatterns = [
     *urls_policies.urlpatterns,
     *urls_incidents.urlpatterns,
+    *urls_associates.urlpatterns,
+    *urls_disclosures.urlpatterns,
 ]

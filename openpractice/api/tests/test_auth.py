@@ -107,13 +107,16 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/incidents"),
     ("get", f"{API}/incidents/1"),
     ("patch", f"{API}/incidents/1"),
+    ("get", f"{API}/disclosures"),
+    ("post", f"{API}/disclosures"),
+    ("get", f"{API}/disclosures/1"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
             "{payer_id}", "{fee_schedule_id}", "{entry_code}",
             "{charge_id}", "{claim_id}", "{payment_id}", "{remittance_id}",
             "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
-            "{entry_id}", "{policy_id}", "{incident_id}")
+            "{entry_id}", "{policy_id}", "{incident_id}", "{disclosure_id}")
 
 
 def _sample_path(path: str) -> str:

@@ -168,6 +168,9 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("POST", "/api/v1/incidents"),
         ("GET", "/api/v1/incidents/{incident_id}"),
         ("PATCH", "/api/v1/incidents/{incident_id}"),
+        ("GET", "/api/v1/disclosures"),
+        ("POST", "/api/v1/disclosures"),
+        ("GET", "/api/v1/disclosures/{disclosure_id}"),
     }
 
 
