@@ -87,3 +87,37 @@ class AgreementStatus(models.TextChoices):
     DRAFT = "draft", _("Being negotiated")
     ACTIVE = "active", _("Signed, in force")
     TERMINATED = "terminated", _("Terminated")
+
+
+class Safeguard(models.TextChoices):
+    """The HIPAA Security Rule's safeguard families (the HHS/ONC SRA tool's sections)."""
+
+    ADMINISTRATIVE = "administrative", _("Administrative safeguards (164.308)")
+    PHYSICAL = "physical", _("Physical safeguards (164.310)")
+    TECHNICAL = "technical", _("Technical safeguards (164.312)")
+
+
+class SraAnswer(models.TextChoices):
+    YES = "yes", _("Yes")
+    PARTLY = "partly", _("Partly")
+    NO = "no", _("No")
+    NOT_APPLICABLE = "na", _("Not applicable")
+
+
+class SraStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+
+
+class RiskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    MITIGATED = "mitigated", _("Mitigated")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+class FindingKind(models.TextChoices):
+    PHI_ACCESS = "phi_access", _("Has PHI access")
+    VOLUME = "volume", _("Many patient records in a day")
+    AFTER_HOURS = "after_hours", _("Patient records opened after hours")
+    SURNAME = "surname", _("Opened a patient sharing their surname")
+    DORMANT = "dormant", _("PHI access but no sign-in for 90 days")

@@ -10,8 +10,18 @@ from .policies import (
     PolicyVersion,
 )
 from .program import BusinessAssociate, BusinessAssociateAgreement, Disclosure
+from .reviews import (
+    AccessReview,
+    AccessReviewFinding,
+    Risk,
+    SecurityRiskAssessment,
+    SraQuestion,
+    SraResponse,
+)
 
 __all__ = [
+    "AccessReview",
+    "AccessReviewFinding",
     "Acknowledgement",
     "AcknowledgementCampaign",
     "AcknowledgementRequest",
@@ -25,5 +35,9 @@ __all__ = [
     "Policy",
     "PolicyAttachment",
     "PolicyVersion",
+    "Risk",
     "RiskAssessment",
+    "SecurityRiskAssessment",
+    "SraQuestion",
+    "SraResponse",
 ]
