@@ -33,6 +33,8 @@ from openpractice.compliance.models import (
     AcknowledgementCampaign,
     AcknowledgementRequest,
     AffectedPatient,
+    BusinessAssociate,
+    BusinessAssociateAgreement,
     Incident,
     IncidentState,
     NotificationDeadline,
@@ -54,7 +56,8 @@ def _demo() -> None:
 def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (
         Policy, PolicyVersion, AcknowledgementCampaign, AcknowledgementRequest, Acknowledgement, Incident,
-        IncidentState, RiskAssessment, NotificationDeadline, AffectedPatient, AuditEvent)}
+        IncidentState, RiskAssessment, NotificationDeadline, AffectedPatient, BusinessAssociate,
+        BusinessAssociateAgreement, AuditEvent)}
 
 
 def _policy(title_start: str) -> Policy:
@@ -190,4 +193,5 @@ def test_seeding_compliance_again_adds_nothing() -> None:
     }
     seed_compliance(context)
     assert _counts() == before
-    assert context["report"] == ["compliance: already seeded, nothing added"]
+    assert context["report"] == ["business associates: already seeded, nothing added",
+                                 "compliance: already seeded, nothing added"]
