@@ -44,6 +44,7 @@ from openpractice.compliance.tests import route_samples_associates as associate_
 from openpractice.compliance.tests import route_samples_disclosures as disclosure_samples
 from openpractice.compliance.tests import route_samples_incidents as incident_samples
 from openpractice.compliance.tests import route_samples_policies as policy_samples
+from openpractice.compliance.tests import route_samples_sra as sra_samples
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
 from openpractice.patients.tests.factories import route_samples
@@ -297,6 +298,9 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "associate": associate_samples.associates,
     "agreement": associate_samples.agreements,
     "disclosure": disclosure_samples.disclosures,  # a North and a South patient's disclosure
+    # The security risk assessment and the risk register are practice-wide.
+    "sra": sra_samples.sras,
+    "risk": sra_samples.risks,
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -421,7 +425,7 @@ SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
                                         "credentialtype", "course", "template", "templateitem", "paybenchmark",
                                         "payperiod", "criterion", "policy", "version", "attachment",
-                                        "campaign", "associate", "agreement")]
+                                        "campaign", "associate", "agreement", "sra", "risk")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

@@ -26,6 +26,8 @@ class ComplianceConfig(AppConfig):
             (92, section, _("Incidents"), "compliance:incident_list", Perm.COMPLIANCE_INCIDENTS),
             (93, section, _("Business associates"), "compliance:associate_list", Perm.COMPLIANCE_VIEW),
             (94, section, _("Disclosures"), "compliance:disclosure_list", Perm.COMPLIANCE_MANAGE),
+            (95, section, _("Security risk assessment"), "compliance:sra_list", Perm.COMPLIANCE_VIEW),
+            (96, section, _("Risk register"), "compliance:risk_list", Perm.COMPLIANCE_VIEW),
         ]
         for order, group, label, url_name, permission in entries:
             register(NavItem(order, group, label, url_name, permission))

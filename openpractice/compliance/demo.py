@@ -30,6 +30,7 @@ from openpractice.patients.selectors import patient_record_viewed
 
 from .choices import Audience, BreachDetermination, IncidentKind, NotificationAudience, PolicyCategory, RiskLevel
 from .demo_associates import seed_associates
+from .demo_sra import seed_sra
 from .models import (
     Acknowledgement,
     AcknowledgementCampaign,
@@ -155,6 +156,7 @@ def seed_compliance(context: dict[str, Any]) -> None:
     if privacy is None or senior is None:
         return
     seed_associates(context)
+    seed_sra(context)
     report = context.setdefault("report", [])
     if Policy.objects.filter(title__in=[spec.title for spec in POLICIES]).exists():
         report.append("compliance: already seeded, nothing added")

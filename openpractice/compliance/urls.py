@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import urls_associates, urls_disclosures, urls_incidents, urls_policies
+from . import urls_associates, urls_disclosures, urls_incidents, urls_policies, urls_sra
 
 app_name = "compliance"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *urls_incidents.urlpatterns,
     *urls_associates.urlpatterns,
     *urls_disclosures.urlpatterns,
+    *urls_sra.urlpatterns,
 ]

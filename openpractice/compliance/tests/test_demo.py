@@ -40,7 +40,10 @@ from openpractice.compliance.models import (
     NotificationDeadline,
     Policy,
     PolicyVersion,
+    Risk,
     RiskAssessment,
+    SecurityRiskAssessment,
+    SraResponse,
 )
 from openpractice.compliance.services.acknowledgements import open_requests
 from openpractice.core.models import Location, Practice
@@ -57,7 +60,7 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (
         Policy, PolicyVersion, AcknowledgementCampaign, AcknowledgementRequest, Acknowledgement, Incident,
         IncidentState, RiskAssessment, NotificationDeadline, AffectedPatient, BusinessAssociate,
-        BusinessAssociateAgreement, AuditEvent)}
+        BusinessAssociateAgreement, SecurityRiskAssessment, SraResponse, Risk, AuditEvent)}
 
 
 def _policy(title_start: str) -> Policy:
@@ -194,4 +197,5 @@ def test_seeding_compliance_again_adds_nothing() -> None:
     seed_compliance(context)
     assert _counts() == before
     assert context["report"] == ["business associates: already seeded, nothing added",
+                                 "security risk assessment: already seeded, nothing added",
                                  "compliance: already seeded, nothing added"]
