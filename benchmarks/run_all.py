@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 from bench_835_post import render as render_835_post  # noqa: E402
 from bench_835_read import render as render_835_read  # noqa: E402
 from bench_ar import render as render_ar  # noqa: E402
+from bench_compliance_audit import render as render_compliance_audit  # noqa: E402
 
 ROOT = HERE.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -246,6 +247,7 @@ BENCHMARKS: dict[str, Callable[[list[dict[str, Any]]], list[str]]] = {
     "bench_835_read": render_835_read,
     "bench_835_post": render_835_post,
     "bench_ar": render_ar,
+    "bench_compliance_audit": render_compliance_audit,
 }
 # Benchmarks whose script is not named after them (benchmarks/<script>.py).
 SCRIPTS: dict[str, str] = {"scrub": "bench_scrub"}

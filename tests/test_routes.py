@@ -40,6 +40,7 @@ from openpractice.billing.tests.test_denials import denial_route_samples
 from openpractice.billing.tests.test_patient_payments_views import route_payments, route_write_offs
 from openpractice.billing.tests.test_remittance_views import route_samples as remittance_samples
 from openpractice.billing.tests.test_statements_views import statement_route_samples
+from openpractice.compliance.tests import route_samples_access_reviews as access_review_samples
 from openpractice.compliance.tests import route_samples_associates as associate_samples
 from openpractice.compliance.tests import route_samples_disclosures as disclosure_samples
 from openpractice.compliance.tests import route_samples_incidents as incident_samples
@@ -301,6 +302,7 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     # The security risk assessment and the risk register are practice-wide.
     "sra": sra_samples.sras,
     "risk": sra_samples.risks,
+    "accessreview": access_review_samples.accessreviews,  # practice-wide
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -425,7 +427,8 @@ SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
                                         "credentialtype", "course", "template", "templateitem", "paybenchmark",
                                         "payperiod", "criterion", "policy", "version", "attachment",
-                                        "campaign", "associate", "agreement", "sra", "risk")]
+                                        "campaign", "associate", "agreement", "sra", "risk",
+                                        "accessreview")]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:

@@ -28,6 +28,7 @@ class ComplianceConfig(AppConfig):
             (94, section, _("Disclosures"), "compliance:disclosure_list", Perm.COMPLIANCE_MANAGE),
             (95, section, _("Security risk assessment"), "compliance:sra_list", Perm.COMPLIANCE_VIEW),
             (96, section, _("Risk register"), "compliance:risk_list", Perm.COMPLIANCE_VIEW),
+            (97, section, _("Access reviews"), "compliance:accessreview_list", Perm.COMPLIANCE_VIEW),
         ]
         for order, group, label, url_name, permission in entries:
             register(NavItem(order, group, label, url_name, permission))

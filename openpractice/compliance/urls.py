@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import urls_associates, urls_disclosures, urls_incidents, urls_policies, urls_sra
+from . import urls_access_reviews, urls_associates, urls_disclosures, urls_incidents, urls_policies, urls_sra
 
 app_name = "compliance"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *urls_associates.urlpatterns,
     *urls_disclosures.urlpatterns,
     *urls_sra.urlpatterns,
+    *urls_access_reviews.urlpatterns,
 ]

@@ -94,8 +94,8 @@ def _same_surname(views: QuerySet[AuditEvent]) -> list[tuple[int, int, int]]:
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     sql = (f"WITH pairs AS {materialized}({pairs_sql}) "  # noqa: S608 - names from the models, values bound
            f"SELECT pairs.actor_id, COUNT(*), SUM(pairs.n) FROM pairs "
-           f"JOIN {quote(users.db_table)} u ON u.{quote(users.pk.column)} = pairs.actor_id "
-           f"JOIN {quote(patients.db_table)} p ON p.{quote(patients.pk.column)} = pairs.patient_id "
+           f"JOIN {quote(users.db_table)} u ON u.{quote(str(users.pk.column))} = pairs.actor_id "
+           f"JOIN {quote(patients.db_table)} p ON p.{quote(str(patients.pk.column))} = pairs.patient_id "
            f"WHERE u.{quote('last_name')} <> '' AND LOWER(p.{quote('last_name')}) = LOWER(u.{quote('last_name')}) "
            "GROUP BY pairs.actor_id")
     with connection.cursor() as cursor:
@@ -124,7 +124,7 @@ def compute_findings(*, review: AccessReview) -> list[AccessReviewFinding]:
     # 2. Per user, in one pass over the period's views: patients opened, and the after-hours ones (conditional
     # aggregates rather than a second scan of the same rows).
     late = Q(hour__lt=DAY_STARTS) | Q(hour__gte=DAY_ENDS) | Q(weekday=SUNDAY)
-    per_user = {row["actor_id"]: row for row in (
+    per_user = {aggregate["actor_id"]: aggregate for aggregate in (
         views.annotate(hour=ExtractHour("occurred_at", tzinfo=zone),
                        weekday=ExtractIsoWeekDay("occurred_at", tzinfo=zone))
         .values("actor_id")
@@ -132,7 +132,7 @@ def compute_findings(*, review: AccessReview) -> list[AccessReviewFinding]:
                   late_views=Count("pk", filter=late),
                   late_days=Count(TruncDate("occurred_at", tzinfo=zone), distinct=True, filter=late),
                   late_last=Max("occurred_at", filter=late)))}
-    opened = {user_id: row["n"] for user_id, row in per_user.items()}
+    opened = {user_id: aggregate["n"] for user_id, aggregate in per_user.items()}
     # 3. Last sign-in in the log up to the period's end (one GROUP BY over the sign-in events).
     signed_in = dict(AuditEvent.objects.filter(action=SIGNED_IN, outcome=Outcome.ALLOWED, occurred_at__lt=end,
                                                actor_id__in=list(holders)).order_by()
@@ -155,12 +155,12 @@ def compute_findings(*, review: AccessReview) -> list[AccessReviewFinding]:
             detail=_("%(n)d patients in one day (more than %(limit)d).") % {"n": row["n"],
                                                                             "limit": VOLUME_THRESHOLD})
     # 5. After hours (from pass 2).
-    for user_id, row in per_user.items():
-        if row["late_views"]:
-            add(FindingKind.AFTER_HOURS, user_id, patients=row["late_n"],
-                day=timezone.localtime(row["late_last"], zone).date(),
+    for user_id, user_row in per_user.items():
+        if user_row["late_views"]:
+            add(FindingKind.AFTER_HOURS, user_id, patients=user_row["late_n"],
+                day=timezone.localtime(user_row["late_last"], zone).date(),
                 detail=_("%(views)d views on %(days)d days outside %(start)02d:00-%(end)02d:00 or on a Sunday; "
-                         "latest on the day shown.") % {"views": row["late_views"], "days": row["late_days"],
+                         "latest on the day shown.") % {"views": user_row["late_views"], "days": user_row["late_days"],
                                                         "start": DAY_STARTS, "end": DAY_ENDS})
     # 6. A patient sharing the user's last name: the distinct (user, patient) pairs of the period first (one scan),
     # then joined to users and patients by hash. A correlated EXISTS let PostgreSQL start from the patients whose

@@ -29,7 +29,7 @@ from openpractice.compliance.services import access_reviews as services
 from openpractice.core.selectors import practice_timezone_name
 from openpractice.patients.tests.factories import PatientFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("openpractice.compliance.tests.test_access_reviews_urlconf")]
+pytestmark = pytest.mark.django_db
 
 START, END = dt.date(2025, 4, 1), dt.date(2025, 6, 30)  # a Tuesday .. a Monday
 MONDAY = dt.date(2025, 5, 5)
