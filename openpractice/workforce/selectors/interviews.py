@@ -207,8 +207,8 @@ def applicant_interview_panel(*, actor: Any, applicant: Applicant) -> dict[str, 
 
 
 def my_interviews(*, actor: Any, now: dt.datetime | None = None) -> tuple[list[Interview], list[Interview]]:
-    """(upcoming soonest first, the rest newest first): interviews where the actor is an interviewer, each with
-    `has_my_scorecard`. Three queries, whatever the number of rows."""
+    """The interviews the actor sits on, as two lists: upcoming ones soonest first, and past or closed ones newest
+    first, each with `has_my_scorecard`. Three queries, whatever the number of rows."""
     now = now or timezone.now()
     base = (Interview.objects.filter(interviewers=actor)
             .select_related("applicant__requisition__position", "applicant__requisition__location", "location")
