@@ -15,6 +15,7 @@ urlpatterns = [
     path("billing/", include("openpractice.billing.urls")),
     path("workforce/", include("openpractice.workforce.urls")),
     path("compliance/", include("openpractice.compliance.urls")),
+    path("cases/", include("openpractice.cases.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "openpractice.billing",
     "openpractice.workforce",
     "openpractice.compliance",
+    "openpractice.cases",
     "openpractice.reporting",
     "openpractice.api",
 ]
