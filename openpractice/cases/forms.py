@@ -148,12 +148,18 @@ class LinksForm(Form):
     def __init__(self, *args: Any, actor: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
+        self.case = case
+        # A link kept as it is stays whether or not this person could set it (the incident a privacy complaint
+        # opened, a claim a biller linked); only a new value is looked up in their scope.
+        self.current = selectors_pages.link_numbers(case)
         drop = ["respondent"] if case.kind == CaseKind.PATIENT else ["patient", "claim"]
         for name in drop:
             del self.fields[name]
 
     def clean_patient(self) -> Any:
         number = self.cleaned_data.get("patient") or ""
+        if number.strip() and number.strip().upper() == str(self.current["patient"]).upper():
+            return self.case.patient
         found = selectors_pages.patient_by_account(actor=self.actor, account_number=number)
         if number.strip() and found is None:
             raise forms.ValidationError(_("No patient you may see has this account number."))
@@ -161,6 +167,8 @@ class LinksForm(Form):
 
     def clean_claim(self) -> Any:
         number = self.cleaned_data.get("claim") or ""
+        if number.strip() and number.strip() == str(self.current["claim"]):
+            return self.case.claim
         found = selectors_pages.claim_by_number(actor=self.actor, claim_number=number)
         if number.strip() and found is None:
             raise forms.ValidationError(_("No claim you may see has this number."))
@@ -168,6 +176,8 @@ class LinksForm(Form):
 
     def clean_respondent(self) -> Any:
         number = self.cleaned_data.get("respondent") or ""
+        if number.strip() and number.strip() == str(self.current["respondent"]):
+            return self.case.respondent
         found = selectors_pages.employee_by_number(actor=self.actor, employee_number=number)
         if number.strip() and found is None:
             raise forms.ValidationError(_("No employee whose record you may see has this number."))
@@ -175,6 +185,8 @@ class LinksForm(Form):
 
     def clean_incident(self) -> Any:
         number = self.cleaned_data.get("incident")
+        if number and number == self.current["incident"]:
+            return self.case.incident
         found = selectors_pages.incident_by_id(actor=self.actor, incident_id=number)
         if number and found is None:
             raise forms.ValidationError(_("No incident you manage has this number."))

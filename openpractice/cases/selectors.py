@@ -24,6 +24,7 @@ from openpractice.accounts.permissions import can, grants, location_ids_where
 from openpractice.accounts.roles import PERMISSION_TABLE, Perm, Role, Tier
 from openpractice.audit.services import record
 from openpractice.core.selectors import practice_timezone_name
+from openpractice.workforce.models import Employee
 
 from .choices import OPEN_STATUSES, CaseKind, CaseStatus, Confidentiality
 from .models import Case, CaseCategory, CaseEntry, CaseLetter
@@ -83,7 +84,8 @@ def visible_condition(actor: Any, *, permissions: dict[str, str] = VIEW_PERMISSI
         both = _ids_with_both(actor, permission)
         if both is None or both:
             condition |= Q(kind=kind, confidentiality=Confidentiality.CONFIDENTIAL) & _where(both)
-    return condition
+    # Nobody sees or works a grievance about themselves, whatever their role.
+    return condition & ~Q(respondent__user_id=actor.pk)
 
 
 def _kind_held(actor: Any, permissions: dict[str, str]) -> Q:
@@ -104,8 +106,15 @@ def case_workable(*, actor: Any) -> QuerySet[Case]:
         "category", "location", "assignee", "filed_by")
 
 
+def is_about(actor: Any, case: Case) -> bool:
+    """The actor is the colleague the (staff) case concerns."""
+    if case.respondent_id is None or getattr(actor, "pk", None) is None:
+        return False
+    return Employee.objects.filter(pk=case.respondent_id, user_id=actor.pk).exists()
+
+
 def may_view(actor: Any, case: Case) -> bool:
-    if not getattr(actor, "is_authenticated", False):
+    if not getattr(actor, "is_authenticated", False) or is_about(actor, case):
         return False
     if case.assignee_id == actor.pk:
         return True
@@ -116,7 +125,7 @@ def may_view(actor: Any, case: Case) -> bool:
 
 
 def may_work(actor: Any, case: Case) -> bool:
-    if not getattr(actor, "is_authenticated", False):
+    if not getattr(actor, "is_authenticated", False) or is_about(actor, case):
         return False
     permission = WORK_PERMISSION[case.kind]
     if case.assignee_id == actor.pk:
@@ -147,6 +156,8 @@ def case_list(*, actor: Any, status: str = "", kind: str = "", category: int | N
         queryset = queryset.filter(status=status)
     if kind in CaseKind.values:
         queryset = queryset.filter(kind=kind)
+    if category is not None and not 0 < category < 2**31:
+        return queryset.none()  # no such id (and a huge one would overflow the database's integer)
     if category:
         queryset = queryset.filter(category_id=category)
     if assignee == "me":
@@ -155,11 +166,11 @@ def case_list(*, actor: Any, status: str = "", kind: str = "", category: int | N
         queryset = queryset.filter(assignee__isnull=True)
     if overdue and today is not None:
         queryset = queryset.filter(overdue_condition(today))
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a query parameter
     if text:
         number = text.upper().removeprefix("CASE-").lstrip("0")
         condition = Q(subject__icontains=text)
-        if number.isdigit():
+        if number.isascii() and number.isdecimal() and len(number) <= 9:
             condition |= Q(pk=int(number))
         queryset = queryset.filter(condition)
     return queryset
@@ -224,20 +235,25 @@ def _covering(location_id: int | None) -> Q:
     return covers
 
 
-def assignable_users(*, kind: str, location_id: int | None, confidential: bool) -> list[User]:
+def assignable_users(*, kind: str, location_id: int | None, confidential: bool,
+                     respondent_id: int | None = None) -> list[User]:
     """Who may be given a case: active users who work cases of its kind where it is (and, for a confidential
-    case, see confidential ones there)."""
+    case, see confidential ones there), never the colleague the case concerns."""
     needed = {WORK_PERMISSION[kind]}
     candidates = User.objects.filter(_holders(needed) & _covering(location_id), is_active=True).distinct()
+    if respondent_id is not None:
+        candidates = candidates.exclude(employee__pk=respondent_id)
     probe = Case(kind=kind, location_id=location_id,
                  confidentiality=Confidentiality.CONFIDENTIAL if confidential else Confidentiality.NORMAL)
     return [user for user in candidates.order_by("last_name", "first_name", "pk") if may_work(user, probe)]
 
 
 def escalation_recipients(case: Case) -> list[User]:
-    """The senior practice managers where the case is: escalations go to them."""
+    """The senior practice managers where the case is: escalations go to them (not to one the case is about)."""
     held = Q(role_assignments__role=Role.PRACTICE_MANAGER, role_assignments__tier=Tier.SENIOR)
     candidates = User.objects.filter(held & _covering(case.location_id), is_active=True).distinct().order_by("pk")
+    if case.respondent_id is not None:
+        candidates = candidates.exclude(employee__pk=case.respondent_id)
     return [user for user in candidates if user.email]
 
 

@@ -173,7 +173,8 @@ def case_assign(*, actor: Any, case: Case, assignee: Any | None) -> Case:
     _authorize(actor=actor, case=case, action="cases.case_assign")
     if assignee is not None and assignee.pk not in {
             user.pk for user in assignable_users(kind=case.kind, location_id=case.location_id,
-                                                 confidential=case.confidentiality == Confidentiality.CONFIDENTIAL)}:
+                                                 confidential=case.confidentiality == Confidentiality.CONFIDENTIAL,
+                                                 respondent_id=case.respondent_id)}:
         raise ValidationError({"assignee": _("Choose someone who works cases of this kind here.")})
     with transaction.atomic():
         locked = _locked(case)
@@ -235,7 +236,7 @@ def case_update(*, actor: Any, case: Case, subject: str, severity: str, confiden
     if case.assignee_id is not None and (moved or confidentiality != case.confidentiality) and (
             case.assignee_id not in {user.pk for user in assignable_users(
                 kind=case.kind, location_id=location.pk if location else None,
-                confidential=confidentiality == Confidentiality.CONFIDENTIAL)}):
+                confidential=confidentiality == Confidentiality.CONFIDENTIAL, respondent_id=case.respondent_id)}):
         # The assignee sees and works the case wherever it goes: they must be someone it could be given to there
         # (a confidential case only to a senior role). Reassign first.
         raise ValidationError({"location" if moved else "confidentiality": _(
@@ -254,6 +255,23 @@ def case_update(*, actor: Any, case: Case, subject: str, severity: str, confiden
             if category.opens_incident and locked.incident_id is None:
                 _open_incident(actor=actor, case=locked)
     return _refresh(case, locked)
+
+
+def _check_removals(*, actor: Any, case: Case, patient: Patient | None, claim: Claim | None,
+                    respondent: Employee | None, incident: Incident | None) -> None:
+    """Removing or replacing a link needs the right to the object linked now: a case worker who cannot open the
+    incident log does not unlink the privacy incident, nor does someone without billing unlink the claim."""
+    checks = (
+        ("patient", case.patient_id, patient, lambda pk: patient_scoped(actor=actor).filter(pk=pk).exists()),
+        ("claim", case.claim_id, claim, lambda pk: claim_scoped(actor=actor).filter(pk=pk).exists()),
+        ("respondent", case.respondent_id, respondent,
+         lambda pk: employee_scoped(actor=actor).filter(pk=pk).exists()),
+        ("incident", case.incident_id, incident, lambda pk: incident_scoped(actor=actor).filter(pk=pk).exists()),
+    )
+    for field, current_id, value, may_see in checks:
+        if current_id is not None and (value is None or value.pk != current_id) and not may_see(current_id):
+            raise ValidationError({field: _("Only someone who may open the linked record can remove or replace "
+                                            "this link.")})
 
 
 def case_links_set(*, actor: Any, case: Case, patient: Patient | None = None, claim: Claim | None = None,
@@ -283,6 +301,8 @@ def case_links_set(*, actor: Any, case: Case, patient: Patient | None = None, cl
     changed_incident = new(incident, case.incident_id)
     if changed_incident is not None and not incident_scoped(actor=actor).filter(pk=changed_incident.pk).exists():
         raise ValidationError({"incident": _("Choose an incident you manage.")})
+    _check_removals(actor=actor, case=case, patient=patient, claim=claim, respondent=respondent,
+                    incident=incident)
     values = {"patient": patient, "claim": claim, "respondent": respondent, "incident": incident}
     with transaction.atomic():
         locked = _locked(case)
@@ -412,8 +432,10 @@ def case_escalate(*, actor: Any, case: Case, reason: str) -> Case:
         raise ValidationError(_("The case is already escalated."))
     # The reason is the worker's own words about the case (it may name the complainant): it stays on the
     # encrypted timeline; the audit log and the mail only say that someone escalated it by hand.
-    _escalate(actor=actor, case=case, reason=reason.strip(), public_reason=_(
+    escalated = _escalate(actor=actor, case=case, reason=reason.strip(), public_reason=_(
         "escalated by %(who)s; the reason is on the case") % {"who": actor.get_full_name() or actor.username})
+    if not escalated:  # someone else escalated it (or closed it) meanwhile
+        raise ValidationError(_("The case is already escalated."))
     return case
 
 
@@ -434,8 +456,9 @@ def overdue_escalate(*, today: dt.date | None = None) -> int:
 
 
 def _recipient(case: Case) -> str:
-    """The linked patient's name (or the complainant's) and the address the complainant gave."""
-    name = case.patient.full_name if case.patient is not None else case.complainant_name
+    """The complainant (a relative may complain about a patient's care: the letter goes to them), else the linked
+    patient, at the address the complainant gave."""
+    name = case.complainant_name or (case.patient.full_name if case.patient is not None else "")
     if not name.strip() or not case.complainant_contact.strip():
         return ""
     return f"{name.strip()}\n{case.complainant_contact.strip()}"
@@ -455,6 +478,8 @@ def case_letter_create(*, actor: Any, case: Case, kind: str) -> CaseLetter:
     _authorize(actor=actor, case=case, action="cases.case_letter")
     if kind not in LetterKind.values:
         raise ValidationError({"kind": _("Choose a letter.")})
+    if kind == LetterKind.ACKNOWLEDGEMENT and not case.is_open:
+        raise ValidationError({"kind": _("The case is resolved: write the resolution letter instead.")})
     if kind == LetterKind.RESOLUTION and case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise ValidationError({"kind": _("The resolution letter is written once the case is resolved.")})
     recipient = _recipient(case)

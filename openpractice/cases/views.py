@@ -227,7 +227,8 @@ def _detail(request: HttpRequest, case: Case, *, status: int = 200, **bound: Any
 
 def _assignable(case: Case) -> list[Any]:
     return selectors.assignable_users(kind=case.kind, location_id=case.location_id,
-                                      confidential=case.confidentiality == Confidentiality.CONFIDENTIAL)
+                                      confidential=case.confidentiality == Confidentiality.CONFIDENTIAL,
+                                      respondent_id=case.respondent_id)
 
 
 @require_GET

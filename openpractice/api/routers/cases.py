@@ -159,7 +159,7 @@ class CaseFilter(PageIn):
     status: CaseStatus | None = None
     open: bool = Field(False, description="New or acknowledged cases only")
     kind: CaseKind | None = None
-    category: int | None = Field(None, description="A category id")
+    category: int | None = Field(None, ge=1, le=2_147_483_647, description="A category id")
     overdue: bool = Field(False, description="Open cases past a service level only")
     assignee: str = Field("", pattern="^(|me|none)$", description="me: assigned to you; none: unassigned")
 

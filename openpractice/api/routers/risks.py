@@ -84,7 +84,7 @@ class RiskFilter(PageIn):
     status: RiskStatus | None = None
     band: Band | None = Field(None, description=BAND_HELP)
     safeguard: Safeguard | None = None
-    assessment_id: int | None = None
+    assessment_id: int | None = Field(None, ge=1, le=2_147_483_647)
     overdue: bool = Field(False, description="Open risks past their remediation date only")
 
 

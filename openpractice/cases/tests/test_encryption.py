@@ -41,7 +41,8 @@ def test_narrative_complainant_resolution_timeline_and_letters_are_stored_encryp
     for table, column, pk, text in columns:
         stored = raw(table, column, pk)
         assert stored.startswith("gAAAA"), (table, column)  # a Fernet token
-        assert text.split()[0] not in stored, (table, column)
+        # The longest word: a short one ("77") can turn up in a base64 token by chance.
+        assert max(text.split(), key=len) not in stored, (table, column)
     # A second encryption of the same words differs (nothing to compare or guess from).
     assert raw("cases_case", "resolution", case.pk) != raw("cases_caseletter", "body", letter.pk)
     again = Case.objects.get(pk=case.pk)
