@@ -40,6 +40,8 @@ from openpractice.billing.tests.test_denials import denial_route_samples
 from openpractice.billing.tests.test_patient_payments_views import route_payments, route_write_offs
 from openpractice.billing.tests.test_remittance_views import route_samples as remittance_samples
 from openpractice.billing.tests.test_statements_views import statement_route_samples
+from openpractice.cases.tests import route_samples as case_samples
+from openpractice.cases.tests import route_samples_categories as category_samples
 from openpractice.compliance.tests import route_samples_access_reviews as access_review_samples
 from openpractice.compliance.tests import route_samples_associates as associate_samples
 from openpractice.compliance.tests import route_samples_disclosures as disclosure_samples
@@ -102,7 +104,9 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "workforce:discipline_follow_up_add": "discipline",
                                  "workforce:pto_cancel": "ptorequest",
                                  "workforce:pto_decide": "ptorequest",
-                                 "workforce:devplan_create": "devplanemployee"}
+                                 "workforce:devplan_create": "devplanemployee",
+                                 "cases:case_letter": "caseletter",
+                                 "cases:case_mine_detail": "owncase"}
 # Further URL kwargs beyond the object's id.
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workforce:employee_sensitive": {"field": "ssn"}}
 
@@ -281,6 +285,7 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "interview": interview_samples.interviews,
     "offer": offer_samples.route_samples,
     "criterion": interview_samples.criteria,  # practice-wide: the scorecard criteria
+    "category": category_samples.categories,  # practice-wide: case categories
     # Development plans: an employee at North managed by the actor, an unmanaged one at South.
     "devplan": development_samples.plans,
     "devplanitem": development_samples.plan_items,
@@ -303,6 +308,11 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
     "sra": sra_samples.sras,
     "risk": sra_samples.risks,
     "accessreview": access_review_samples.accessreviews,  # practice-wide
+    # Cases: a North and a South case of the kind the actor sees (patient; staff for cases.staff-only holders),
+    # each with a letter; "My cases": one the actor filed and the stranger's.
+    "case": case_samples.cases,
+    "caseletter": case_samples.letters,
+    "owncase": case_samples.own_cases,
     # practice-wide: no out-of-scope fee schedule
     "fee": lambda w, actor: (w.__dict__.get("_fee") or w.__dict__.setdefault("_fee", FeeScheduleFactory(created_by=w.stranger)), None),
     # practice-wide: a scrubber rule applies to the claims of every location
@@ -426,7 +436,7 @@ SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                  if route.declares_permission and route.kwarg_names and route.kind in SAMPLES
                  and route.kind not in ("outbox", "payer", "type", "referring", "fee", "rule", "statementrun",
                                         "credentialtype", "course", "template", "templateitem", "paybenchmark",
-                                        "payperiod", "criterion", "policy", "version", "attachment",
+                                        "payperiod", "criterion", "category", "policy", "version", "attachment",
                                         "campaign", "associate", "agreement", "sra", "risk",
                                         "accessreview")]
 

@@ -18,6 +18,7 @@ from .routers import (
     acknowledgements,
     appointments,
     audit,
+    cases,
     charges,
     claims,
     coverages,
@@ -36,6 +37,7 @@ from .routers import (
     practice,
     providers,
     remittances,
+    risks,
     timesheets,
     trainings,
     users,
@@ -99,6 +101,8 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/acknowledgements", acknowledgements.router)
     built.add_router("/incidents", incidents.router)
     built.add_router("/disclosures", disclosures.router)
+    built.add_router("/cases", cases.router)
+    built.add_router("/risks", risks.router)
     return built
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from openpractice.accounts.models import User
-from openpractice.accounts.permissions import can, location_ids_where
+from openpractice.accounts.permissions import can, grants, location_ids_where
 from openpractice.accounts.roles import PERMISSION_TABLE, Perm, Role, Tier
 from openpractice.audit.services import record
 from openpractice.core.selectors import practice_timezone_name
@@ -32,14 +32,6 @@ VIEW_PERMISSION: dict[str, str] = {CaseKind.PATIENT: Perm.CASES_VIEW, CaseKind.S
 WORK_PERMISSION: dict[str, str] = {CaseKind.PATIENT: Perm.CASES_MANAGE, CaseKind.STAFF: Perm.CASES_STAFF}
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7", 0, 7), ("8-30", 8, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
-
-
-def _intersect(first: frozenset[int] | None, second: frozenset[int] | None) -> frozenset[int] | None:
-    if first is None:
-        return second
-    if second is None:
-        return first
-    return first & second
 
 
 def _where(ids: frozenset[int] | None) -> Q:
@@ -57,6 +49,24 @@ def _covers(actor: Any, permission: str, location_id: int | None) -> bool:
     return can(actor, permission, location_id)
 
 
+def _ids_with_both(actor: Any, permission: str) -> frozenset[int] | None:
+    """Where one of the actor's roles holds `permission` together with cases.view_confidential (None: everywhere).
+    Per role, not per person: HR's confidential access is for staff cases, and it must not combine with an entry
+    practice manager role held at the same location into access to confidential patient cases."""
+    ids: set[int] = set()
+    for grant in grants(actor):
+        if permission in grant.permissions and Perm.CASES_CONFIDENTIAL in grant.permissions:
+            if grant.all_locations:
+                return None
+            ids |= grant.location_ids
+    return frozenset(ids)
+
+
+def _confidential_covers(actor: Any, permission: str, location_id: int | None) -> bool:
+    ids = _ids_with_both(actor, permission)
+    return ids is None or (location_id is not None and location_id in ids)
+
+
 def visible_condition(actor: Any, *, permissions: dict[str, str] = VIEW_PERMISSION) -> Q:
     """The cases the actor may see (with VIEW_PERMISSION) or work (with WORK_PERMISSION), as one condition."""
     if not getattr(actor, "is_authenticated", False):
@@ -65,13 +75,12 @@ def visible_condition(actor: Any, *, permissions: dict[str, str] = VIEW_PERMISSI
     condition = Q(assignee_id=actor.pk)
     if permissions is not VIEW_PERMISSION:
         condition &= _kind_held(actor, permissions)
-    confidential_ids = location_ids_where(actor, Perm.CASES_CONFIDENTIAL)
     for kind, permission in permissions.items():
         ids = location_ids_where(actor, permission)
         if ids is not None and not ids:
             continue
         condition |= Q(kind=kind, confidentiality=Confidentiality.NORMAL) & _where(ids)
-        both = _intersect(ids, confidential_ids)
+        both = _ids_with_both(actor, permission)
         if both is None or both:
             condition |= Q(kind=kind, confidentiality=Confidentiality.CONFIDENTIAL) & _where(both)
     return condition
@@ -102,8 +111,8 @@ def may_view(actor: Any, case: Case) -> bool:
         return True
     if not _covers(actor, VIEW_PERMISSION[case.kind], case.location_id):
         return False
-    return case.confidentiality == Confidentiality.NORMAL or _covers(
-        actor, Perm.CASES_CONFIDENTIAL, case.location_id)
+    return case.confidentiality == Confidentiality.NORMAL or _confidential_covers(
+        actor, VIEW_PERMISSION[case.kind], case.location_id)
 
 
 def may_work(actor: Any, case: Case) -> bool:
@@ -114,13 +123,13 @@ def may_work(actor: Any, case: Case) -> bool:
         return location_ids_where(actor, permission) != frozenset()
     if not _covers(actor, permission, case.location_id):
         return False
-    return case.confidentiality == Confidentiality.NORMAL or _covers(
-        actor, Perm.CASES_CONFIDENTIAL, case.location_id)
+    return case.confidentiality == Confidentiality.NORMAL or _confidential_covers(
+        actor, permission, case.location_id)
 
 
 def may_open_up(actor: Any, case: Case) -> bool:
     """Only a senior role (not the assignee alone) makes a confidential case visible to every case worker."""
-    return _covers(actor, Perm.CASES_CONFIDENTIAL, case.location_id)
+    return _confidential_covers(actor, VIEW_PERMISSION[case.kind], case.location_id)
 
 
 def works_any_cases(actor: Any) -> bool:
@@ -278,7 +287,9 @@ def trends(*, actor: Any, today: dt.date, months: int = 12) -> tuple[list[dt.dat
     received: dict[str, list[int]] = defaultdict(lambda: [0] * months)
     resolved: dict[str, list[int]] = defaultdict(lambda: [0] * months)
     scoped = case_scoped(actor=actor)
-    for name, day in scoped.filter(received_on__gte=first).values_list("category__name", "received_on"):
+    after = (starts[-1].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    for name, day in scoped.filter(received_on__gte=first, received_on__lt=after).values_list(
+            "category__name", "received_on"):
         received[name][index[(day.year, day.month)]] += 1
     zone = zoneinfo.ZoneInfo(practice_timezone_name())
     for name, moment in scoped.filter(resolved_at__isnull=False).values_list("category__name", "resolved_at"):

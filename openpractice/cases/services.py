@@ -147,16 +147,22 @@ def case_file(*, actor: Any, category: CaseCategory, subject: str, narrative: st
             "day": received_on.isoformat(), "who": actor.get_full_name() or actor.username}, actor)
         _audit(actor, "cases.case_filed", case, ("kind", "category", "subject", "narrative", "location"))
         if category.opens_incident:
-            incident = incident_report(
-                actor=actor, title=_("Privacy complaint %(number)s") % {"number": case.number},
-                kind=IncidentKind.UNAUTHORIZED_ACCESS, location=location, discovered_on=received_on,
-                description=_("Opened from privacy complaint %(number)s; the complaint is in the case.")
-                % {"number": case.number})
-            case.incident = incident
-            case.save(update_fields=["incident", "updated_at"])
-            _entry(case, EntryKind.ACTION, _("Privacy incident %(id)s opened in the incident log.")
-                   % {"id": incident.pk}, actor)
+            _open_incident(actor=actor, case=case)
     return case
+
+
+def _open_incident(*, actor: Any, case: Case) -> None:
+    """Log the privacy incident a privacy complaint calls for (inside the caller's transaction). The incident
+    holds no words of the complaint, only a pointer to the case."""
+    incident = incident_report(
+        actor=actor, title=_("Privacy complaint %(number)s") % {"number": case.number},
+        kind=IncidentKind.UNAUTHORIZED_ACCESS, location=case.location, discovered_on=case.received_on,
+        description=_("Opened from privacy complaint %(number)s; the complaint is in the case.")
+        % {"number": case.number})
+    case.incident = incident
+    case.save(update_fields=["incident", "updated_at"])
+    _entry(case, EntryKind.ACTION, _("Privacy incident %(id)s opened in the incident log.") % {"id": incident.pk},
+           actor)
 
 
 # --- working the case ------------------------------------------------------------------------------------------
@@ -225,6 +231,15 @@ def case_update(*, actor: Any, case: Case, subject: str, severity: str, confiden
     if not may_work(actor, Case(kind=case.kind, location=location, confidentiality=confidentiality,
                                 assignee_id=case.assignee_id)):
         raise ValidationError({"location": _("Choose a location where you work cases.")})
+    moved = (location.pk if location else None) != case.location_id
+    if case.assignee_id is not None and (moved or confidentiality != case.confidentiality) and (
+            case.assignee_id not in {user.pk for user in assignable_users(
+                kind=case.kind, location_id=location.pk if location else None,
+                confidential=confidentiality == Confidentiality.CONFIDENTIAL)}):
+        # The assignee sees and works the case wherever it goes: they must be someone it could be given to there
+        # (a confidential case only to a senior role). Reassign first.
+        raise ValidationError({"location" if moved else "confidentiality": _(
+            "The assignee cannot work the case like this; assign it to someone who can first.")})
     with transaction.atomic():
         locked = _locked(case)
         changed = [name for name, value in values.items() if getattr(locked, name) != value]
@@ -236,6 +251,8 @@ def case_update(*, actor: Any, case: Case, subject: str, severity: str, confiden
             _entry(locked, EntryKind.ACTION, _("Intake corrected: %(fields)s.") % {"fields": ", ".join(changed)},
                    actor)
             _audit(actor, "cases.case_updated", locked, changed)
+            if category.opens_incident and locked.incident_id is None:
+                _open_incident(actor=actor, case=locked)
     return _refresh(case, locked)
 
 
@@ -244,15 +261,27 @@ def case_links_set(*, actor: Any, case: Case, patient: Patient | None = None, cl
     """Link the patient and claim (patient cases), the colleague concerned (staff cases), and an incident. Each
     link must be something the actor may see."""
     _authorize(actor=actor, case=case, action="cases.case_links")
+
+    def new(value: Any, current_id: int | None) -> Any:
+        """A link that changes must be something the actor may see; one kept as it is (the incident a privacy
+        complaint opened, a claim linked by a biller) stays even if the actor cannot open it."""
+        return value if value is not None and value.pk != current_id else None
+
     if case.kind == CaseKind.PATIENT:
         if respondent is not None:
             raise ValidationError({"respondent": _("A patient case does not name a colleague.")})
-        _check_patient_links(actor=actor, patient=patient, claim=claim)
+        if claim is not None and (patient is None or claim.patient_id != patient.pk):
+            raise ValidationError({"claim": _("The claim must be the patient's.")})
+        _check_patient_links(actor=actor, patient=new(patient, case.patient_id), claim=None)
+        changed_claim = new(claim, case.claim_id)
+        if changed_claim is not None and not claim_scoped(actor=actor).filter(pk=changed_claim.pk).exists():
+            raise ValidationError({"claim": _("Choose a claim you may see.")})
     else:
         if patient is not None or claim is not None:
             raise ValidationError(_("A staff case cannot name a patient or a claim."))
-        _check_employee(actor=actor, employee=respondent, field="respondent")
-    if incident is not None and not incident_scoped(actor=actor).filter(pk=incident.pk).exists():
+        _check_employee(actor=actor, employee=new(respondent, case.respondent_id), field="respondent")
+    changed_incident = new(incident, case.incident_id)
+    if changed_incident is not None and not incident_scoped(actor=actor).filter(pk=changed_incident.pk).exists():
         raise ValidationError({"incident": _("Choose an incident you manage.")})
     values = {"patient": patient, "claim": claim, "respondent": respondent, "incident": incident}
     with transaction.atomic():
@@ -306,7 +335,8 @@ def case_close(*, actor: Any, case: Case) -> Case:
 
 
 def case_reopen(*, actor: Any, case: Case, reason: str) -> Case:
-    """Back to work; the earlier outcome and resolution stay on the timeline."""
+    """Back to work; the earlier outcome and resolution stay on the timeline. The case gets a new resolve-by
+    date from its category (counted from today) and can be escalated again if that one passes too."""
     _authorize(actor=actor, case=case, action="cases.case_reopen")
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the case is reopened.")})
@@ -317,8 +347,11 @@ def case_reopen(*, actor: Any, case: Case, reason: str) -> Case:
         earlier = _("Reopened: %(reason)s. Earlier outcome: %(outcome)s. Earlier resolution: %(resolution)s") % {
             "reason": reason.strip(), "outcome": locked.get_outcome_display(), "resolution": locked.resolution}
         locked.status, locked.outcome, locked.resolution = CaseStatus.ACKNOWLEDGED, "", ""
-        locked.resolved_at = locked.closed_at = None
-        locked.save(update_fields=["status", "outcome", "resolution", "resolved_at", "closed_at", "updated_at"])
+        locked.resolved_at = locked.closed_at = locked.escalated_at = None
+        locked.resolve_due_on = max(locked.resolve_due_on,
+                                    practice_today() + dt.timedelta(days=locked.category.resolve_days))
+        locked.save(update_fields=["status", "outcome", "resolution", "resolved_at", "closed_at", "escalated_at",
+                                   "resolve_due_on", "updated_at"])
         _entry(locked, EntryKind.STATUS, earlier, actor)
         _audit(actor, "cases.case_reopened", locked, ["status", "outcome", "resolution"])
     return _refresh(case, locked)
@@ -350,7 +383,9 @@ def _send_escalation(case_id: int, reason: str) -> None:
         logger.warning("Escalation mail for case %s not sent: mail server unavailable", case_id, exc_info=True)
 
 
-def _escalate(*, actor: Any, case: Case, reason: str) -> bool:
+def _escalate(*, actor: Any, case: Case, reason: str, public_reason: str) -> bool:
+    """`reason` goes on the (encrypted) timeline; `public_reason`, which must hold no words about the case, goes
+    to the audit log and the mail."""
     with transaction.atomic():
         locked = _locked(case)
         if not locked.is_open or locked.escalated_at is not None:
@@ -360,8 +395,8 @@ def _escalate(*, actor: Any, case: Case, reason: str) -> bool:
         locked.save(update_fields=["escalated_at", "updated_at"])
         _entry(locked, EntryKind.ESCALATED, _("Escalated to the senior practice manager: %(reason)s")
                % {"reason": reason}, actor)
-        _audit(actor, "cases.case_escalated", locked, ["escalated_at"], reason=reason[:200])
-        transaction.on_commit(lambda: _send_escalation(locked.pk, reason))
+        _audit(actor, "cases.case_escalated", locked, ["escalated_at"], reason=public_reason[:200])
+        transaction.on_commit(lambda: _send_escalation(locked.pk, public_reason))
     _refresh(case, locked)
     return True
 
@@ -375,7 +410,10 @@ def case_escalate(*, actor: Any, case: Case, reason: str) -> Case:
         raise ValidationError(_("Only an open case can be escalated."))
     if case.escalated_at is not None:
         raise ValidationError(_("The case is already escalated."))
-    _escalate(actor=actor, case=case, reason=reason.strip())
+    # The reason is the worker's own words about the case (it may name the complainant): it stays on the
+    # encrypted timeline; the audit log and the mail only say that someone escalated it by hand.
+    _escalate(actor=actor, case=case, reason=reason.strip(), public_reason=_(
+        "escalated by %(who)s; the reason is on the case") % {"who": actor.get_full_name() or actor.username})
     return case
 
 
@@ -388,7 +426,7 @@ def overdue_escalate(*, today: dt.date | None = None) -> int:
         late = (_("not acknowledged by %(day)s") % {"day": case.acknowledge_due_on.isoformat()}
                 if case.status == CaseStatus.NEW and case.acknowledge_due_on < today
                 else _("not resolved by %(day)s") % {"day": case.resolve_due_on.isoformat()})
-        escalated += _escalate(actor=None, case=case, reason=late)
+        escalated += _escalate(actor=None, case=case, reason=late, public_reason=late)
     return escalated
 
 

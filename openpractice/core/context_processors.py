@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from openpractice.accounts.mfa import mfa_pending
-from openpractice.accounts.permissions import SESSION_LOCATION_KEY, can, reachable_location_ids
+from openpractice.accounts.permissions import SESSION_LOCATION_KEY, reachable_location_ids
 
 from . import navigation
 from .models import Location
@@ -30,7 +30,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     context["nav_items"] = [
         item
         for item in navigation.items()
-        if (item.permission is None or can(user, item.permission)) and (settings.DEMO_MODE or not item.demo_only)
+        if item.visible_to(user) and (settings.DEMO_MODE or not item.demo_only)
     ]
     context["idle_timeout_seconds"] = practice.idle_timeout_minutes * 60
     # Locations for the switcher: wherever any of the user's roles reaches.

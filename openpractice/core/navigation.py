@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from openpractice.accounts.permissions import can
+
 
 @dataclass(frozen=True, order=True)
 class NavItem:
@@ -14,8 +16,16 @@ class NavItem:
     section: str
     label: str = field(compare=False)
     url_name: str = field(compare=False)
-    permission: str | None = field(compare=False, default=None)  # None: every signed-in user
+    # None: every signed-in user; a frozenset: anyone holding one of them (a page serving two duties).
+    permission: str | frozenset[str] | None = field(compare=False, default=None)
     demo_only: bool = field(compare=False, default=False)
+
+    def visible_to(self, user: object) -> bool:
+        if self.permission is None:
+            return True
+        if isinstance(self.permission, str):
+            return can(user, self.permission)
+        return any(can(user, permission) for permission in self.permission)
 
     @property
     def url(self) -> str:

@@ -110,13 +110,22 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("get", f"{API}/disclosures"),
     ("post", f"{API}/disclosures"),
     ("get", f"{API}/disclosures/1"),
+    ("get", f"{API}/cases"),
+    ("post", f"{API}/cases"),
+    ("get", f"{API}/cases/1"),
+    ("post", f"{API}/cases/1/acknowledge"),
+    ("post", f"{API}/cases/1/resolve"),
+    ("get", f"{API}/risks"),
+    ("post", f"{API}/risks"),
+    ("get", f"{API}/risks/1"),
+    ("patch", f"{API}/risks/1"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
             "{payer_id}", "{fee_schedule_id}", "{entry_code}",
             "{charge_id}", "{claim_id}", "{payment_id}", "{remittance_id}",
             "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
-            "{entry_id}", "{policy_id}", "{incident_id}", "{disclosure_id}")
+            "{entry_id}", "{policy_id}", "{incident_id}", "{disclosure_id}", "{case_id}", "{risk_id}")
 
 
 def _sample_path(path: str) -> str:

@@ -171,6 +171,15 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("GET", "/api/v1/disclosures"),
         ("POST", "/api/v1/disclosures"),
         ("GET", "/api/v1/disclosures/{disclosure_id}"),
+        ("GET", "/api/v1/cases"),
+        ("POST", "/api/v1/cases"),
+        ("GET", "/api/v1/cases/{case_id}"),
+        ("POST", "/api/v1/cases/{case_id}/acknowledge"),
+        ("POST", "/api/v1/cases/{case_id}/resolve"),
+        ("GET", "/api/v1/risks"),
+        ("POST", "/api/v1/risks"),
+        ("GET", "/api/v1/risks/{risk_id}"),
+        ("PATCH", "/api/v1/risks/{risk_id}"),
     }
 
 

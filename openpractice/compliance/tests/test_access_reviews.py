@@ -145,6 +145,29 @@ def test_surname_matches_ignoring_case_and_names_no_patient(officer: User, desk:
     assert "NGUYEN" not in rows[0].detail.upper().replace("USER", "")
 
 
+def test_surname_pass_also_counts_every_patient_opened(officer: User, desk: User,
+                                                      make_user: Callable[..., User]) -> None:
+    """One pass gives both: the namesake's views for SURNAME, and every patient opened (namesake, another name,
+    no patient row at all) for PHI_ACCESS; a user without a last name matches nobody but still counts."""
+    relative = PatientFactory(last_name="nguyen")
+    stranger = PatientFactory(last_name="Okafor")
+    nameless = make_user(Role.BILLER, username="nameless", last_name="")
+    _views(desk, [relative.pk, stranger.pk, 987654], _local(MONDAY, 10))
+    _views(desk, [relative.pk], _local(MONDAY, 20))
+    _views(desk, [relative.pk], _local(MONDAY + dt.timedelta(days=1), 10))
+    _views(desk, [stranger.pk], _local(MONDAY, 11), outcome=Outcome.DENIED)  # refused: neither opened nor counted
+    _views(nameless, [relative.pk, stranger.pk], _local(MONDAY, 10))
+    review = _review(officer)
+    opened = {f.user_id: f.patients for f in _findings(review, FindingKind.PHI_ACCESS)}
+    assert opened == {officer.pk: 0, desk.pk: 3, nameless.pk: 2}
+    rows = _findings(review, FindingKind.SURNAME)
+    assert [(f.user_id, f.patients) for f in rows] == [(desk.pk, 1)]
+    assert "3 view(s)" in rows[0].detail
+    late = _findings(review, FindingKind.AFTER_HOURS)
+    assert [(f.user_id, f.patients, f.day) for f in late] == [(desk.pk, 1, MONDAY)]
+    assert "1 views on 1 days" in late[0].detail
+
+
 def test_dormant_when_no_sign_in_for_ninety_days_before_the_end(officer: User, desk: User,
                                                                 make_user: Callable[..., User]) -> None:
     recent = make_user(Role.BILLER, username="recent")

@@ -144,7 +144,7 @@ def test_everyone_acknowledges_the_privacy_policy_but_three_and_one_is_overdue()
 def test_three_incidents_with_the_assessment_breach_clock_and_affected_patients() -> None:
     _demo()
     today = practice_today()
-    assert Incident.objects.count() == 3
+    assert Incident.objects.exclude(title__startswith="Privacy complaint CASE-").count() == 3
 
     fax = Incident.objects.get(kind=IncidentKind.MISDIRECTED)
     assert fax.determination == BreachDetermination.NOT_BREACH
@@ -168,7 +168,7 @@ def test_three_incidents_with_the_assessment_breach_clock_and_affected_patients(
     assert sent_on is not None
     assert laptop.discovered_on <= sent_on <= today
 
-    snooping = Incident.objects.get(kind=IncidentKind.UNAUTHORIZED_ACCESS)
+    snooping = Incident.objects.get(kind=IncidentKind.UNAUTHORIZED_ACCESS, title__startswith="Medical assistant")
     assert snooping.determination == BreachDetermination.BREACH
     clinical = User.objects.get(username="clinical")
     opened = set(AuditEvent.objects.filter(actor=clinical, action="patients.viewed")

@@ -1,0 +1,274 @@
+"""/cases: patient complaints and grievances and staff conflicts and grievances. Any signed-in caller files a case
+(a complaint they took, or their own grievance) and gets back its status only. Listing needs cases.view (patient
+cases) or cases.staff (staff cases) and shows the cases the caller may see: where they hold the permission, and
+confidential ones only for the senior roles and the assignee. Reading a case shows what the complainant said
+(PHI for a patient case): each read is an audit event naming the patient. Acknowledging and resolving need the
+kind's work permission where the case is. Assignment, notes, links, escalation and letters stay in the web
+interface. Refusals answer 404 and are audited; nothing changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from openpractice.accounts.permissions import can, reachable_location_ids
+from openpractice.accounts.roles import Perm
+from openpractice.billing.selectors.claims import claim_scoped
+from openpractice.cases import selectors, services
+from openpractice.cases.choices import CaseKind, CaseStatus, Confidentiality, Outcome, Severity
+from openpractice.cases.models import Case, CaseCategory
+from openpractice.core.models import Location
+from openpractice.core.selectors import practice_today
+from openpractice.core.web import deny, get_scoped_or_404
+from openpractice.patients.selectors import patient_scoped
+
+from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
+from ..pagination import Page, PageIn, paginate
+
+router = Router(tags=["cases"])
+SEE = (Perm.CASES_VIEW, Perm.CASES_STAFF)
+SEE_LABEL = f"{Perm.CASES_VIEW} or {Perm.CASES_STAFF}"
+
+
+class CaseListOut(Schema):
+    """A row of the list: no words of the complaint (they are read one case at a time, audited)."""
+
+    id: int
+    number: str = Field(description="CASE-00001")
+    kind: str
+    category_id: int
+    category: str
+    location_id: int | None = Field(description="Empty: the whole practice")
+    subject: str = Field(description="A short summary without names or clinical detail")
+    severity: str
+    confidentiality: str
+    status: str
+    received_on: dt.date
+    acknowledge_due_on: dt.date
+    resolve_due_on: dt.date
+    overdue: bool = Field(description="Open and past a service level (not acknowledged or not resolved in time)")
+    escalated_at: dt.datetime | None
+    assignee_id: int | None
+
+    @staticmethod
+    def resolve_category(obj: Case) -> str:
+        return obj.category.name
+
+    @staticmethod
+    def resolve_overdue(obj: Case) -> bool:
+        return _overdue(obj)
+
+
+class EntryOut(Schema):
+    id: int
+    kind: str = Field(description="note, action, contact, status, assigned, escalated, letter")
+    body: str
+    author_id: int | None = Field(description="Empty: the system (escalations)")
+    created_at: dt.datetime
+
+
+class CaseOut(CaseListOut):
+    narrative: str = Field(description="What the complainant says")
+    complainant_name: str
+    complainant_contact: str
+    acknowledged_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    outcome: str
+    resolution: str
+    filed_by_id: int
+    patient_id: int | None
+    claim_id: int | None
+    employee_id: int | None = Field(description="The employee raising a staff case")
+    respondent_id: int | None = Field(description="The colleague a staff case concerns")
+    incident_id: int | None = Field(description="The privacy incident a privacy complaint opened")
+    timeline: list[EntryOut] = Field(description="Notes, actions and what the system did, oldest first")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_timeline(obj: Case) -> list[Any]:
+        return selectors.timeline(obj)
+
+
+class FiledOut(Schema):
+    """What the filer sees of the case: its status and the dates promised."""
+
+    id: int
+    number: str
+    kind: str
+    category_id: int
+    subject: str
+    status: str
+    received_on: dt.date
+    acknowledge_due_on: dt.date
+    resolve_due_on: dt.date
+    outcome: str
+    created_at: dt.datetime
+
+
+class CaseStateOut(Schema):
+    """A case's state after an action."""
+
+    id: int
+    number: str
+    status: str
+    acknowledged_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    outcome: str
+    updated_at: dt.datetime
+
+
+class CaseIn(Schema):
+    category_id: int = Field(description="An active category; its kind is the case's kind", examples=[1])
+    subject: str = Field(max_length=200, description="A short summary without names or clinical detail",
+                         examples=["Charged twice for one visit"])
+    narrative: str = Field(description="What the complainant says, in their words",
+                           examples=["I was billed twice for my March visit and my card was charged both times."])
+    location_id: int | None = Field(None, description="A location you work at; empty: the whole practice",
+                                    examples=[1])
+    received_on: dt.date | None = Field(None, description="Not in the future; empty: today")
+    severity: Severity = Severity.MEDIUM
+    confidentiality: Confidentiality = Field(
+        Confidentiality.NORMAL, description="confidential: only the assignee and the senior roles see it")
+    complainant_name: str = Field("", max_length=200, examples=["Dana Reyes"])
+    complainant_contact: str = Field("", max_length=500, description="Address, phone or email for the letters",
+                                     examples=["12 Elm St, Springfield, IL 62701"])
+    patient_id: int | None = Field(None, description="Patient cases: a patient you may see")
+    claim_id: int | None = Field(None, description="Patient cases: a claim of that patient you may see")
+    own_grievance: bool = Field(False, description="A staff case you raise yourself: it links your HR record")
+
+
+class AcknowledgeIn(Schema):
+    note: str = Field("", max_length=2000, description="What the timeline says (default: Acknowledged.)")
+
+
+class ResolveIn(Schema):
+    outcome: Outcome = Field(examples=[Outcome.UPHELD])
+    resolution: str = Field(description="How it was resolved; the resolution letter's text",
+                            examples=["We refunded the second charge on April 2."])
+
+
+class CaseFilter(PageIn):
+    q: str = Field("", max_length=100, description="Part of the subject, or the case number")
+    status: CaseStatus | None = None
+    open: bool = Field(False, description="New or acknowledged cases only")
+    kind: CaseKind | None = None
+    category: int | None = Field(None, description="A category id")
+    overdue: bool = Field(False, description="Open cases past a service level only")
+    assignee: str = Field("", pattern="^(|me|none)$", description="me: assigned to you; none: unassigned")
+
+
+def _overdue(case: Case) -> bool:
+    today = practice_today()
+    return case.is_open and (case.resolve_due_on < today or (
+        case.status == CaseStatus.NEW and case.acknowledge_due_on < today))
+
+
+def _unknown(field: str, value: int) -> ValidationError:
+    return ValidationError({field: _("There is no record with id %(id)s that you may use.") % {"id": value}},
+                           code="unknown_reference")
+
+
+def _require_sees_cases(request: HttpRequest) -> None:
+    if not any(can(request.user, permission) for permission in SEE):
+        raise deny(request, permission=SEE_LABEL)
+
+
+def _case(request: HttpRequest, case_id: int) -> Case:
+    return get_scoped_or_404(request, selectors.case_scoped(actor=request.user), permission=SEE_LABEL, pk=case_id)
+
+
+def _workable(request: HttpRequest, case_id: int) -> Case:
+    return get_scoped_or_404(request, selectors.case_workable(actor=request.user),
+                             permission=f"{Perm.CASES_MANAGE} or {Perm.CASES_STAFF}", pk=case_id)
+
+
+def _location(request: HttpRequest, location_id: int | None) -> Location | None:
+    if location_id is None:
+        return None
+    reachable = reachable_location_ids(request.user)
+    found = Location.objects.filter(pk=location_id).first()
+    if found is None or (reachable is not None and found.pk not in reachable):
+        raise _unknown("location_id", location_id)
+    return found
+
+
+@router.get("", response={200: Page[CaseListOut], **COMMON_RESPONSES}, url_name="case_list",
+            summary="Cases you may see",
+            description=f"Needs `{Perm.CASES_VIEW}` (patient cases) or `{Perm.CASES_STAFF}` (staff cases); the cases "
+                        "at the locations where you hold it, confidential ones only for the senior roles, and the "
+                        "cases assigned to you. Latest received first. `status` and `kind` take the listed values "
+                        "only (anything else: 422).")
+def case_list(request: HttpRequest, filters: Query[CaseFilter]) -> Any:
+    _require_sees_cases(request)
+    queryset = selectors.case_list(
+        actor=request.user, status="open" if filters.open else (filters.status or ""), kind=filters.kind or "",
+        category=filters.category, assignee=filters.assignee, overdue=filters.overdue,
+        text=filters.q.replace("\x00", ""), today=practice_today())
+    if filters.open and filters.status:
+        queryset = queryset.filter(status=filters.status)
+    return paginate(queryset.order_by("-received_on", "-pk"), filters)
+
+
+@router.get("/{int:case_id}", response={200: CaseOut, **COMMON_RESPONSES}, url_name="case_detail",
+            summary="One case with what the complainant said and its timeline",
+            description="For those who may see the case (its assignee always may). Each read is recorded in the "
+                        "audit log; for a patient case it names the patient.")
+def case_detail(request: HttpRequest, case_id: int) -> Any:
+    case = _case(request, case_id)
+    selectors.case_viewed(actor=request.user, case=case)
+    return case
+
+
+@router.post("", response={201: FiledOut, **WRITE_RESPONSES}, url_name="case_create",
+             summary="File a complaint or grievance",
+             description="Anyone signed in files a case, at a location they work at or for the whole practice. The "
+                         "service levels come from the category; a privacy complaint also opens an incident in the "
+                         "compliance incident log. The answer is what the filer sees: the status and the dates.")
+def case_create(request: HttpRequest, payload: CaseIn) -> Any:
+    category = CaseCategory.objects.filter(pk=payload.category_id, is_active=True).first()
+    if category is None:
+        raise _unknown("category_id", payload.category_id)
+    patient = None
+    if payload.patient_id is not None:
+        patient = patient_scoped(actor=request.user).filter(pk=payload.patient_id).first()
+        if patient is None:
+            raise _unknown("patient_id", payload.patient_id)
+    claim = None
+    if payload.claim_id is not None:
+        claim = claim_scoped(actor=request.user).filter(pk=payload.claim_id).first()
+        if claim is None:
+            raise _unknown("claim_id", payload.claim_id)
+    case = services.case_file(
+        actor=request.user, category=category, subject=payload.subject, narrative=payload.narrative,
+        location=_location(request, payload.location_id), received_on=payload.received_on,
+        severity=payload.severity, confidentiality=payload.confidentiality,
+        complainant_name=payload.complainant_name, complainant_contact=payload.complainant_contact,
+        patient=patient, claim=claim, own_grievance=payload.own_grievance)
+    return Status(201, selectors.own_cases(actor=request.user).get(pk=case.pk))
+
+
+@router.post("/{int:case_id}/acknowledge", response={200: CaseStateOut, **WRITE_RESPONSES},
+             url_name="case_acknowledge", summary="Acknowledge a new case",
+             description=f"Needs `{Perm.CASES_MANAGE}` (patient cases) or `{Perm.CASES_STAFF}` (staff cases) where "
+                         "the case is, or to be its assignee. Only a new case can be acknowledged (else 422).")
+def case_acknowledge(request: HttpRequest, case_id: int, payload: AcknowledgeIn) -> Any:
+    case = _workable(request, case_id)
+    return services.case_acknowledge(actor=request.user, case=case, note=payload.note)
+
+
+@router.post("/{int:case_id}/resolve", response={200: CaseStateOut, **WRITE_RESPONSES},
+             url_name="case_resolve", summary="Resolve an open case",
+             description=f"Needs `{Perm.CASES_MANAGE}` (patient cases) or `{Perm.CASES_STAFF}` (staff cases) where "
+                         "the case is, or to be its assignee. The outcome and how it was resolved; a resolved case "
+                         "answers 422.")
+def case_resolve(request: HttpRequest, case_id: int, payload: ResolveIn) -> Any:
+    case = _workable(request, case_id)
+    return services.case_resolve(actor=request.user, case=case, outcome=payload.outcome,
+                                 resolution=payload.resolution)
