@@ -78,7 +78,8 @@ PUBLIC_OR_AUTH_FLOW = frozenset({
 NOT_UI_NAMES = frozenset({"healthz", "readyz"})
 NOT_UI_PREFIXES = ("api/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
-GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing", "workforce", "compliance", "cases")
+GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing", "workforce", "compliance", "cases",
+                "vendors", "inventory")
 
 _MISSING = object()
 # Routes whose object is not the first word of their name; their URL kwarg is "<kind>_id".

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "openpractice.billing",
     "openpractice.workforce",
     "openpractice.compliance",
+    "openpractice.vendors",
+    "openpractice.inventory",
     "openpractice.cases",
     "openpractice.reporting",
     "openpractice.api",

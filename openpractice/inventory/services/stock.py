@@ -1,0 +1,241 @@
+"""Stock writes: receive, use (first expiry, first out), transfer, adjust, expire and dispose.
+
+Every call is one transaction that writes its StockMovement rows and changes the StockLevel rows to match, so the
+ledger and the levels never disagree. Taking stock locks the levels it reads (SELECT ... FOR UPDATE on PostgreSQL;
+SQLite serialises writers with BEGIN IMMEDIATE) and subtracts with a guarded UPDATE (`quantity >= n`), and the
+database's CHECK refuses a negative quantity as the last line of defence: two people taking the last box at once
+cannot both get it.
+
+Using stock needs inventory.use at the place's location; adjusting, expiring and disposing need inventory.manage.
+A refusal is audited and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from openpractice.accounts.permissions import can, refuse
+from openpractice.accounts.roles import Perm
+
+from ..choices import MovementKind
+from ..models import Item, Lot, StockLevel, StockMovement, StoragePlace
+
+MAX_KEY_LENGTH = 80
+
+
+class IdempotencyKeyReused(ValidationError):
+    """The key was used before by the same person for a different operation: nothing is recorded."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one call did: its movements (one per lot touched), or the earlier ones when the key was replayed."""
+
+    movements: tuple[StockMovement, ...]
+    replayed: bool = False
+
+    @property
+    def quantity(self) -> int:
+        return sum(movement.quantity for movement in self.movements)
+
+
+def _authorize(actor: Any, permission: str, place: StoragePlace, action: str) -> None:
+    if not can(actor, permission, place.location_id):
+        raise refuse(actor=actor, permission=permission, action=action, target=place)
+
+
+def _check_quantity(quantity: int) -> None:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        raise ValidationError({"quantity": _("Enter a whole number of at least 1.")})
+
+
+def _check_place(place: StoragePlace, field: str = "place") -> None:
+    if not place.is_active:
+        raise ValidationError({field: _("This storage place is no longer in use.")})
+
+
+def _replay(*, actor: Any, key: str, kind: str, item: Item, quantity: int) -> Operation | None:
+    """The earlier operation under this key, if any; a different operation under the same key is refused."""
+    if not key:
+        return None
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationError({"idempotency_key": _("The key must be printable text of at most 80 characters.")})
+    first = StockMovement.objects.filter(actor_id=getattr(actor, "pk", None), idempotency_key=key).first()
+    if first is None:
+        return None
+    movements = tuple(StockMovement.objects.filter(operation=first.operation).order_by("pk"))
+    if first.kind != kind or first.item_id != item.pk or sum(m.quantity for m in movements) != quantity:
+        raise IdempotencyKeyReused(_("This Idempotency-Key was already used for a different stock movement."))
+    return Operation(movements, replayed=True)
+
+
+def _level(item: Item, place: StoragePlace, lot: Lot | None) -> StockLevel:
+    """The level row, created at zero on first use (a concurrent creator wins and we read theirs)."""
+    lookup = {"item": item, "place": place, "lot": lot}
+    try:
+        with transaction.atomic():
+            level, _created = StockLevel.objects.get_or_create(**lookup, defaults={"quantity": 0})
+    except IntegrityError:
+        level = StockLevel.objects.get(**lookup)
+    return level
+
+
+def _add(level: StockLevel, quantity: int) -> None:
+    StockLevel.objects.filter(pk=level.pk).update(quantity=F("quantity") + quantity)
+
+
+def _take(level_id: int, quantity: int) -> bool:
+    return bool(StockLevel.objects.filter(pk=level_id, quantity__gte=quantity).update(
+        quantity=F("quantity") - quantity))
+
+
+def _lot_for(item: Item, lot_number: str, expires_on: Any) -> Lot | None:
+    """The item's lot by number (created the first time); items without lots take none."""
+    lot_number = lot_number.strip()
+    if not item.lot_tracked:
+        if lot_number:
+            raise ValidationError({"lot_number": _("This item does not track lots.")})
+        return None
+    if not lot_number:
+        raise ValidationError({"lot_number": _("This item tracks lots: enter the lot number.")})
+    lot, created = Lot.objects.get_or_create(item=item, number=lot_number, defaults={"expires_on": expires_on})
+    if not created and expires_on is not None and lot.expires_on != expires_on:
+        raise ValidationError({"expires_on": _("Lot %(lot)s is on record with another expiry date (%(date)s).")
+                               % {"lot": lot_number, "date": lot.expires_on or "-"}})
+    return lot
+
+
+def _movement(**fields: Any) -> StockMovement:
+    movement = StockMovement(occurred_at=fields.pop("occurred_at", None) or timezone.now(), **fields)
+    movement.save(force_insert=True)
+    return movement
+
+
+def stock_receive(*, actor: Any, item: Item, place: StoragePlace, quantity: int, lot_number: str = "",
+                  expires_on: Any = None, unit_cost: Decimal | None = None, reason: str = "",
+                  kind: str = MovementKind.RECEIVE, idempotency_key: str = "", **source: Any) -> Operation:
+    """Put stock into a place (a delivery, a sample left by a rep, an adjustment up by a manager)."""
+    if kind not in (MovementKind.RECEIVE, MovementKind.SAMPLE, MovementKind.ADJUST_IN):
+        raise ValidationError({"kind": _("Not a way of adding stock.")})
+    permission = Perm.INVENTORY_MANAGE if kind == MovementKind.ADJUST_IN else Perm.INVENTORY_USE
+    _authorize(actor, permission, place, f"inventory.stock_{kind}")
+    _check_quantity(quantity)
+    _check_place(place)
+    if kind == MovementKind.ADJUST_IN and not reason.strip():
+        raise ValidationError({"reason": _("Say why the stock is adjusted.")})
+    with transaction.atomic():
+        replay = _replay(actor=actor, key=idempotency_key, kind=kind, item=item, quantity=quantity)
+        if replay:
+            return replay
+        lot = _lot_for(item, lot_number, expires_on)
+        _add(_level(item, place, lot), quantity)
+        movement = _movement(item=item, lot=lot, kind=kind, quantity=quantity, to_place=place, unit_cost=unit_cost,
+                             reason=reason.strip(), actor=actor, operation=uuid.uuid4(),
+                             idempotency_key=idempotency_key, **source)
+    return Operation((movement,))
+
+
+def _fefo_levels(item: Item, place: StoragePlace, lot: Lot | None) -> list[StockLevel]:
+    """The levels to take from, first expiry first (lots without expiry last, then oldest lot), locked."""
+    queryset = StockLevel.objects.select_for_update(of=("self",)).filter(item=item, place=place, quantity__gt=0)
+    if lot is not None:
+        queryset = queryset.filter(lot=lot)
+    return list(queryset.order_by(F("lot__expires_on").asc(nulls_last=True), "lot_id", "pk"))
+
+
+def _take_out(*, actor: Any, kind: str, item: Item, place: StoragePlace, quantity: int, lot: Lot | None,
+              reason: str, idempotency_key: str, to_place: StoragePlace | None = None,
+              **source: Any) -> Operation:
+    with transaction.atomic():
+        replay = _replay(actor=actor, key=idempotency_key, kind=kind, item=item, quantity=quantity)
+        if replay:
+            return replay
+        levels = _fefo_levels(item, place, lot)
+        available = sum(level.quantity for level in levels)
+        if available < quantity:
+            raise ValidationError({"quantity": _("Only %(available)s %(unit)s on hand here.") % {
+                "available": available, "unit": item.base_unit}})
+        operation, remaining = uuid.uuid4(), quantity
+        movements: list[StockMovement] = []
+        for level in levels:
+            if remaining == 0:
+                break
+            taken = min(remaining, level.quantity)
+            if not _take(level.pk, taken):
+                raise ValidationError({"quantity": _("The stock changed meanwhile; try again.")})
+            if to_place is not None:
+                _add(_level(item, to_place, level.lot), taken)
+            movements.append(_movement(
+                item=item, lot_id=level.lot_id, kind=kind, quantity=taken, from_place=place, to_place=to_place,
+                reason=reason, actor=actor, operation=operation,
+                idempotency_key=idempotency_key if not movements else "", **source))
+            remaining -= taken
+    return Operation(tuple(movements))
+
+
+def stock_consume(*, actor: Any, item: Item, place: StoragePlace, quantity: int, reason: str = "",
+                  lot: Lot | None = None, idempotency_key: str = "") -> Operation:
+    """Use stock: from the lots that expire first, unless a lot is named. Never below zero."""
+    _authorize(actor, Perm.INVENTORY_USE, place, "inventory.stock_consume")
+    _check_quantity(quantity)
+    return _take_out(actor=actor, kind=MovementKind.CONSUME, item=item, place=place, quantity=quantity, lot=lot,
+                     reason=reason.strip(), idempotency_key=idempotency_key)
+
+
+def stock_transfer(*, actor: Any, item: Item, source: StoragePlace, destination: StoragePlace, quantity: int,
+                   reason: str = "", lot: Lot | None = None, idempotency_key: str = "") -> Operation:
+    """Move stock between places (supply room to an exam room, or to another location), lots kept."""
+    _authorize(actor, Perm.INVENTORY_USE, source, "inventory.stock_transfer")
+    _authorize(actor, Perm.INVENTORY_USE, destination, "inventory.stock_transfer")
+    _check_quantity(quantity)
+    _check_place(destination, "destination")
+    if source.pk == destination.pk:
+        raise ValidationError({"destination": _("Choose another place to move it to.")})
+    return _take_out(actor=actor, kind=MovementKind.TRANSFER, item=item, place=source, quantity=quantity, lot=lot,
+                     reason=reason.strip(), idempotency_key=idempotency_key, to_place=destination)
+
+
+def stock_remove(*, actor: Any, kind: str, item: Item, place: StoragePlace, quantity: int, reason: str,
+                 lot: Lot | None = None, idempotency_key: str = "", **source: Any) -> Operation:
+    """Adjust down, expire or dispose (a manager's decision, with a reason)."""
+    if kind not in (MovementKind.ADJUST_OUT, MovementKind.EXPIRE, MovementKind.DISPOSE):
+        raise ValidationError({"kind": _("Not a way of removing stock.")})
+    _authorize(actor, Perm.INVENTORY_MANAGE, place, f"inventory.stock_{kind}")
+    _check_quantity(quantity)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the stock is removed.")})
+    if kind == MovementKind.EXPIRE and lot is None:
+        raise ValidationError({"lot": _("Name the expired lot.")})
+    return _take_out(actor=actor, kind=kind, item=item, place=place, quantity=quantity, lot=lot,
+                     reason=reason.strip(), idempotency_key=idempotency_key, **source)
+
+
+def ledger_matches_levels(*, items: Iterable[int] | None = None) -> bool:
+    """Consistency check (tests, `openpractice inventory verify`): each level equals the sum of its movements."""
+    movements = StockMovement.objects.all()
+    levels = StockLevel.objects.all()
+    if items is not None:
+        ids = list(items)
+        movements, levels = movements.filter(item_id__in=ids), levels.filter(item_id__in=ids)
+    expected: dict[tuple[int, int, int | None], int] = {}
+    for item_id, lot_id, place_id, total in movements.exclude(to_place=None).values_list(
+            "item_id", "lot_id", "to_place_id").annotate(total=Sum("quantity")):
+        expected[(item_id, place_id, lot_id)] = expected.get((item_id, place_id, lot_id), 0) + total
+    for item_id, lot_id, place_id, total in movements.exclude(from_place=None).values_list(
+            "item_id", "lot_id", "from_place_id").annotate(total=Sum("quantity")):
+        expected[(item_id, place_id, lot_id)] = expected.get((item_id, place_id, lot_id), 0) - total
+    actual: dict[tuple[int, int, int | None], int] = {(item_id, place_id, lot_id): quantity
+              for item_id, place_id, lot_id, quantity in levels.values_list("item_id", "place_id", "lot_id",
+                                                                            "quantity")}
+    keys = set(expected) | set(actual)
+    return all(expected.get(key, 0) == actual.get(key, 0) for key in keys)
