@@ -47,6 +47,10 @@ class BusinessAssociate(TimeStampedModel):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The vendors module's record of the same firm, when it has one (a vendor that handles PHI, or has a contract
+    # that does, is put in the register with this link).
+    vendor = models.OneToOneField("vendors.Vendor", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="business_associate")
 
     class Meta:
         ordering = ["name", "pk"]

@@ -414,3 +414,38 @@ def _reminder_messages(agreement: BusinessAssociateAgreement, *, kind: str, on: 
     # One message each: recipients do not see each other.
     return [EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[address])
             for address in addresses]
+
+
+# --- the feed from the vendors module --------------------------------------------------------------------------
+
+
+def associate_for_vendor(*, actor: Any, vendor: Any) -> BusinessAssociate:
+    """Put a vendor that handles PHI into the register (or link the entry of the same name already there). Whoever
+    may mark a vendor as handling PHI may do this: it only records that an agreement is needed; the agreements
+    themselves still need compliance.manage. Returns the register entry."""
+    with transaction.atomic():
+        _lock_names()
+        linked = BusinessAssociate.objects.select_for_update().filter(vendor=vendor).first()
+        if linked is not None:
+            if not linked.handles_phi or not linked.is_active:
+                linked.handles_phi = linked.is_active = True
+                linked.save(update_fields=["handles_phi", "is_active", "updated_at"])
+                record(actor=actor, action="compliance.associate_updated", target=linked,
+                       changed_fields=["handles_phi", "is_active"], reason="vendor handles PHI")
+            return linked
+        same_name = BusinessAssociate.objects.select_for_update().filter(name__iexact=vendor.name,
+                                                                         vendor__isnull=True).first()
+        if same_name is not None:
+            same_name.vendor, same_name.handles_phi, same_name.is_active = vendor, True, True
+            same_name.save(update_fields=["vendor", "handles_phi", "is_active", "updated_at"])
+            record(actor=actor, action="compliance.associate_updated", target=same_name,
+                   changed_fields=["vendor", "handles_phi", "is_active"], reason="linked to the vendor record")
+            return same_name
+        associate = BusinessAssociate(name=vendor.name[:200], services=_("Vendor: see the vendor record"),
+                                      handles_phi=True, contact_email=vendor.order_email, contact_phone=vendor.phone,
+                                      vendor=vendor, created_by=actor)
+        associate.full_clean(validate_unique=False)
+        _save_guarded(associate, force_insert=True)
+        record(actor=actor, action="compliance.associate_created", target=associate,
+               changed_fields=["name", "services", "handles_phi", "vendor"], reason="from the vendor record")
+    return associate

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.compliance.services.associates import associate_for_vendor
 from openpractice.core.selectors import practice_timezone_name
 
 from ..models import Negotiation, RepAccessPolicy, RepVisit, Vendor, VendorCategory, VendorContact
@@ -75,6 +76,8 @@ def vendor_create(*, actor: Any, data: Mapping[str, Any], categories: Iterable[V
         vendor.save(force_insert=True)
         vendor.categories.set(list(categories))
         record(actor=actor, action="vendors.vendor_created", target=vendor, changed_fields=sorted(values))
+        if vendor.handles_phi:
+            associate_for_vendor(actor=actor, vendor=vendor)
     return vendor
 
 
@@ -102,6 +105,8 @@ def vendor_update(*, actor: Any, vendor: Vendor, data: Mapping[str, Any],
         if changed:
             record(actor=actor, action="vendors.vendor_updated", target=locked,
                    changed_fields=[name for name in changed if name != "tax_id_last4"])
+        if "handles_phi" in changed and locked.handles_phi:
+            associate_for_vendor(actor=actor, vendor=locked)
     return locked
 
 
