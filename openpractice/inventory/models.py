@@ -376,6 +376,10 @@ class PurchaseOrderLine(models.Model):
     def back_ordered(self) -> int:
         return self.quantity - self.received - self.cancelled
 
+    @property
+    def amount(self) -> Decimal:
+        return (self.unit_price * self.quantity).quantize(Decimal("0.01"))
+
 
 class Receipt(models.Model):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
