@@ -378,3 +378,22 @@ def order_send(*, actor: Any, order: PurchaseOrder) -> PurchaseOrder:
     record(actor=actor, action="inventory.order_sent", target=locked, location_id=locked.location_id,
            changed_fields=["status", "sent_at", "sent_to"])
     return locked
+
+
+# --- from suggested orders -------------------------------------------------------------------------------------
+
+
+def requisition_from_suggestion(*, actor: Any, location: Location, order: Any) -> Requisition:
+    """Turn one vendor's suggested order (selectors.stock.SuggestedOrder) into a submitted requisition at the
+    current prices, in whole packages; lines without a price on file are left out (they need a quote first)."""
+    if not can(actor, Perm.INVENTORY_MANAGE, location.pk):
+        raise refuse(actor=actor, permission=Perm.INVENTORY_MANAGE, action="inventory.requisition_from_suggestion")
+    lines = [LineIn(quantity=line.packages, unit_price=line.price.price, item=line.item,
+                    packaging=line.price.packaging, vendor=order.vendor)
+             for line in order.lines if line.price is not None]
+    if not lines:
+        raise ValidationError(_("None of these items has a price on file from this vendor."))
+    with transaction.atomic():
+        requisition = requisition_create(actor=actor, location=location, lines=lines,
+                                         justification=_("Suggested order: back up to par levels."))
+        return requisition_submit(actor=actor, requisition=requisition)

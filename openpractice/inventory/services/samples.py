@@ -1,0 +1,47 @@
+"""Samples a sales representative left: received into a sample cabinet as sample stock, by lot and expiry, linked
+to the visit (inventory.use at the place's location)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from openpractice.vendors.models import RepVisit
+
+from ..choices import MovementKind, PlaceKind
+from ..models import Item, StockMovement, StoragePlace
+from . import stock
+
+
+@dataclass(frozen=True)
+class SampleIn:
+    item: Item
+    quantity: int
+    lot_number: str = ""
+    expires_on: dt.date | None = None
+
+
+def samples_receive(*, actor: Any, visit: RepVisit, place: StoragePlace,
+                    samples: Sequence[SampleIn]) -> list[StockMovement]:
+    """Put what the rep left into sample stock; all of it or none."""
+    if place.kind != PlaceKind.SAMPLES:
+        raise ValidationError({"place": _("Samples go into a sample cabinet.")})
+    if place.location_id != visit.location_id:
+        raise ValidationError({"place": _("Choose a sample cabinet where the visit took place.")})
+    if not samples:
+        raise ValidationError(_("Add at least one sample."))
+    movements: list[StockMovement] = []
+    with transaction.atomic():
+        for sample in samples:
+            operation = stock.stock_receive(
+                actor=actor, item=sample.item, place=place, quantity=sample.quantity,
+                lot_number=sample.lot_number, expires_on=sample.expires_on, kind=MovementKind.SAMPLE,
+                reason=_("Left by %(vendor)s's representative") % {"vendor": visit.vendor.name}, rep_visit=visit)
+            movements.extend(operation.movements)
+    return movements
