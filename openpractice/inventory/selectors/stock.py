@@ -126,7 +126,7 @@ def suggested_orders(*, actor: Any, today: dt.date, location_id: int | None = No
     model instances for the tens of thousands of them), the items needed with their preferred vendor, the prices."""
     needed: dict[int, int] = defaultdict(int)
     places: dict[int, list[str]] = defaultdict(list)
-    rows = below_reorder_point(actor=actor, location_id=location_id).values_list(
+    rows = below_reorder_point(actor=actor, location_id=location_id).values_list(  # type: ignore[misc]
         "item_id", "par", "on_hand", "place__location__name", "place__name")
     for item_id, par, on_hand, location_name, place_name in rows:
         if par - on_hand <= 0:
