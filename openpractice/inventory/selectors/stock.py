@@ -122,9 +122,10 @@ def suggested_orders(*, actor: Any, today: dt.date, location_id: int | None = No
     rounded up to whole packages. Two queries."""
     needed: dict[int, int] = defaultdict(int)
     places: dict[int, list[str]] = defaultdict(list)
-    items: dict[int, Item] = {}
-    for par in below_reorder_point(actor=actor, location_id=location_id):
-        if par.needed <= 0:  # type: ignore[attr-defined]
+    rows = below_reorder_point(actor=actor, location_id=location_id).values_list(  # type: ignore[misc]
+        "item_id", "par", "on_hand", "place__location__name", "place__name")
+    for item_id, par, on_hand, location_name, place_name in rows:
+        if par - on_hand <= 0:
             continue
         needed[par.item_id] += par.needed  # type: ignore[attr-defined]
         places[par.item_id].append(f"{par.place.location.name} / {par.place.name}")
