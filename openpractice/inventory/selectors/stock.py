@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from openpractice.accounts.permissions import location_ids_where
@@ -53,8 +53,10 @@ def expiring(*, actor: Any, today: dt.date, within_days: int = 60) -> QuerySet[S
 
 
 def _on_hand_at_place() -> Subquery:
+    """SUM(quantity) of the (item, place) levels: one lookup in the (place, item) index. `order_by()` drops
+    StockLevel's default ordering, which otherwise joins item, place, location and lot into every evaluation."""
     return Subquery(StockLevel.objects.filter(item_id=OuterRef("item_id"), place_id=OuterRef("place_id"))
-                    .values("item_id", "place_id").annotate(total=Sum("quantity")).values("total")[:1],
+                    .order_by().annotate(total=Func(F("quantity"), function="SUM")).values("total"),
                     output_field=IntegerField())
 
 
@@ -104,7 +106,8 @@ def current_prices(item_vendor_pairs: set[tuple[int, int]], on: dt.date) -> dict
     if not item_vendor_pairs:
         return {}
     items = {item_id for item_id, _vendor in item_vendor_pairs}
-    rows = (VendorItem.objects.filter(item_id__in=sorted(items), effective_from__lte=on)
+    vendors = {vendor_id for _item, vendor_id in item_vendor_pairs}
+    rows = (VendorItem.objects.filter(item_id__in=sorted(items), vendor_id__in=sorted(vendors), effective_from__lte=on)
             .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
             .select_related("packaging", "contract")
             .order_by("item_id", "vendor_id", "-effective_from", F("contract_id").desc(nulls_last=True), "-pk"))
@@ -119,7 +122,8 @@ def current_prices(item_vendor_pairs: set[tuple[int, int]], on: dt.date) -> dict
 def suggested_orders(*, actor: Any, today: dt.date, location_id: int | None = None) -> list[SuggestedOrder]:
     """What to order to bring every place at or below its reorder point back to par: one line per item (its
     places summed), grouped by the item's preferred vendor, priced at that vendor's current (contract) price and
-    rounded up to whole packages. Two queries."""
+    rounded up to whole packages. Three queries: the par levels below their reorder point as plain values (no
+    model instances for the tens of thousands of them), the items needed with their preferred vendor, the prices."""
     needed: dict[int, int] = defaultdict(int)
     places: dict[int, list[str]] = defaultdict(list)
     rows = below_reorder_point(actor=actor, location_id=location_id).values_list(  # type: ignore[misc]
@@ -127,15 +131,15 @@ def suggested_orders(*, actor: Any, today: dt.date, location_id: int | None = No
     for item_id, par, on_hand, location_name, place_name in rows:
         if par - on_hand <= 0:
             continue
-        needed[par.item_id] += par.needed  # type: ignore[attr-defined]
-        places[par.item_id].append(f"{par.place.location.name} / {par.place.name}")
-        items[par.item_id] = par.item
-    pairs = {(item_id, item.preferred_vendor_id) for item_id, item in items.items() if item.preferred_vendor_id}
+        needed[item_id] += par - on_hand
+        places[item_id].append(f"{location_name} / {place_name}")
+    items = list(Item.objects.filter(pk__in=sorted(needed)).select_related("preferred_vendor")) if needed else []
+    pairs = {(item.pk, item.preferred_vendor_id) for item in items if item.preferred_vendor_id}
     prices = current_prices(pairs, today)  # type: ignore[arg-type]
     orders: dict[int | None, SuggestedOrder] = {}
-    for item_id, item in sorted(items.items(), key=lambda pair: pair[1].name):
+    for item in sorted(items, key=lambda item: (item.name, item.pk)):
         vendor_id = item.preferred_vendor_id
         order = orders.setdefault(vendor_id, SuggestedOrder(item.preferred_vendor))
-        price = prices.get((item_id, vendor_id)) if vendor_id else None
-        order.lines.append(SuggestedLine(item, needed[item_id], places[item_id], price))
+        price = prices.get((item.pk, vendor_id)) if vendor_id else None
+        order.lines.append(SuggestedLine(item, needed[item.pk], places[item.pk], price))
     return sorted(orders.values(), key=lambda order: (order.vendor is None, str(order.vendor or "")))
