@@ -22,11 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
-    add_service_errors,
     any_permission_required,
     get_scoped_or_404,
     login_required,
     render_table,
+    run_service,
     table,
 )
 
@@ -70,18 +70,6 @@ def _back(case: Case, anchor: str = "") -> HttpResponse:
     return redirect(reverse("cases:case_detail", args=[case.pk]) + anchor)
 
 
-def _run(request: HttpRequest, form: Any, call: Callable[[], Any]) -> bool:
-    """Call the service; a refusal is the 404 of an object out of scope, a rule broken goes onto the form."""
-    try:
-        call()
-    except PermissionDenied as exc:
-        raise Http404() from exc
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False
-    return True
-
-
 # --- filing (everyone) -----------------------------------------------------------------------------------------
 
 
@@ -100,7 +88,7 @@ def case_file(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         filed: list[Case] = []
-        if _run(request, form, lambda: filed.append(services.case_file(
+        if run_service(form, lambda: filed.append(services.case_file(
                 actor=request.user, category=data["category"], subject=data["subject"],
                 narrative=data["narrative"], location=data["location"], received_on=data["received_on"],
                 severity=data["severity"], confidentiality=data["confidentiality"],
@@ -126,7 +114,7 @@ def case_grievance(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         filed: list[Case] = []
-        if _run(request, form, lambda: filed.append(services.case_file(
+        if run_service(form, lambda: filed.append(services.case_file(
                 actor=user, category=data["category"], subject=data["subject"], narrative=data["narrative"],
                 location=data["location"], confidentiality=data["confidentiality"],
                 complainant_name=user.get_full_name() or user.get_username(),  # type: ignore[union-attr]
@@ -242,7 +230,7 @@ def _act(request: HttpRequest, pk: int, *, form_name: str, make_form: Callable[[
     """One action on a case: a form posted to its own URL, the service called, back to the case."""
     case = _workable(request, pk)
     form = make_form(case)
-    if form.is_valid() and _run(request, form, lambda: call(case, form.cleaned_data, form)):
+    if form.is_valid() and run_service(form, lambda: call(case, form.cleaned_data, form)):
         messages.success(request, done)
         return _back(case, anchor)
     return _detail(request, case, status=400, **{form_name: form})
@@ -348,7 +336,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                                                  current=case.location_id))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _run(request, form, lambda: services.case_update(
+        if run_service(form, lambda: services.case_update(
                 actor=request.user, case=case, subject=data["subject"], severity=data["severity"],
                 confidentiality=data["confidentiality"], category=data["category"], location=data["location"])):
             messages.success(request, _("Case saved."))
@@ -366,7 +354,7 @@ def case_links(request: HttpRequest, pk: int) -> HttpResponse:
                      initial=selectors_pages.link_numbers(case))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _run(request, form, lambda: services.case_links_set(
+        if run_service(form, lambda: services.case_links_set(
                 actor=request.user, case=case, patient=data.get("patient"), claim=data.get("claim"),
                 respondent=data.get("respondent"), incident=data.get("incident"))):
             messages.success(request, _("Links saved."))

@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -104,6 +104,19 @@ def add_service_errors(form: Any, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+def run_service(form: Any, call: Callable[[], Any]) -> bool:
+    """Call a service for a form view: a refusal (PermissionDenied) is the 404 of an object out of scope (the
+    service audited it), a rule broken goes onto the form; True when the service succeeded."""
+    try:
+        call()
+    except PermissionDenied as exc:
+        raise Http404() from exc
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False
+    return True
 
 
 def get_scoped_or_404(request: HttpRequest, scoped: QuerySet[M], *, permission: str, **lookup: Any) -> M:

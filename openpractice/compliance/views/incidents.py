@@ -5,7 +5,6 @@ The affected-patient list and the letters to patients are PHI reads: one audit e
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -21,11 +20,11 @@ from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
-    add_service_errors,
     get_scoped_or_404,
     login_required,
     permission_required,
     render_table,
+    run_service,
     table,
 )
 from openpractice.workforce.selectors.discipline import actions_viewed
@@ -56,18 +55,6 @@ def _back(incident: Incident, anchor: str = "") -> HttpResponse:
     return redirect(reverse("compliance:incident_detail", args=[incident.pk]) + anchor)
 
 
-def _run(request: HttpRequest, form: Any, call: Callable[[], Any]) -> bool:
-    """Call the service; a refusal is the 404 of an object out of scope, a rule broken goes onto the form."""
-    try:
-        call()
-    except PermissionDenied as exc:
-        raise Http404() from exc
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False
-    return True
-
-
 # --- reporting (everyone) --------------------------------------------------------------------------------------
 
 
@@ -79,7 +66,7 @@ def incident_report(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         created: list[Incident] = []
-        if _run(request, form, lambda: created.append(services.incident_report(
+        if run_service(form, lambda: created.append(services.incident_report(
                 actor=request.user, title=data["title"], kind=data["kind"], location=data["location"],
                 discovered_on=data["discovered_on"], occurred_on=data["occurred_on"],
                 description=data["description"], phi_involved=data["phi_involved"]))):
@@ -146,7 +133,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         initial=IncidentForm.initial_for(incident))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _run(request, form, lambda: services.incident_update(
+        if run_service(form, lambda: services.incident_update(
                 actor=request.user, incident=incident, title=data["title"], kind=data["kind"],
                 location=data["location"], discovered_on=data["discovered_on"], occurred_on=data["occurred_on"],
                 description=data["description"], phi_involved=data["phi_involved"])):
@@ -168,7 +155,7 @@ def incident_counts(request: HttpRequest, pk: int) -> HttpResponse:
     form = CountsForm(request.POST or None, initial=CountsForm.initial_for(incident))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _run(request, form, lambda: services.incident_counts_set(
+        if run_service(form, lambda: services.incident_counts_set(
                 actor=request.user, incident=incident, total=data["individuals_affected"],
                 per_state=data["per_state"])):
             messages.success(request, _("Counts saved."))
@@ -184,7 +171,7 @@ def incident_assess(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(request, pk)
     assessment = RiskAssessment.objects.filter(incident=incident).first()
     form = AssessmentForm(request.POST or None, initial=AssessmentForm.initial_for(assessment))
-    if request.method == "POST" and form.is_valid() and _run(request, form, lambda: services.risk_assessment_save(
+    if request.method == "POST" and form.is_valid() and run_service(form, lambda: services.risk_assessment_save(
             actor=request.user, incident=incident, factors=form.factors())):
         messages.success(request, _("Risk assessment saved."))
         return _back(incident)
@@ -202,7 +189,7 @@ def incident_determine(request: HttpRequest, pk: int) -> HttpResponse:
         "reason": incident.determination_reason})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _run(request, form, lambda: services.incident_determine(
+        if run_service(form, lambda: services.incident_determine(
                 actor=request.user, incident=incident, determination=data["determination"], reason=data["reason"],
                 confirm_high_risk=data["confirm_high_risk"])):
             messages.success(request, _("Determination recorded."))
@@ -276,7 +263,7 @@ def incident_affected_from_audit(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(request, pk)
     form = AffectedFromAuditForm(request.POST)
     added: list[int] = []
-    if form.is_valid() and _run(request, form, lambda: added.append(services.affected_from_audit(
+    if form.is_valid() and run_service(form, lambda: added.append(services.affected_from_audit(
             actor=request.user, incident=incident, user=form.cleaned_data["user"], start=form.cleaned_data["start"],
             end=form.cleaned_data["end"]))):
         messages.success(request, _("%(count)s patient(s) added from the audit log.") % {"count": added[0]})
@@ -289,7 +276,7 @@ def incident_affected_from_audit(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_affected_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(request, pk)
     form = AffectedAddForm(request.POST)
-    if form.is_valid() and _run(request, form, lambda: services.affected_add(
+    if form.is_valid() and run_service(form, lambda: services.affected_add(
             actor=request.user, incident=incident, patient=form.cleaned_data["account_number"])):
         messages.success(request, _("Patient added."))
         return redirect(reverse("compliance:incident_affected", args=[incident.pk]))
@@ -349,9 +336,9 @@ def incident_sanction(request: HttpRequest, pk: int) -> HttpResponse:
                                  else None})
     if request.method == "POST" and not may_link:
         # Discipline is confidential: the service refuses (audited) and the answer is the usual 404.
-        _run(request, form, lambda: services.incident_sanction_link(actor=request.user, incident=incident,
+        run_service(form, lambda: services.incident_sanction_link(actor=request.user, incident=incident,
                                                                     action=None))
-    if request.method == "POST" and form.is_valid() and _run(request, form, lambda: services.incident_sanction_link(
+    if request.method == "POST" and form.is_valid() and run_service(form, lambda: services.incident_sanction_link(
             actor=request.user, incident=incident, action=form.cleaned_data["action"])):
         messages.success(request, _("Sanction link saved."))
         return _back(incident)
