@@ -564,6 +564,9 @@ def payer_import_csv(*, actor: Any, content: bytes | str, dry_run: bool = False)
         except UnicodeDecodeError:
             report.errors.append(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."))
             return report
+    if "\x00" in content:  # a binary file; PostgreSQL text cannot hold NUL either
+        report.errors.append(_("This is a binary file, not a CSV text file."))
+        return report
     reader = csv.DictReader(io.StringIO(content))
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]

@@ -67,6 +67,9 @@ def _rows(content: bytes, report: ImportReport) -> list[_Row]:
     except UnicodeDecodeError:
         report.errors.append(_("The file is not UTF-8 text (save it from the spreadsheet as CSV UTF-8)."))
         return []
+    if "\x00" in text:  # a binary file; PostgreSQL text cannot hold NUL either
+        report.errors.append(_("This is a binary file, not a CSV text file."))
+        return []
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "sku" not in header:

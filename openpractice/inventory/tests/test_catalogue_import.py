@@ -76,6 +76,7 @@ def test_a_known_item_keeps_its_case_insensitive_number(manager: Any) -> None:
 @pytest.mark.parametrize(("content", "message"), [
     (b"\xff\xfe\x00bad", "UTF-8"), (b"name,price\nx,1\n", "including sku"), (b"sku,colour\nA,red\n", "Unknown"),
     (b"sku,name\nA,B,C\n", "more cells"),
+    (b"sku,name,category,price,vendor,effective_from\n\x00", "binary"),  # PostgreSQL text refuses NUL
 ])
 def test_malformed_files_are_explained(manager: Any, content: bytes, message: str) -> None:
     report = catalogue_import(actor=manager, content=content)

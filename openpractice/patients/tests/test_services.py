@@ -400,6 +400,12 @@ def test_a_csv_without_the_required_columns_is_refused(make_user: Callable[..., 
     assert "colour" in report.errors[1]
 
 
+def test_a_binary_payer_file_is_refused_before_it_reaches_the_database(make_user: Callable[..., User]) -> None:
+    report = services.payer_import_csv(actor=make_user(Role.BILLER), content=(HEADER + "Aetna\x00,1\n").encode())
+    assert not report.ok
+    assert "binary" in report.errors[0]
+
+
 def test_front_desk_cannot_import_payers(desk: User) -> None:
     with pytest.raises(PermissionDenied):
         services.payer_import_csv(actor=desk, content=HEADER)
