@@ -16,6 +16,8 @@ urlpatterns = [
     path("workforce/", include("openpractice.workforce.urls")),
     path("compliance/", include("openpractice.compliance.urls")),
     path("cases/", include("openpractice.cases.urls")),
+    path("vendors/", include("openpractice.vendors.urls")),
+    path("inventory/", include("openpractice.inventory.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -50,8 +50,11 @@ from openpractice.compliance.tests import route_samples_policies as policy_sampl
 from openpractice.compliance.tests import route_samples_sra as sra_samples
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
+from openpractice.inventory.tests import route_samples_purchasing as purchasing_samples
+from openpractice.inventory.tests import route_samples_stock as stock_samples
 from openpractice.patients.tests.factories import route_samples
 from openpractice.scheduling.tests import samples as scheduling_samples
+from openpractice.vendors.tests import route_samples as vendor_samples
 from openpractice.workforce.tests import route_samples as workforce_samples
 from openpractice.workforce.tests import route_samples_development as development_samples
 from openpractice.workforce.tests import route_samples_hiring as hiring_samples
@@ -108,6 +111,10 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "workforce:devplan_create": "devplanemployee",
                                  "cases:case_letter": "caseletter",
                                  "cases:case_mine_detail": "owncase"}
+# Apps that keep their samples in their own module (SAMPLES, KIND_OF_ROUTE, PRACTICE_WIDE), merged below.
+SAMPLE_MODULES: tuple[Any, ...] = (vendor_samples, stock_samples, purchasing_samples)
+for _module in SAMPLE_MODULES:
+    KIND_OF_ROUTE.update(_module.KIND_OF_ROUTE)
 # Further URL kwargs beyond the object's id.
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workforce:employee_sensitive": {"field": "ssn"}}
 
@@ -321,6 +328,10 @@ SAMPLES: dict[str, Callable[[World, User | None], tuple[Model, Model | None]]] =
         created_by=w.stranger, procedure_code="99213", requires_modifier="25")), None),
 }
 
+for _module in SAMPLE_MODULES:
+    assert not set(_module.SAMPLES) & set(SAMPLES), f"{_module.__name__} reuses a route kind"
+    SAMPLES.update(_module.SAMPLES)
+
 
 def _billing_samples(world: World, kind: str) -> tuple[Model, Model]:
     """A charge with its draft claim at North and at South, made once per world."""
@@ -439,7 +450,8 @@ SCOPED_ROUTES = [route for route in GUARDED_ROUTES
                                         "credentialtype", "course", "template", "templateitem", "paybenchmark",
                                         "payperiod", "criterion", "category", "policy", "version", "attachment",
                                         "campaign", "associate", "agreement", "sra", "risk",
-                                        "accessreview")]
+                                        "accessreview",
+                                        *(kind for module in SAMPLE_MODULES for kind in module.PRACTICE_WIDE))]
 
 
 def _scoped_pair(permission: Any) -> tuple[str, str]:
