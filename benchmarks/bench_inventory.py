@@ -24,6 +24,11 @@ Measured (median of the runs, each alternating with its reference):
   place, lots kept), in random order across random item/place pairs, by the same manager, one process, each
   call its own transaction; every call writes one ledger row. Movements per second: calls over the time spent
   inside them;
+- movements, several workers (`--workers`, default 4 processes, each with its own connection): the same mix of
+  calls over random item/place pairs, all workers started together; movements a second = all calls over the
+  wall-clock time from the first start to the last finish. The target is a rate for the practice, which is
+  served by several application processes at once (DESIGN.md: gunicorn workers); PostgreSQL commits concurrent
+  transactions with one WAL flush (group commit), which one process cannot use;
 - reference: after each call, a bare `UPDATE inventory_stocklevel SET quantity = quantity - 1 WHERE id = %s` of
   a random level in its own transaction (`transaction.atomic()` and a cursor); its decrements are added back,
   untimed, before the ledger is checked against the levels after the runs.
@@ -34,6 +39,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -387,7 +393,72 @@ def measure_movements(made: dict[str, Any], runs: int, consumes: int, seed: int 
     }
 
 
-def run(database: str, items: int, runs: int, movements: int) -> dict[str, Any]:
+def _worker(actor_id: int, pairs: list[tuple[int, int]], calls: int, seed: int, start: Any, out: Any) -> None:
+    """One application process: its own connection, `calls` calls of the mix, timed from the common start."""
+    from django.db import DatabaseError
+
+    from openpractice.accounts.models import User
+    from openpractice.inventory.models import Item, Lot, StoragePlace
+    from openpractice.inventory.services.stock import stock_consume, stock_receive, stock_transfer
+
+    rng = random.Random(seed)
+    actor = User.objects.get(pk=actor_id)
+    items = {item.pk: item for item in Item.objects.filter(pk__in={item_id for item_id, _ in pairs})}
+    places = {place.pk: place for place in StoragePlace.objects.all()}
+    later_lot = {lot.item_id: lot for lot in Lot.objects.order_by("item_id", "expires_on")}
+    kinds = ["consume"] * calls + ["receive"] * (calls // 4) + ["transfer"] * (calls // 4)
+    rng.shuffle(kinds)
+    kinds = kinds[:calls]
+    failed = 0
+    start.wait()
+    began = time.monotonic()
+    for kind in kinds:
+        item_id, place_id = rng.choice(pairs)
+        item, place = items[item_id], places[place_id]
+        try:
+            if kind == "consume":
+                stock_consume(actor=actor, item=item, place=place, quantity=1)
+            elif kind == "receive":
+                lot = later_lot.get(item_id) if item.lot_tracked else None
+                stock_receive(actor=actor, item=item, place=place, quantity=10, lot_number=lot.number if lot else "",
+                              expires_on=lot.expires_on if lot else None)
+            else:
+                destination = rng.choice([pk for pk in places if pk != place_id])
+                stock_transfer(actor=actor, item=item, source=place, destination=places[destination], quantity=1)
+        except DatabaseError:  # a deadlock between two transfers, or SQLite's busy timeout: counted, not hidden
+            failed += 1
+    out.put((len(kinds), failed, began, time.monotonic()))
+
+
+def measure_parallel(made: dict[str, Any], workers: int, calls: int, seed: int = 11) -> dict[str, Any]:
+    from django.db import connections
+
+    from openpractice.inventory.models import StockLevel
+    from openpractice.inventory.services.stock import ledger_matches_levels
+
+    pairs = sorted({(item_id, place_id) for item_id, place_id in StockLevel.objects.filter(
+        quantity__gte=20).values_list("item_id", "place_id")})
+    connections.close_all()  # each forked worker opens its own connection; none inherits this one's socket
+    context = multiprocessing.get_context("fork")
+    start, out = context.Barrier(workers), context.Queue()
+    processes = [context.Process(target=_worker, args=(made["actor"].pk, pairs, calls, seed + n, start, out))
+                 for n in range(workers)]
+    for process in processes:
+        process.start()
+    finished = [out.get() for _ in processes]
+    for process in processes:
+        process.join()
+    done = sum(row[0] for row in finished)
+    failed = sum(row[1] for row in finished)
+    wall = max(row[3] for row in finished) - min(row[2] for row in finished)
+    rate = (done - failed) / wall
+    return {"parallel_workers": workers, "parallel_calls": done, "parallel_failed": failed,
+            "parallel_seconds": round(wall, 2), "parallel_per_second": round(rate),
+            "parallel_ledger_sound": ledger_matches_levels(),
+            "meets_parallel_target": rate >= TARGET_MOVEMENTS_PER_SECOND}
+
+
+def run(database: str, items: int, runs: int, movements: int, workers: int = 4) -> dict[str, Any]:
     os.environ.setdefault("OPENPRACTICE_DEMO", "0")
     with bench_database(database, DB_NAME):
         from django.db import connection
@@ -395,9 +466,11 @@ def run(database: str, items: int, runs: int, movements: int) -> dict[str, Any]:
         made = load(items)
         suggested = measure_suggested(made, runs)
         moved = measure_movements(made, max(1, runs // 2 + 1), movements)
+        parallel = measure_parallel(made, workers, movements) if workers > 1 else {}
         loaded = {key: value for key, value in made.items() if key not in ("actor", "one_location", "today")}
         return {"database": connection.vendor, "server_version": server_version(), "runs": runs,
-                "load_after": [round(value, 2) for value in os.getloadavg()], **loaded, **suggested, **moved}
+                "cpus": os.cpu_count(), "load_after": [round(value, 2) for value in os.getloadavg()], **loaded,
+                **suggested, **moved, **parallel}
 
 
 def _met(value: bool, database: str) -> str:
@@ -455,6 +528,20 @@ def render(results: list[dict[str, Any]]) -> list[str]:
             f"{medians}; {p95s} | {r['reference_per_second']:,}/s ({ms['reference']['median']:.2f} ms) | "
             f"×{r['movement_ratio']:.1f} | {counts} | {'yes' if r['ledger_sound'] else '**NO**'} | "
             f"{_met(r['meets_movement_target'], r['database'])} |")
+    lines += [
+        "",
+        "Several workers (the same mix, all started together; rate = calls over the wall-clock time):",
+        "",
+        "| database | workers (CPUs) | calls | failed | seconds | movements/s | ledger sound | target (≥ 1,000/s) met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in results:
+        if "parallel_workers" in r:
+            lines.append(
+                f"| {r['server_version']} | {r['parallel_workers']} ({r['cpus']}) | {r['parallel_calls']:,} | "
+                f"{r['parallel_failed']} | {r['parallel_seconds']} | {r['parallel_per_second']:,} | "
+                f"{'yes' if r['parallel_ledger_sound'] else '**NO**'} | "
+                f"{_met(r['meets_parallel_target'], r['database'])} |")
     lines += ["", "Loading (bulk_create, then ANALYZE; not timed in the figures):", ""]
     for r in results:
         lines.append(
@@ -482,10 +569,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5, help="suggested-orders runs (movements: runs // 2 + 1)")
     parser.add_argument("--movements", type=int, default=2000, help="stock_consume calls a movements run")
+    parser.add_argument("--workers", type=int, default=4, help="processes for the parallel movements run (1: none)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)  # run_all passes it to every benchmark
     args = parser.parse_args(argv)
-    result = run(args.database, args.items, args.runs, args.movements)
+    result = run(args.database, args.items, args.runs, args.movements, args.workers)
     if args.json:
         print(json.dumps(result, default=str))
     else:

@@ -46,6 +46,24 @@ def test_use_takes_from_the_lot_that_expires_first(clerk: Any, north: Any) -> No
     assert stock.ledger_matches_levels()
 
 
+def test_a_use_one_lot_covers_comes_from_the_first_expiry_with_stock(clerk: Any, north: Any) -> None:
+    """The one-statement path: an emptied lot is skipped, a lot without expiry comes last, a named lot is kept."""
+    item, room = ItemFactory(lot_tracked=True), place_at(north)
+    for number, quantity, expires in (("NONE", 9, None), ("LATE", 5, dt.date(2027, 6, 1)),
+                                      ("SOON", 2, dt.date(2027, 1, 1))):
+        stock.stock_receive(actor=clerk, item=item, place=room, quantity=quantity, lot_number=number,
+                            expires_on=expires)
+    taken = [stock.stock_consume(actor=clerk, item=item, place=room, quantity=2).movements,
+             stock.stock_consume(actor=clerk, item=item, place=room, quantity=5).movements,
+             stock.stock_consume(actor=clerk, item=item, place=room, quantity=1).movements,
+             stock.stock_consume(actor=clerk, item=item, place=room, quantity=1,
+                                 lot=Lot.objects.get(number="NONE")).movements]
+    assert [[(m.lot.number, m.quantity) for m in movements] for movements in taken] == [
+        [("SOON", 2)], [("LATE", 5)], [("NONE", 1)], [("NONE", 1)]]
+    assert _on_hand(item, room) == {"SOON": 0, "LATE": 0, "NONE": 7}
+    assert stock.ledger_matches_levels()
+
+
 def test_using_more_than_is_on_hand_is_refused_and_changes_nothing(clerk: Any, north: Any) -> None:
     item, room = ItemFactory(), place_at(north)
     stock.stock_receive(actor=clerk, item=item, place=room, quantity=2)
