@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from openpractice.accounts.models import User
-from openpractice.accounts.permissions import can, grants, location_ids_where
+from openpractice.accounts.permissions import can, grants, location_ids_where, prefetch_grants
 from openpractice.accounts.roles import PERMISSION_TABLE, Perm, Role, Tier
 from openpractice.audit.services import record
 from openpractice.core.selectors import practice_timezone_name
@@ -245,7 +245,8 @@ def assignable_users(*, kind: str, location_id: int | None, confidential: bool,
         candidates = candidates.exclude(employee__pk=respondent_id)
     probe = Case(kind=kind, location_id=location_id,
                  confidentiality=Confidentiality.CONFIDENTIAL if confidential else Confidentiality.NORMAL)
-    return [user for user in candidates.order_by("last_name", "first_name", "pk") if may_work(user, probe)]
+    return [user for user in prefetch_grants(candidates.order_by("last_name", "first_name", "pk"))
+            if may_work(user, probe)]
 
 
 def escalation_recipients(case: Case) -> list[User]:

@@ -277,6 +277,25 @@ def test_the_list_query_count_does_not_grow_with_rows(make_user: Callable[..., U
     assert len(many) == len(few), [query["sql"] for query in many.captured_queries]
 
 
+def test_a_case_page_costs_the_same_queries_however_many_colleagues_could_take_it(
+        make_user: Callable[..., User], north: Location) -> None:
+    """The assignee choices check each candidate's grants: loaded for all of them at once, not one by one."""
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR)
+    case = CaseFactory(location=north, kind=CaseKind.PATIENT, confidentiality=Confidentiality.NORMAL)
+    client = client_for(manager)
+    url = reverse("cases:case_detail", args=[case.pk])
+    make_user(Role.PRACTICE_MANAGER, Tier.ADVANCED)
+    client.get(url)  # warm caches (grants, practice settings)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(6):
+        make_user(Role.PRACTICE_MANAGER, Tier.ADVANCED)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["assign_form"].users) >= 8
+    assert len(many) == len(few), [query["sql"] for query in many.captured_queries]
+
+
 def test_showing_a_case_is_audited_once_per_page_with_the_patient(
         make_user: Callable[..., User], north: Location) -> None:
     manager = make_user(Role.PRACTICE_MANAGER, Tier.ENTRY)
