@@ -118,9 +118,12 @@ class Contract(TimeStampedModel):
         ordering = ["vendor", "-starts_on", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
-                                   name="contract_ends_after_start"),
+                                   name="contract_ends_after_start",
+                                   violation_error_message=_("The contract cannot end before it starts.")),
             models.CheckConstraint(condition=Q(auto_renews=False) | Q(renewal_months__gte=1),
-                                   name="contract_renewal_has_term"),
+                                   name="contract_renewal_has_term",
+                                   violation_error_message=_("A contract that renews itself needs a renewal "
+                                                             "term of at least one month.")),
         ]
 
     def __str__(self) -> str:
@@ -200,7 +203,9 @@ class RepVisit(TimeStampedModel):
     class Meta:
         ordering = ["-visited_at", "-pk"]
         constraints = [models.CheckConstraint(condition=Q(rep__isnull=False) | ~Q(rep_name=""),
-                                              name="rep_visit_names_the_rep")]
+                                              name="rep_visit_names_the_rep",
+                                              violation_error_message=_("Name the representative: choose a "
+                                                                        "contact or type the name."))]
 
     def __str__(self) -> str:
         return f"{self.vendor} {self.visited_at:%Y-%m-%d}"

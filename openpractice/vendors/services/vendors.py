@@ -173,6 +173,10 @@ def rep_policy_exceptions(*, policy: RepAccessPolicy, visited_at: dt.datetime, h
 def rep_visit_log(*, actor: Any, vendor: Vendor, data: Mapping[str, Any], met_with: Iterable[Any] = ()) -> RepVisit:
     """Log a sales representative's visit at a location the actor manages vendors for; policy exceptions are
     recorded with it (a visit is logged even when it broke the policy: that is what the log is for)."""
+    # Refuse someone who manages vendors nowhere before looking at what they sent (an audited refusal, not a
+    # validation message); the location itself is checked once the data is read.
+    if not can(actor, Perm.VENDORS_MANAGE):
+        raise refuse(actor=actor, permission=Perm.VENDORS_MANAGE, action="vendors.rep_visit_log", target=vendor)
     values = _clean(data, ("rep", "rep_name", "location", "visited_at", "had_appointment", "products", "notes"))
     location = values.get("location")
     if not can(actor, Perm.VENDORS_MANAGE, location):

@@ -109,7 +109,17 @@ def test_a_rep_visit_records_what_it_did_against_the_policy(buyer: Any, north: A
 
 def test_a_rep_visit_must_name_the_rep(buyer: Any, north: Any) -> None:
     vendor = _vendor(buyer)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Name the representative"):
         services.rep_visit_log(actor=buyer, vendor=vendor, data={
             "location": north, "visited_at": dt.datetime(2026, 11, 3, 15, tzinfo=dt.UTC)})
+    assert not RepVisit.objects.exists()
+
+
+def test_someone_who_manages_no_vendors_is_refused_before_their_data_is_read(buyer: Any, north: Any) -> None:
+    """An unknown field from an unpermitted caller is an audited refusal, not a validation message."""
+    vendor = _vendor(buyer)
+    clerk = user_with_role(Role.FRONT_DESK, Tier.STANDARD, locations=[north])
+    with pytest.raises(PermissionDenied):
+        services.rep_visit_log(actor=clerk, vendor=vendor, data={"colour": "red"})
+    assert AuditEvent.objects.filter(actor=clerk, outcome=Outcome.DENIED, action="vendors.rep_visit_log").exists()
     assert not RepVisit.objects.exists()
