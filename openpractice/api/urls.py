@@ -21,12 +21,14 @@ from .routers import (
     cases,
     charges,
     claims,
+    contracts,
     coverages,
     credentials,
     disclosures,
     employees,
     fee_schedules,
     incidents,
+    items,
     locations,
     me,
     patients,
@@ -36,11 +38,16 @@ from .routers import (
     positions,
     practice,
     providers,
+    purchase_orders,
     remittances,
+    rep_visits,
     risks,
+    stock,
+    stock_movements,
     timesheets,
     trainings,
     users,
+    vendors,
 )
 
 DESCRIPTION = """\
@@ -103,6 +110,13 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/disclosures", disclosures.router)
     built.add_router("/cases", cases.router)
     built.add_router("/risks", risks.router)
+    built.add_router("/vendors", vendors.router)
+    built.add_router("/contracts", contracts.router)
+    built.add_router("/rep-visits", rep_visits.router)
+    built.add_router("/items", items.router)
+    built.add_router("/stock", stock.router)
+    built.add_router("/stock-movements", stock_movements.router)
+    built.add_router("/purchase-orders", purchase_orders.router)
     return built
 
 

@@ -253,11 +253,13 @@ def receipt_record(*, actor: Any, order: PurchaseOrder, lines: Sequence[Received
                           packing_slip=packing_slip.strip())
         receipt.save(force_insert=True)
         for entry in wanted:
-            line = PurchaseOrderLine.objects.select_for_update(of=("self",)).select_related("item", "packaging").get(
-                pk=entry.line.pk, order=locked)
+            line = PurchaseOrderLine.objects.select_for_update(of=("self",)).select_related("item", "packaging").filter(
+                pk=entry.line.pk, order=locked).first()
+            if line is None:
+                raise ValidationError(_("A line is not on this order."))
             if entry.quantity < 0 or entry.damaged < 0:
                 raise ValidationError(_("Quantities cannot be negative."))
-            if entry.quantity > line.back_ordered:
+            if entry.quantity + entry.damaged > line.back_ordered:  # damaged ones arrived too: not more than owed
                 raise ValidationError(_("%(what)s: only %(owed)s still owed.") % {
                     "what": line.item or line.description, "owed": line.back_ordered})
             receipt_line = ReceiptLine(receipt=receipt, order_line=line, quantity=entry.quantity,
@@ -311,7 +313,9 @@ def invoice_match(*, actor: Any, order: PurchaseOrder, number: str, invoice_date
         invoice.save(force_insert=True)
         computed = Decimal("0")
         for entry in lines:
-            line = PurchaseOrderLine.objects.select_related("item").get(pk=entry.line.pk, order=order)
+            line = PurchaseOrderLine.objects.select_related("item").filter(pk=entry.line.pk, order=order).first()
+            if line is None:
+                raise ValidationError(_("A line is not on this order."))
             already = sum(VendorInvoiceLine.objects.filter(order_line=line).exclude(invoice=invoice)
                           .values_list("quantity", flat=True))
             what = str(line.item or line.description)
@@ -361,20 +365,23 @@ def order_send(*, actor: Any, order: PurchaseOrder) -> PurchaseOrder:
             raise ValidationError(_("The vendor has no email address for orders."))
         locked.status, locked.sent_at, locked.sent_to = OrderStatus.SENT, timezone.now(), address
         locked.save(update_fields=["status", "sent_at", "sent_to", "updated_at"])
-    message = EmailMessage(
-        subject=_("Purchase order %(number)s from %(practice)s") % {
-            "number": locked.number, "practice": practice_settings().name},
-        body=render_to_string("inventory/email/purchase_order.txt", {"order": locked,
-                                                                    "practice_name": practice_settings().name}),
-        from_email=settings.DEFAULT_FROM_EMAIL, to=[address])
-    message.attach(f"{locked.number}.pdf", order_pdf(locked), "application/pdf")
-    try:
+    try:  # building the PDF or the mail can fail too: whatever fails, the order goes back to draft
+        message = EmailMessage(
+            subject=_("Purchase order %(number)s from %(practice)s") % {
+                "number": locked.number, "practice": practice_settings().name},
+            body=render_to_string("inventory/email/purchase_order.txt", {"order": locked,
+                                                                        "practice_name": practice_settings().name}),
+            from_email=settings.DEFAULT_FROM_EMAIL, to=[address])
+        message.attach(f"{locked.number}.pdf", order_pdf(locked), "application/pdf")
         get_connection(fail_silently=False).send_messages([message])
-    except (OSError, smtplib.SMTPException) as exc:
+    except Exception as exc:
         with transaction.atomic():
             PurchaseOrder.objects.filter(pk=locked.pk, status=OrderStatus.SENT).update(
                 status=OrderStatus.DRAFT, sent_at=None, sent_to="")
-        raise ValidationError(_("The mail server did not take the order; it was not sent. Try again later.")) from exc
+        if isinstance(exc, OSError | smtplib.SMTPException):
+            raise ValidationError(_("The mail server did not take the order; it was not sent. Try again later.")
+                                  ) from exc
+        raise
     record(actor=actor, action="inventory.order_sent", target=locked, location_id=locked.location_id,
            changed_fields=["status", "sent_at", "sent_to"])
     return locked

@@ -146,3 +146,45 @@ def test_a_clean_invoice_is_ready_to_pay_and_a_price_or_total_difference_is_not(
                                       total=Decimal("11.00"), lines=[InvoicedIn(line2, 2, Decimal("5.25"))])
     assert pricey.status == InvoiceStatus.VARIANCE
     assert len(pricey.variances) == 2  # the price, and the total against the lines
+
+
+def _sent_order(manager: Any, location: Any, number: str, vendor_name: str) -> PurchaseOrder:
+    vendor = Vendor.objects.create(name=vendor_name, kind=VendorKind.SUPPLIER, order_email="o@vendor.test")
+    order = PurchaseOrder.objects.create(number=number, vendor=vendor, location=location,
+                                         receive_into=place_at(location, f"Room {number}"), created_by=manager,
+                                         status=OrderStatus.SENT)
+    order.lines.create(item=ItemFactory(), quantity=4, unit_price=Decimal("5.00"))
+    return order
+
+
+def test_a_line_of_another_order_or_more_damaged_than_owed_is_refused_and_changes_nothing(north: Any) -> None:
+    manager = user_with_role(Role.OFFICE_MANAGER, Tier.MID, locations=[north])
+    order = _sent_order(manager, north, "PO-2026-00020", "A")
+    other_line = _sent_order(manager, north, "PO-2026-00021", "B").lines.get()
+    with pytest.raises(ValidationError, match="not on this order"):
+        purchasing.receipt_record(actor=manager, order=order, lines=[ReceivedIn(line=other_line, quantity=1)])
+    with pytest.raises(ValidationError, match="not on this order"):
+        purchasing.invoice_match(actor=manager, order=order, number="X", invoice_date=TODAY, total=Decimal("5"),
+                                 lines=[InvoicedIn(other_line, 1, Decimal("5.00"))])
+    with pytest.raises(ValidationError, match="only 4 still owed"):
+        purchasing.receipt_record(actor=manager, order=order, lines=[
+            ReceivedIn(line=order.lines.get(), quantity=2, damaged=3)])
+    assert not order.receipts.exists() and not order.invoices.exists()
+    assert not StockLevel.objects.exists()
+
+
+def test_an_order_whose_pdf_cannot_be_built_goes_back_to_draft(north: Any, smtp_server: Any,
+                                                                monkeypatch: Any) -> None:
+    manager = user_with_role(Role.OFFICE_MANAGER, Tier.MID, locations=[north])
+    order = _sent_order(manager, north, "PO-2026-00030", "C")
+    PurchaseOrder.objects.filter(pk=order.pk).update(status=OrderStatus.DRAFT)
+
+    def broken(order: Any) -> bytes:
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(purchasing, "order_pdf", broken)
+    with pytest.raises(RuntimeError):
+        purchasing.order_send(actor=manager, order=order)
+    order.refresh_from_db()
+    assert (order.status, order.sent_at, order.sent_to) == (OrderStatus.DRAFT, None, "")
+    assert smtp_server.messages == []
