@@ -31,7 +31,8 @@ def seeder(order: int) -> Callable[[SeederFunc], SeederFunc]:
     ones need (the practice, locations, users) and in which it may add to `context["report"]`.
 
     Orders used so far: 10 core (practice, locations, departments), 20 accounts (one user per role and tier),
-    30 patients, 40 scheduling, 60-61 billing (claims, then receivables), 70 workforce, 80 compliance.
+    30 patients, 40 scheduling, 60-61 billing (claims, then receivables), 70 workforce, 80 compliance, 85 cases,
+    86 vendors, 87-89 inventory (catalogue, stock, purchasing and rep visits).
     """
 
     def decorate(func: SeederFunc) -> SeederFunc:

@@ -108,6 +108,8 @@ def price_add(*, actor: Any, item: Item, vendor: Any, price: Decimal, effective_
 def place_save(*, actor: Any, location: Location, name: str, kind: str,
                place: StoragePlace | None = None, is_active: bool = True) -> StoragePlace:
     _require(actor, "inventory.place_save", place, location)
+    if place is not None and place.location_id != location.pk:  # moving it: the place's own location counts too
+        _require(actor, "inventory.place_save", place, place.location_id)
     if place is not None and place.location_id != location.pk and place.levels.exclude(quantity=0).exists():
         raise ValidationError({"location": _("Move the stock out before moving the place to another location.")})
     if place is not None and not is_active and place.levels.exclude(quantity=0).exists():

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from openpractice.accounts.permissions import can, refuse
+from openpractice.accounts.roles import Perm
 from openpractice.vendors.models import RepVisit
 
 from ..choices import MovementKind, PlaceKind
@@ -30,6 +32,9 @@ class SampleIn:
 def samples_receive(*, actor: Any, visit: RepVisit, place: StoragePlace,
                     samples: Sequence[SampleIn]) -> list[StockMovement]:
     """Put what the rep left into sample stock; all of it or none."""
+    # Checked before the transaction: a refusal's audit event must not roll back with it.
+    if not can(actor, Perm.INVENTORY_USE, place.location_id):
+        raise refuse(actor=actor, permission=Perm.INVENTORY_USE, action="inventory.samples_receive", target=place)
     if place.kind != PlaceKind.SAMPLES:
         raise ValidationError({"place": _("Samples go into a sample cabinet.")})
     if place.location_id != visit.location_id:

@@ -12,6 +12,7 @@ A refusal is audited and changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,12 +21,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
+from openpractice.core.selectors import practice_today
 
 from ..choices import MovementKind
 from ..models import Item, Lot, StockLevel, StockMovement, StoragePlace
@@ -64,8 +66,10 @@ def _check_place(place: StoragePlace, field: str = "place") -> None:
         raise ValidationError({field: _("This storage place is no longer in use.")})
 
 
-def _replay(*, actor: Any, key: str, kind: str, item: Item, quantity: int) -> Operation | None:
-    """The earlier operation under this key, if any; a different operation under the same key is refused."""
+def _replay(*, actor: Any, key: str, kind: str, item: Item, quantity: int, from_place: StoragePlace | None = None,
+            to_place: StoragePlace | None = None, lot: Lot | None = None) -> Operation | None:
+    """The earlier operation under this key, if any; a different operation under the same key (another kind, item,
+    quantity, place, destination or named lot) is refused."""
     if not key:
         return None
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
@@ -74,7 +78,11 @@ def _replay(*, actor: Any, key: str, kind: str, item: Item, quantity: int) -> Op
     if first is None:
         return None
     movements = tuple(StockMovement.objects.filter(operation=first.operation).order_by("pk"))
-    if first.kind != kind or first.item_id != item.pk or sum(m.quantity for m in movements) != quantity:
+    same_places = (first.from_place_id == getattr(from_place, "pk", None)
+                   and first.to_place_id == getattr(to_place, "pk", None))
+    same_lot = lot is None or all(m.lot_id == lot.pk for m in movements)
+    if (first.kind != kind or first.item_id != item.pk or sum(m.quantity for m in movements) != quantity
+            or not same_places or not same_lot):
         raise IdempotencyKeyReused(_("This Idempotency-Key was already used for a different stock movement."))
     return Operation(movements, replayed=True)
 
@@ -134,7 +142,7 @@ def stock_receive(*, actor: Any, item: Item, place: StoragePlace, quantity: int,
     if kind == MovementKind.ADJUST_IN and not reason.strip():
         raise ValidationError({"reason": _("Say why the stock is adjusted.")})
     with transaction.atomic():
-        replay = _replay(actor=actor, key=idempotency_key, kind=kind, item=item, quantity=quantity)
+        replay = _replay(actor=actor, key=idempotency_key, kind=kind, item=item, quantity=quantity, to_place=place)
         if replay:
             return replay
         lot = _lot_for(item, lot_number, expires_on)
@@ -145,11 +153,15 @@ def stock_receive(*, actor: Any, item: Item, place: StoragePlace, quantity: int,
     return Operation((movement,))
 
 
-def _fefo_levels(item: Item, place: StoragePlace, lot: Lot | None) -> list[StockLevel]:
-    """The levels to take from, first expiry first (lots without expiry last, then oldest lot), locked."""
+def _fefo_levels(item: Item, place: StoragePlace, lot: Lot | None, usable_on: dt.date | None) -> list[StockLevel]:
+    """The levels to take from, first expiry first (lots without expiry last, then oldest lot), locked; with
+    `usable_on`, lots expired before that day are left alone."""
     queryset = StockLevel.objects.select_for_update(of=("self",)).filter(item=item, place=place, quantity__gt=0)
     if lot is not None:
         queryset = queryset.filter(lot=lot)
+    if usable_on is not None:
+        queryset = queryset.filter(Q(lot__isnull=True) | Q(lot__expires_on__isnull=True)
+                                   | Q(lot__expires_on__gte=usable_on))
     return list(queryset.order_by(F("lot__expires_on").asc(nulls_last=True),
                                   F("lot_id").asc(nulls_last=True), "pk"))
 
@@ -163,19 +175,23 @@ _TAKE_FIRST_SQL = """
 UPDATE inventory_stocklevel SET quantity = quantity - %(n)s
 WHERE quantity >= %(n)s AND id = (
     SELECT sl.id FROM inventory_stocklevel sl LEFT JOIN inventory_lot lt ON lt.id = sl.lot_id
-    WHERE sl.item_id = %(item)s AND sl.place_id = %(place)s AND sl.quantity > 0 {lot}
+    WHERE sl.item_id = %(item)s AND sl.place_id = %(place)s AND sl.quantity > 0 {lot} {usable}
     ORDER BY lt.expires_on ASC NULLS LAST, sl.lot_id ASC NULLS LAST, sl.id ASC
     LIMIT 1 {lock})
 RETURNING id, lot_id"""
 
 
-def _take_first(item: Item, place: StoragePlace, lot: Lot | None, quantity: int) -> int | bool | None:
+def _take_first(item: Item, place: StoragePlace, lot: Lot | None, quantity: int,
+                usable_on: dt.date | None) -> int | bool | None:
     """Take `quantity` from the first level in FEFO order if it holds enough: its lot id (None for no lot), or
     False when the general path is needed."""
-    sql = _TAKE_FIRST_SQL.format(lot="AND sl.lot_id = %(lot)s" if lot is not None else "",
-                                 lock="FOR UPDATE OF sl" if connection.vendor == "postgresql" else "")
+    sql = _TAKE_FIRST_SQL.format(
+        lot="AND sl.lot_id = %(lot)s" if lot is not None else "",
+        usable="AND (lt.expires_on IS NULL OR lt.expires_on >= %(usable_on)s)" if usable_on is not None else "",
+        lock="FOR UPDATE OF sl" if connection.vendor == "postgresql" else "")
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"n": quantity, "item": item.pk, "place": place.pk, "lot": getattr(lot, "pk", None)})
+        cursor.execute(sql, {"n": quantity, "item": item.pk, "place": place.pk, "lot": getattr(lot, "pk", None),
+                             "usable_on": usable_on})
         row = cursor.fetchone()
     return False if row is None else row[1]
 
@@ -184,18 +200,24 @@ def _take_out(*, actor: Any, kind: str, item: Item, place: StoragePlace, quantit
               reason: str, idempotency_key: str, to_place: StoragePlace | None = None,
               **source: Any) -> Operation:
     with transaction.atomic():
-        replay = _replay(actor=actor, key=idempotency_key, kind=kind, item=item, quantity=quantity)
+        replay = _replay(actor=actor, key=idempotency_key, kind=kind, item=item, quantity=quantity,
+                         from_place=place, to_place=to_place, lot=lot)
         if replay:
             return replay
+        # Using or moving stock never takes an expired lot (it is expired or disposed of, with a reason).
+        usable_on = practice_today() if kind in (MovementKind.CONSUME, MovementKind.TRANSFER) else None
+        if lot is not None and usable_on is not None and lot.expires_on is not None and lot.expires_on < usable_on:
+            raise ValidationError({"lot": _("Lot %(lot)s expired on %(date)s: expire or dispose of it instead.")
+                                   % {"lot": lot.number, "date": lot.expires_on}})
         operation = uuid.uuid4()
-        taken_lot = _take_first(item, place, lot, quantity)
+        taken_lot = _take_first(item, place, lot, quantity, usable_on)
         if taken_lot is not False:
             if to_place is not None:
                 _add(_level(item, to_place, Lot(pk=taken_lot) if taken_lot else None), quantity)
             return Operation((_movement(
                 item=item, lot_id=taken_lot, kind=kind, quantity=quantity, from_place=place, to_place=to_place,
                 reason=reason, actor=actor, operation=operation, idempotency_key=idempotency_key, **source),))
-        levels = _fefo_levels(item, place, lot)
+        levels = _fefo_levels(item, place, lot, usable_on)
         available = sum(level.quantity for level in levels)
         if available < quantity:
             raise ValidationError({"quantity": _("Only %(available)s %(unit)s on hand here.") % {

@@ -169,7 +169,8 @@ def test_a_line_of_another_order_or_more_damaged_than_owed_is_refused_and_change
     with pytest.raises(ValidationError, match="only 4 still owed"):
         purchasing.receipt_record(actor=manager, order=order, lines=[
             ReceivedIn(line=order.lines.get(), quantity=2, damaged=3)])
-    assert not order.receipts.exists() and not order.invoices.exists()
+    assert not order.receipts.exists()
+    assert not order.invoices.exists()
     assert not StockLevel.objects.exists()
 
 

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from openpractice.accounts.roles import Role, Tier
 from openpractice.accounts.tests.factories import user_with_role
+from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.inventory.choices import MovementKind, PlaceKind, RequisitionStatus
 from openpractice.inventory.models import Packaging, ParLevel, StockLevel, StockMovement, VendorItem
 from openpractice.inventory.selectors.stock import suggested_orders
@@ -41,6 +42,23 @@ def test_samples_go_into_the_sample_cabinet_by_lot_linked_to_the_visit(north: An
     movement = StockMovement.objects.get()
     assert (movement.kind, movement.quantity, movement.rep_visit_id) == (MovementKind.SAMPLE, 4, visit.pk)
     assert StockLevel.objects.get(place=cabinet).quantity == 4
+
+
+def test_a_refused_sample_receipt_is_audited_and_changes_nothing(north: Any, south: Any) -> None:
+    """The refusal is checked before the transaction, so its audit event is kept."""
+    south_clerk = user_with_role(Role.OFFICE_MANAGER, Tier.ENTRY, locations=[south])
+    vendor = Vendor.objects.create(name="Pharma Co", kind=VendorKind.SALES)
+    visit = RepVisit.objects.create(vendor=vendor, rep_name="Pat", location=north, visited_at=timezone.now(),
+                                    logged_by=south_clerk)
+    cabinet = place_at(north, "Sample cabinet")
+    cabinet.kind = PlaceKind.SAMPLES
+    cabinet.save()
+    with pytest.raises(PermissionDenied):
+        samples.samples_receive(actor=south_clerk, visit=visit, place=cabinet, samples=[
+            samples.SampleIn(ItemFactory(), 4)])
+    assert AuditEvent.objects.filter(actor=south_clerk, outcome=Outcome.DENIED,
+                                     action="inventory.samples_receive").exists()
+    assert not StockMovement.objects.exists()
 
 
 def test_a_suggested_order_becomes_a_submitted_requisition(north: Any) -> None:

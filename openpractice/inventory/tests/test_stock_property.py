@@ -20,7 +20,7 @@ from openpractice.inventory.models import Lot, StockLevel, StockMovement
 from openpractice.inventory.services import stock
 from openpractice.inventory.tests.factories import ItemFactory, place_at
 
-LOTS = {"A": dt.date(2027, 1, 1), "B": dt.date(2027, 6, 1), "C": None}
+LOTS = {"A": dt.date(2097, 1, 1), "B": dt.date(2097, 6, 1), "C": None}
 QUANTITIES = st.integers(min_value=1, max_value=30)
 
 
