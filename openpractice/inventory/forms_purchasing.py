@@ -17,6 +17,7 @@ from openpractice.accounts.roles import Role, Tier
 from openpractice.core.forms import Form
 from openpractice.core.models import Location
 
+from .choices import PlaceKind
 from .models import PurchaseOrder, PurchaseOrderLine, RequisitionLine, RfqLine, StoragePlace
 from .selectors import purchasing as selectors
 from .services.purchasing import InvoicedIn, LineIn, ReceivedIn
@@ -142,7 +143,12 @@ class OrderCreateForm(Form):
     def __init__(self, *args: Any, location_id: int, open_lines: Sequence[RequisitionLine], vendors: Sequence[Any],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["receive_into"].queryset = selectors.places_at(location_id)  # type: ignore[attr-defined]
+        places = selectors.places_at(location_id)
+        self.fields["receive_into"].queryset = places  # type: ignore[attr-defined]
+        # Deliveries usually go to the supply room: offer it first.
+        supply_room = next((place for place in places if place.kind == PlaceKind.SUPPLY_ROOM), None)
+        if supply_room is not None:
+            self.fields["receive_into"].initial = supply_room.pk
         self.vendors, self.open_lines = list(vendors), list(open_lines)
         for line in self.open_lines:
             self.fields[f"vendor_{line.pk}"] = forms.ChoiceField(

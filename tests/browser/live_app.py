@@ -67,13 +67,15 @@ class Mailbox:
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
 
-    def wait_for(self, to: str, timeout: float = 20.0) -> EmailMessage:
-        """The first message addressed to `to`, waiting for it if it has not arrived yet."""
+    def wait_for(self, to: str, timeout: float = 20.0, subject_contains: str = "") -> EmailMessage:
+        """The first message addressed to `to` (whose subject contains `subject_contains`), waiting for it if it
+        has not arrived yet."""
         deadline = time.monotonic() + timeout
         with self._arrived:
             while True:
                 for message in self.messages:
-                    if to.lower() in str(message.get("To", "")).lower():
+                    if (to.lower() in str(message.get("To", "")).lower()
+                            and subject_contains in str(message.get("Subject", ""))):
                         return message
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
