@@ -141,7 +141,7 @@ def test_make_run_serves_the_demo_and_its_worker_mails_invitations_to_the_outbox
 
     def openpractice(*args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "openpractice.cli", *args], cwd=settings.BASE_DIR, env=env,
-                              capture_output=True, text=True, timeout=120, check=True)
+                              capture_output=True, text=True, timeout=600, check=True)
         return done.stdout
 
     openpractice("migrate", "--noinput")

@@ -116,7 +116,7 @@ def test_the_openpractice_cli_exits_0_then_1_after_tampering(tmp_path: Path) -> 
            "OPENPRACTICE_DATA_DIR": str(tmp_path)}
     cli = [sys.executable, "-c", "import sys; from openpractice.cli import main; sys.exit(main(sys.argv))"]
     cwd = settings.BASE_DIR
-    subprocess.run([*cli, "migrate", "--noinput", "-v", "0"], env=env, cwd=cwd, check=True, timeout=120)
+    subprocess.run([*cli, "migrate", "--noinput", "-v", "0"], env=env, cwd=cwd, check=True, timeout=600)
     write = ("import django; django.setup(); from openpractice.audit.services import record; "
              "[record(actor=None, action='cli.test', object_id=i) for i in range(4)]")
     subprocess.run([sys.executable, "-c", write], env=env, cwd=cwd, check=True, timeout=60)
