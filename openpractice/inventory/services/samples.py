@@ -29,10 +29,9 @@ class SampleIn:
     expires_on: dt.date | None = None
 
 
-def samples_receive(*, actor: Any, visit: RepVisit, place: StoragePlace,
-                    samples: Sequence[SampleIn]) -> list[StockMovement]:
-    """Put what the rep left into sample stock; all of it or none."""
-    # Checked before the transaction: a refusal's audit event must not roll back with it.
+def check_receivable(*, actor: Any, visit: RepVisit, place: StoragePlace, samples: Sequence[SampleIn]) -> None:
+    """What must hold before any sample is received (also for stockui.samples_receive_once). The permission is
+    checked here, first and before the caller's transaction opens, so the audited refusal is not rolled back."""
     if not can(actor, Perm.INVENTORY_USE, place.location_id):
         raise refuse(actor=actor, permission=Perm.INVENTORY_USE, action="inventory.samples_receive", target=place)
     if place.kind != PlaceKind.SAMPLES:
@@ -41,6 +40,12 @@ def samples_receive(*, actor: Any, visit: RepVisit, place: StoragePlace,
         raise ValidationError({"place": _("Choose a sample cabinet where the visit took place.")})
     if not samples:
         raise ValidationError(_("Add at least one sample."))
+
+
+def samples_receive(*, actor: Any, visit: RepVisit, place: StoragePlace,
+                    samples: Sequence[SampleIn]) -> list[StockMovement]:
+    """Put what the rep left into sample stock; all of it or none."""
+    check_receivable(actor=actor, visit=visit, place=place, samples=samples)
     movements: list[StockMovement] = []
     with transaction.atomic():
         for sample in samples:

@@ -16,11 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from openpractice.accounts.permissions import can, refuse
-from openpractice.accounts.roles import Perm
 from openpractice.vendors.models import RepVisit
 
-from ..choices import MovementKind, PlaceKind
+from ..choices import MovementKind
 from ..models import StockMovement, StoragePlace
 from . import samples, stock
 
@@ -35,15 +33,7 @@ def samples_receive_once(*, actor: Any, visit: RepVisit, place: StoragePlace, sa
         return samples.samples_receive(actor=actor, visit=visit, place=place, samples=samples_in), False
     if len(idempotency_key) > stock.MAX_KEY_LENGTH - KEY_ROOM:
         raise ValidationError({"idempotency_key": _("The key must be printable text of at most 70 characters.")})
-    if place.kind != PlaceKind.SAMPLES:
-        raise ValidationError({"place": _("Samples go into a sample cabinet.")})
-    if place.location_id != visit.location_id:
-        raise ValidationError({"place": _("Choose a sample cabinet where the visit took place.")})
-    if not samples_in:
-        raise ValidationError(_("Add at least one sample."))
-    # Refused before the transaction opens, so the audited refusal is not rolled back with it.
-    if not can(actor, Perm.INVENTORY_USE, place.location_id):
-        raise refuse(actor=actor, permission=Perm.INVENTORY_USE, action="inventory.stock_sample", target=place)
+    samples.check_receivable(actor=actor, visit=visit, place=place, samples=samples_in)
     movements: list[StockMovement] = []
     replayed: list[bool] = []
     with transaction.atomic():
