@@ -5,6 +5,8 @@ OP := $(VENV)/bin/openpractice
 UV_VERSION := 0.13.9
 PYTHON ?= python3
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
+# pytest-xdist workers: one per core by default; PYTEST_WORKERS=0 runs in one process (easier to debug).
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run test lint typecheck migrations-check contracts pytest browser-deps bench clean
 
@@ -40,7 +42,7 @@ browser-deps:
 	  else echo "Browser tests need Debian's chromium at /usr/bin/chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 pytest: install browser-deps
-	$(TEST_ENV) $(VENV)/bin/pytest -q
+	$(TEST_ENV) $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck migrations-check contracts pytest
 

@@ -18,6 +18,14 @@ from openpractice.core.tests.factories import LocationFactory, PracticeFactory
 pytest_plugins = ["openpractice.audit.tests.pytest_plugin", "openpractice.core.tests.smtp"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), all browser tests go to one worker, so only one live app
+    (a demo practice served by gunicorn) is started per run instead of one per worker."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_practice_settings_cache() -> None:
     from django.core.cache import cache

@@ -29,6 +29,10 @@ Measured (median of the runs, each alternating with its reference):
   wall-clock time from the first start to the last finish. The target is a rate for the practice, which is
   served by several application processes at once (DESIGN.md: gunicorn workers); PostgreSQL commits concurrent
   transactions with one WAL flush (group commit), which one process cannot use;
+- multi-item uses (`--lines`, default 10): `stock_consume_many` of 1 unit of each of `--lines` random well
+  stocked items at one random place (a visit's supplies: one transaction, one commit, the ledger rows in one
+  INSERT); movements a second = ledger rows over the time spent in the calls; one process, then `--workers`
+  processes started together (wall-clock, as above);
 - reference: after each call, a bare `UPDATE inventory_stocklevel SET quantity = quantity - 1 WHERE id = %s` of
   a random level in its own transaction (`transaction.atomic()` and a cursor); its decrements are added back,
   untimed, before the ledger is checked against the levels after the runs.
@@ -393,6 +397,108 @@ def measure_movements(made: dict[str, Any], runs: int, consumes: int, seed: int 
     }
 
 
+def _use_groups(lines: int) -> dict[int, list[int]]:
+    """Per place, the items with at least 20 on hand there (a 1-unit use cannot empty them within the runs)."""
+    from openpractice.inventory.models import StockLevel
+
+    totals: dict[tuple[int, int], int] = {}
+    for item_id, place_id, quantity in StockLevel.objects.values_list("item_id", "place_id", "quantity"):
+        totals[(item_id, place_id)] = totals.get((item_id, place_id), 0) + quantity
+    groups: dict[int, list[int]] = {}
+    for (item_id, place_id), quantity in sorted(totals.items()):
+        if quantity >= 20:
+            groups.setdefault(place_id, []).append(item_id)
+    return {place_id: item_ids for place_id, item_ids in groups.items() if len(item_ids) >= lines}
+
+
+def measure_uses(made: dict[str, Any], runs: int, uses: int, lines: int, seed: int = 13) -> dict[str, Any]:
+    from openpractice.inventory.models import Item, StoragePlace
+    from openpractice.inventory.services.stock import UseLine, ledger_matches_levels, stock_consume_many
+
+    rng = random.Random(seed)
+    actor = made["actor"]
+    groups = _use_groups(lines)
+    items = {item.pk: item for item in Item.objects.all()}
+    places = {place.pk: place for place in StoragePlace.objects.filter(pk__in=groups)}
+
+    def use() -> Any:
+        place_id = rng.choice(sorted(groups))
+        chosen = rng.sample(groups[place_id], lines)
+        return lambda: stock_consume_many(actor=actor, place=places[place_id],
+                                          lines=[UseLine(items[item_id], 1) for item_id in chosen])
+
+    rates: list[float] = []
+    samples: list[float] = []
+    for _run in range(runs):
+        spent, rows = 0.0, 0
+        for _call in range(uses):
+            seconds, operation = timed(use())
+            spent += seconds
+            rows += len(operation.movements)
+            samples.append(seconds)
+        rates.append(rows / spent)
+    queries = count_queries(use())[0]
+    rate = statistics.median(rates)
+    return {"uses_per_run": uses, "use_lines": lines, "uses_movements_per_second": round(rate),
+            "uses_runs": [round(value) for value in rates],
+            "uses_ms": {"median": round(median_ms(samples), 3), "p95": round(p95_ms(samples), 3)},
+            "uses_queries": queries, "uses_ledger_sound": ledger_matches_levels(),
+            "meets_uses_target": rate >= TARGET_MOVEMENTS_PER_SECOND}
+
+
+def _use_worker(actor_id: int, groups: dict[int, list[int]], uses: int, lines: int, seed: int, start: Any,
+                out: Any) -> None:
+    """One application process recording `uses` multi-item uses; rows written and timing to `out`."""
+    from django.db import DatabaseError
+
+    from openpractice.accounts.models import User
+    from openpractice.inventory.models import Item, StoragePlace
+    from openpractice.inventory.services.stock import UseLine, stock_consume_many
+
+    rng = random.Random(seed)
+    actor = User.objects.get(pk=actor_id)
+    items = {item.pk: item for item in Item.objects.filter(pk__in={i for ids in groups.values() for i in ids})}
+    places = {place.pk: place for place in StoragePlace.objects.filter(pk__in=groups)}
+    rows = failed = 0
+    start.wait()
+    began = time.monotonic()
+    for _call in range(uses):
+        place_id = rng.choice(sorted(groups))
+        chosen = rng.sample(groups[place_id], lines)
+        try:
+            rows += len(stock_consume_many(actor=actor, place=places[place_id],
+                                           lines=[UseLine(items[item_id], 1) for item_id in chosen]).movements)
+        except DatabaseError:  # counted, not hidden
+            failed += 1
+    out.put((rows, failed, began, time.monotonic()))
+
+
+def measure_parallel_uses(made: dict[str, Any], workers: int, uses: int, lines: int, seed: int = 17) -> dict[str, Any]:
+    from django.db import connections
+
+    from openpractice.inventory.services.stock import ledger_matches_levels
+
+    groups = _use_groups(lines)
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    start, out = context.Barrier(workers), context.Queue()
+    processes = [context.Process(target=_use_worker,
+                                 args=(made["actor"].pk, groups, uses, lines, seed + n, start, out))
+                 for n in range(workers)]
+    for process in processes:
+        process.start()
+    finished = [out.get() for _ in processes]
+    for process in processes:
+        process.join()
+    rows = sum(row[0] for row in finished)
+    failed = sum(row[1] for row in finished)
+    wall = max(row[3] for row in finished) - min(row[2] for row in finished)
+    return {"parallel_uses": workers * uses, "parallel_uses_failed": failed, "parallel_uses_rows": rows,
+            "parallel_uses_seconds": round(wall, 2), "parallel_uses_per_second": round(rows / wall),
+            "parallel_uses_ledger_sound": ledger_matches_levels(),
+            "meets_parallel_uses_target": rows / wall >= TARGET_MOVEMENTS_PER_SECOND}
+
+
 def _worker(actor_id: int, pairs: list[tuple[int, int]], calls: int, seed: int, start: Any, out: Any) -> None:
     """One application process: its own connection, `calls` calls of the mix, timed from the common start."""
     from django.db import DatabaseError
@@ -458,7 +564,7 @@ def measure_parallel(made: dict[str, Any], workers: int, calls: int, seed: int =
             "meets_parallel_target": rate >= TARGET_MOVEMENTS_PER_SECOND}
 
 
-def run(database: str, items: int, runs: int, movements: int, workers: int = 4) -> dict[str, Any]:
+def run(database: str, items: int, runs: int, movements: int, workers: int = 4, lines: int = 10) -> dict[str, Any]:
     os.environ.setdefault("OPENPRACTICE_DEMO", "0")
     with bench_database(database, DB_NAME):
         from django.db import connection
@@ -467,10 +573,13 @@ def run(database: str, items: int, runs: int, movements: int, workers: int = 4) 
         suggested = measure_suggested(made, runs)
         moved = measure_movements(made, max(1, runs // 2 + 1), movements)
         parallel = measure_parallel(made, workers, movements) if workers > 1 else {}
+        uses = measure_uses(made, max(1, runs // 2 + 1), max(1, movements // lines), lines)
+        parallel_uses = (measure_parallel_uses(made, workers, max(1, movements // lines), lines)
+                         if workers > 1 else {})
         loaded = {key: value for key, value in made.items() if key not in ("actor", "one_location", "today")}
         return {"database": connection.vendor, "server_version": server_version(), "runs": runs,
                 "cpus": os.cpu_count(), "load_after": [round(value, 2) for value in os.getloadavg()], **loaded,
-                **suggested, **moved, **parallel}
+                **suggested, **moved, **parallel, **uses, **parallel_uses}
 
 
 def _met(value: bool, database: str) -> str:
@@ -542,6 +651,25 @@ def render(results: list[dict[str, Any]]) -> list[str]:
                 f"{r['parallel_failed']} | {r['parallel_seconds']} | {r['parallel_per_second']:,} | "
                 f"{'yes' if r['parallel_ledger_sound'] else '**NO**'} | "
                 f"{_met(r['meets_parallel_target'], r['database'])} |")
+    lines += [
+        "",
+        "Multi-item uses (`stock_consume_many`: 1 unit of each of several items at one place, one transaction; "
+        "movements/s = ledger rows over the time in the calls; workers: over the wall-clock time):",
+        "",
+        "| database | uses a run x lines | movements/s (median) | runs | ms a use (median; p95) | queries a use "
+        "| workers: uses (failed) | workers: movements/s | ledger sound | target (≥ 1,000/s) met |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in results:
+        if "uses_per_run" in r:
+            lines.append(
+                f"| {r['server_version']} | {r['uses_per_run']:,} x {r['use_lines']} | "
+                f"{r['uses_movements_per_second']:,} | {', '.join(f'{v:,}' for v in r['uses_runs'])} | "
+                f"{r['uses_ms']['median']:.2f}; {r['uses_ms']['p95']:.2f} | {r['uses_queries']} | "
+                f"{r.get('parallel_uses', 0):,} ({r.get('parallel_uses_failed', 0)}) | "
+                f"{r.get('parallel_uses_per_second', 0):,} | "
+                f"{'yes' if r['uses_ledger_sound'] and r.get('parallel_uses_ledger_sound', True) else '**NO**'} | "
+                f"{_met(r['meets_uses_target'], r['database'])} |")
     lines += ["", "Loading (bulk_create, then ANALYZE; not timed in the figures):", ""]
     for r in results:
         lines.append(
@@ -570,10 +698,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="suggested-orders runs (movements: runs // 2 + 1)")
     parser.add_argument("--movements", type=int, default=2000, help="stock_consume calls a movements run")
     parser.add_argument("--workers", type=int, default=4, help="processes for the parallel movements run (1: none)")
+    parser.add_argument("--lines", type=int, default=10, help="items in each multi-item use")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)  # run_all passes it to every benchmark
     args = parser.parse_args(argv)
-    result = run(args.database, args.items, args.runs, args.movements, args.workers)
+    result = run(args.database, args.items, args.runs, args.movements, args.workers, args.lines)
     if args.json:
         print(json.dumps(result, default=str))
     else:

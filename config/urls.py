@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/", include("openpractice.cases.urls")),
     path("vendors/", include("openpractice.vendors.urls")),
     path("inventory/", include("openpractice.inventory.urls")),
+    path("facilities/", include("openpractice.facilities.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -50,6 +50,9 @@ from openpractice.compliance.tests import route_samples_policies as policy_sampl
 from openpractice.compliance.tests import route_samples_sra as sra_samples
 from openpractice.core.models import Department, Location, OutboxMessage, Practice
 from openpractice.core.tests.factories import DepartmentFactory, LocationFactory, OpeningHoursFactory, PracticeFactory
+from openpractice.facilities.tests import route_samples_assets as asset_samples
+from openpractice.facilities.tests import route_samples_safety as safety_samples
+from openpractice.facilities.tests import route_samples_work_orders as work_order_samples
 from openpractice.inventory.tests import route_samples_purchasing as purchasing_samples
 from openpractice.inventory.tests import route_samples_stock as stock_samples
 from openpractice.patients.tests.factories import route_samples
@@ -76,13 +79,15 @@ PUBLIC_OR_AUTH_FLOW = frozenset({
     "accounts:invitation_accept",
     "accounts:invitation_set_password",
     "scheduling:reminder_respond",  # the signed link in a reminder email (its own tests: scheduling)
+    "facilities:vendorlink_page",  # a firm's signed link to one work order (its own tests: facilities)
+    "facilities:vendorlink_photo",
 })
 # Not UI: load-balancer probes (tested in core) and the REST API (tested by the API's own suite).
 NOT_UI_NAMES = frozenset({"healthz", "readyz"})
 NOT_UI_PREFIXES = ("api/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
 GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing", "workforce", "compliance", "cases",
-                "vendors", "inventory")
+                "vendors", "inventory", "facilities")
 
 _MISSING = object()
 # Routes whose object is not the first word of their name; their URL kwarg is "<kind>_id".
@@ -112,7 +117,8 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "cases:case_letter": "caseletter",
                                  "cases:case_mine_detail": "owncase"}
 # Apps that keep their samples in their own module (SAMPLES, KIND_OF_ROUTE, PRACTICE_WIDE), merged below.
-SAMPLE_MODULES: tuple[Any, ...] = (vendor_samples, stock_samples, purchasing_samples)
+SAMPLE_MODULES: tuple[Any, ...] = (vendor_samples, stock_samples, purchasing_samples, asset_samples, safety_samples,
+                                   work_order_samples)
 for _module in SAMPLE_MODULES:
     KIND_OF_ROUTE.update(_module.KIND_OF_ROUTE)
 # Further URL kwargs beyond the object's id.

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "openpractice.compliance",
     "openpractice.vendors",
     "openpractice.inventory",
+    "openpractice.facilities",
     "openpractice.cases",
     "openpractice.reporting",
     "openpractice.api",

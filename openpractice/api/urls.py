@@ -17,6 +17,7 @@ from .auth import BearerTokenAuth, SessionMFAAuth, docs_require_sign_in
 from .routers import (
     acknowledgements,
     appointments,
+    assets,
     audit,
     cases,
     charges,
@@ -30,6 +31,7 @@ from .routers import (
     incidents,
     items,
     locations,
+    maintenance_plans,
     me,
     patients,
     payers,
@@ -42,12 +44,14 @@ from .routers import (
     remittances,
     rep_visits,
     risks,
+    safety_logs,
     stock,
     stock_movements,
     timesheets,
     trainings,
     users,
     vendors,
+    work_orders,
 )
 
 DESCRIPTION = """\
@@ -117,6 +121,10 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/stock", stock.router)
     built.add_router("/stock-movements", stock_movements.router)
     built.add_router("/purchase-orders", purchase_orders.router)
+    built.add_router("/safety-logs", safety_logs.router)
+    built.add_router("/assets", assets.router)
+    built.add_router("/maintenance-plans", maintenance_plans.router)
+    built.add_router("/work-orders", work_orders.router)
     return built
 
 

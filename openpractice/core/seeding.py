@@ -32,7 +32,8 @@ def seeder(order: int) -> Callable[[SeederFunc], SeederFunc]:
 
     Orders used so far: 10 core (practice, locations, departments), 20 accounts (one user per role and tier),
     30 patients, 40 scheduling, 60-61 billing (claims, then receivables), 70 workforce, 80 compliance, 85 cases,
-    86 vendors, 87-89 inventory (catalogue, stock, purchasing and rep visits).
+    86 vendors, 87-89 inventory (catalogue, stock, purchasing and rep visits), 90-92 facilities (assets and
+    maintenance plans, work orders, cleaning and safety logs).
     """
 
     def decorate(func: SeederFunc) -> SeederFunc:

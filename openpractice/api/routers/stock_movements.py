@@ -83,6 +83,28 @@ class MovementIn(Schema):
                         examples=["Flu clinic, exam room 2"])
 
 
+class UseLineIn(Schema):
+    item_id: int = Field(ge=1, le=2_147_483_647, examples=[12])
+    quantity: int = Field(ge=1, le=1_000_000, description="Base units", examples=[2])
+    lot_id: int | None = Field(None, ge=1, le=2_147_483_647, description="This lot only; default first expiry "
+                                                                         "first out")
+
+
+class UsesIn(Schema):
+    place_id: int = Field(ge=1, le=2_147_483_647, description="The storage place the supplies come from",
+                          examples=[3])
+    reason: str = Field("", max_length=200, examples=["Visit supplies, exam room 2"])
+    lines: list[UseLineIn] = Field(min_length=1, max_length=services.MAX_LINES,
+                                   description=f"1 to {services.MAX_LINES} items")
+
+
+class UsesOut(Schema):
+    operation: uuid.UUID
+    quantity: int = Field(description="Base units, over all the movements")
+    replayed: bool = Field(description="True: the key was used before with this body; nothing new was recorded")
+    movements: list[MovementOut] = Field(description="One per item and lot touched")
+
+
 class MovementFilter(PageIn):
     item_id: int | None = ID
     place_id: int | None = Field(None, ge=1, le=2_147_483_647, description="Taken from or put into this place")
@@ -246,3 +268,72 @@ def stock_movement_create(request: HttpRequest, payload: MovementIn) -> Any:
         "operation": first.operation, "kind": first.kind, "item_id": first.item_id,
         "quantity": sum(movement.quantity for movement in movements), "replayed": operation.replayed,
         "movements": movements})
+
+
+def _use_lines(payload: UsesIn) -> list[services.UseLine]:
+    item_ids = {line.item_id for line in payload.lines}
+    items = Item.objects.in_bulk(item_ids)
+    lot_ids = {line.lot_id for line in payload.lines if line.lot_id is not None}
+    lots = Lot.objects.in_bulk(lot_ids)
+    lines: list[services.UseLine] = []
+    for line in payload.lines:
+        item = items.get(line.item_id)
+        if item is None:
+            raise unknown("item_id", line.item_id, "item")
+        lot = None
+        if line.lot_id is not None:
+            lot = lots.get(line.lot_id)
+            if lot is None or lot.item_id != item.pk:
+                raise unknown("lot_id", line.lot_id, "lot of this item")
+        lines.append(services.UseLine(item=item, quantity=line.quantity, lot=lot))
+    return lines
+
+
+@router.post("/uses", response={200: UsesOut, 201: UsesOut, 400: ErrorOut, 409: ErrorOut, **WRITE_RESPONSES},
+             url_name="stock_movement_uses", openapi_extra={"parameters": [{
+                 "in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
+                 "schema": {"type": "string", "maxLength": services.MAX_KEY_LENGTH},
+                 "description": "One key per use (e.g. a UUID): a retry with the same key moves nothing."}]},
+             summary="Record the use of several items from one place, all or none, exactly once per Idempotency-Key",
+             description=f"Needs `{Perm.INVENTORY_USE}` at the place's location. The supplies of a visit, say: each "
+                         "line is taken first expiry first out unless `lot_id` names the lot, in one transaction; "
+                         "a line short of stock refuses the whole call (422 naming the line) and nothing moves.\n\n"
+                         "The `Idempotency-Key` header is required, as for a single movement: the same key with the "
+                         "same place and quantities answers 200 with the first answer's movements; with another "
+                         "body, 409 `idempotency_key_reused`.")
+def stock_movement_uses(request: HttpRequest, payload: UsesIn) -> Any:
+    require(request, Perm.INVENTORY_USE)
+    key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
+    if not key:
+        return Status(400, error_body("idempotency_key_required", _(
+            "Send an Idempotency-Key header (e.g. a UUID) so that a retried call cannot move the stock twice.")))
+    if len(key) > services.MAX_KEY_LENGTH or not key.isprintable():
+        return Status(400, error_body("idempotency_key_invalid", _(
+            "The Idempotency-Key must be printable text of at most %(n)s characters.") % {
+            "n": services.MAX_KEY_LENGTH}))
+    place = _place(request, "place_id", payload.place_id)
+    lines = _use_lines(payload)
+    reused = _("This Idempotency-Key was already used for a different stock movement.")
+
+    def use() -> services.Operation:
+        return services.stock_consume_many(actor=request.user, place=place, lines=lines, reason=payload.reason,
+                                           idempotency_key=key)
+
+    try:
+        try:
+            operation = use()
+        except IntegrityError:
+            # The same key twice at once: the other call committed first; its movements are the answer.
+            if not StockMovement.objects.filter(actor_id=request.user.pk, idempotency_key=key).exists():
+                raise
+            operation = use()
+    except services.IdempotencyKeyReused:
+        return Status(409, error_body("idempotency_key_reused", reused))
+    if operation.replayed and operation.movements[0].reason != payload.reason.strip():
+        return Status(409, error_body("idempotency_key_reused", reused))
+    ids = [movement.pk for movement in operation.movements]
+    movements = list(StockMovement.objects.filter(pk__in=ids).select_related(
+        "item", "lot", "from_place", "to_place").order_by("pk"))
+    return Status(200 if operation.replayed else 201, {
+        "operation": movements[0].operation, "quantity": sum(movement.quantity for movement in movements),
+        "replayed": operation.replayed, "movements": movements})

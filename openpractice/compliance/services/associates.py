@@ -34,8 +34,8 @@ from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.models import AuditEvent
 from openpractice.audit.services import record
+from openpractice.core.files import CONTENT_TYPES, read_checked
 from openpractice.core.selectors import practice_settings, practice_today
-from openpractice.workforce.files import CONTENT_TYPES, read_checked
 
 from ..choices import AgreementStatus
 from ..models import BusinessAssociate, BusinessAssociateAgreement

@@ -32,8 +32,8 @@ from openpractice.accounts.models import User
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.files import CONTENT_TYPES, read_checked
 from openpractice.core.selectors import practice_today
-from openpractice.workforce.files import CONTENT_TYPES, read_checked
 
 from ..choices import VersionStatus
 from ..models import AcknowledgementCampaign, Policy, PolicyAttachment, PolicyVersion

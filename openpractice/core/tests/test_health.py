@@ -64,7 +64,7 @@ def test_when_the_database_is_unreachable_healthz_is_ok_and_readyz_says_unavaila
         "DATABASE_URL": f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}",
     }
     result = subprocess.run([sys.executable, "-c", _PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+                            timeout=300, check=False)  # a hang guard on a loaded machine, not a timing
     assert result.returncode == 0, result.stderr
     answers = json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
-from openpractice.workforce.files import CheckedFile, read_checked
+from openpractice.core.files import CheckedFile, read_checked
 
 from ..models import Contract, Vendor
 from . import contracts

@@ -33,11 +33,11 @@ from openpractice.accounts.models import User
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm, Role
 from openpractice.audit.services import record, record_denied
+from openpractice.core.files import CONTENT_TYPES, read_checked
 from openpractice.core.selectors import practice_today
 from openpractice.scheduling.booking_checks import BookingIssue
 
 from ..choices import EmployeeStatus, VerificationMethod
-from ..files import CONTENT_TYPES, read_checked
 from ..models import CredentialAlert, CredentialType, Employee, EmployeeCredential, WorkforceSettings
 from ..selectors.credentials import alert_candidates, provider_lapsed_licences
 from ..selectors.scope import employees_scoped

@@ -27,10 +27,10 @@ from openpractice.accounts.roles import Perm
 from openpractice.accounts.selectors import manage_refusal
 from openpractice.accounts.services.users import user_deactivate_for_termination
 from openpractice.audit.services import record
+from openpractice.core.files import read_checked
 from openpractice.core.selectors import practice_today
 
 from ..choices import ChecklistKind, DocumentKind, EmployeeStatus
-from ..files import read_checked
 from ..models import Employee, EmployeeDocument
 
 # What the HR record form and the API may set. Status and termination go through employee_terminate.

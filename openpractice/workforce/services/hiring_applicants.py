@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.files import CheckedFile, read_checked
 from openpractice.core.selectors import practice_today
 
 from ..choices import ApplicantSource, ApplicantStage, OfferStatus, RequisitionStatus
-from ..files import CheckedFile, read_checked
 from ..models import Applicant, Offer, Requisition
 from ..selectors.offers import LIVE_STATUSES
 from .hiring_stages import CLOSED_STAGES, stage_first_locked, stage_move_locked

@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import can, forget, has_all_locations, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.files import read_checked
 from openpractice.core.selectors import practice_today
 
 from ..choices import EmployeeStatus, TrainingStatus
-from ..files import read_checked
 from ..models import Course, Employee, Position, TrainingAssignment, WorkforceSettings
 from ..selectors.scope import employees_scoped
 from ..selectors.training import phi_block_forget

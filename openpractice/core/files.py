@@ -1,4 +1,5 @@
-"""Uploaded files for the personnel folder, credential and training evidence, and résumés: read with a size cap,
+"""Uploaded files (personnel folders, credentials, résumés, policy attachments, contracts, equipment photos and
+manuals): read with a size cap,
 typed from their first bytes (never from the client's name or content type), and stored under a random name in
 MEDIA_ROOT, which is outside the web root; permission-checked views serve them."""
 
