@@ -1,5 +1,7 @@
 """Tests: fast hashing, tasks run at once, mail kept in memory unless a test points it at a real SMTP server."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, HUEY
 
@@ -16,3 +18,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 OPENPRACTICE_ICD10_DIR = BASE_DIR / "var" / "test-icd10-none"  # only the packaged ICD-10-CM release in tests
+# Each pytest-xdist worker writes its files (837P batches are named by interchange number, which starts at 1 in every
+# worker's test database) under its own data directory, unless a test's subprocess names one.
+if not os.environ.get("OPENPRACTICE_DATA_DIR"):
+    DATA_DIR = BASE_DIR / "var" / f"test-data-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"

@@ -143,6 +143,22 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("get", f"{API}/stock-movements"),
     ("post", f"{API}/stock-movements"),
     ("get", f"{API}/stock-movements/1"),
+    ("post", f"{API}/stock-movements/uses"),
+    ("get", f"{API}/assets"),
+    ("post", f"{API}/assets"),
+    ("get", f"{API}/assets/1"),
+    ("patch", f"{API}/assets/1"),
+    ("get", f"{API}/maintenance-plans"),
+    ("post", f"{API}/maintenance-plans"),
+    ("get", f"{API}/maintenance-plans/1"),
+    ("patch", f"{API}/maintenance-plans/1"),
+    ("get", f"{API}/work-orders"),
+    ("post", f"{API}/work-orders"),
+    ("get", f"{API}/work-orders/1"),
+    ("patch", f"{API}/work-orders/1"),
+    ("get", f"{API}/safety-logs"),
+    ("post", f"{API}/safety-logs"),
+    ("get", f"{API}/safety-logs/1"),
     ("get", f"{API}/purchase-orders"),
     ("post", f"{API}/purchase-orders"),
     ("get", f"{API}/purchase-orders/1"),
@@ -156,7 +172,8 @@ PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "
             "{charge_id}", "{claim_id}", "{payment_id}", "{remittance_id}",
             "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
             "{entry_id}", "{policy_id}", "{incident_id}", "{disclosure_id}", "{case_id}", "{risk_id}",
-            "{vendor_id}", "{contract_id}", "{visit_id}", "{item_id}", "{level_id}", "{movement_id}", "{order_id}")
+            "{vendor_id}", "{contract_id}", "{visit_id}", "{item_id}", "{level_id}", "{movement_id}", "{order_id}",
+            "{asset_id}", "{plan_id}", "{work_order_id}")
 
 
 def _sample_path(path: str) -> str:
