@@ -140,6 +140,19 @@ def _check_shape(payload: MovementIn) -> None:
         raise ValidationError(errors)
 
 
+def _idempotency_key(request: HttpRequest) -> tuple[str, Any]:
+    """The request's Idempotency-Key, or the 400 answer when it is missing or unusable."""
+    key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
+    if not key:
+        return key, Status(400, error_body("idempotency_key_required", _(
+            "Send an Idempotency-Key header (e.g. a UUID) so that a retried call cannot move the stock twice.")))
+    if len(key) > services.MAX_KEY_LENGTH or not key.isprintable():
+        return key, Status(400, error_body("idempotency_key_invalid", _(
+            "The Idempotency-Key must be printable text of at most %(n)s characters.") % {
+            "n": services.MAX_KEY_LENGTH}))
+    return key, None
+
+
 def _same_request(payload: MovementIn, operation: services.Operation) -> bool:
     """The earlier operation under the key was this request: same places, lot and reason (the service compares the
     kind, the item and the quantity)."""
@@ -238,14 +251,9 @@ def stock_movement_detail(request: HttpRequest, movement_id: int) -> Any:
                          "`idempotency_key_required`. Keys are per API user.")
 def stock_movement_create(request: HttpRequest, payload: MovementIn) -> Any:
     require(request, Perm.INVENTORY_USE)
-    key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
-    if not key:
-        return Status(400, error_body("idempotency_key_required", _(
-            "Send an Idempotency-Key header (e.g. a UUID) so that a retried call cannot move the stock twice.")))
-    if len(key) > services.MAX_KEY_LENGTH or not key.isprintable():
-        return Status(400, error_body("idempotency_key_invalid", _(
-            "The Idempotency-Key must be printable text of at most %(n)s characters.") % {
-            "n": services.MAX_KEY_LENGTH}))
+    key, problem = _idempotency_key(request)
+    if problem is not None:
+        return problem
     _check_shape(payload)
     reused = _("This Idempotency-Key was already used for a different stock movement.")
     try:
@@ -303,14 +311,9 @@ def _use_lines(payload: UsesIn) -> list[services.UseLine]:
                          "body, 409 `idempotency_key_reused`.")
 def stock_movement_uses(request: HttpRequest, payload: UsesIn) -> Any:
     require(request, Perm.INVENTORY_USE)
-    key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
-    if not key:
-        return Status(400, error_body("idempotency_key_required", _(
-            "Send an Idempotency-Key header (e.g. a UUID) so that a retried call cannot move the stock twice.")))
-    if len(key) > services.MAX_KEY_LENGTH or not key.isprintable():
-        return Status(400, error_body("idempotency_key_invalid", _(
-            "The Idempotency-Key must be printable text of at most %(n)s characters.") % {
-            "n": services.MAX_KEY_LENGTH}))
+    key, problem = _idempotency_key(request)
+    if problem is not None:
+        return problem
     place = _place(request, "place_id", payload.place_id)
     lines = _use_lines(payload)
     reused = _("This Idempotency-Key was already used for a different stock movement.")

