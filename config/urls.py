@@ -19,6 +19,8 @@ urlpatterns = [
     path("vendors/", include("openpractice.vendors.urls")),
     path("inventory/", include("openpractice.inventory.urls")),
     path("facilities/", include("openpractice.facilities.urls")),
+    path("frontdesk/", include("openpractice.frontdesk.urls")),
+    path("contact/", include("openpractice.frontdesk.urls_public")),
     path("api/v1/", api.urls),
 ]
 

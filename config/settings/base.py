@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "openpractice.inventory",
     "openpractice.facilities",
     "openpractice.cases",
+    "openpractice.frontdesk",
     "openpractice.reporting",
     "openpractice.api",
 ]

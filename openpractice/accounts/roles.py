@@ -98,7 +98,8 @@ class Perm:
     CASES_CONFIDENTIAL = "cases.view_confidential"  # confidential cases of the kinds one works (senior roles)
     # Front desk communications
     FRONTDESK_VIEW = "frontdesk.view"
-    FRONTDESK_MANAGE = "frontdesk.manage"
+    FRONTDESK_MANAGE = "frontdesk.manage"  # log calls, work and hand on messages
+    FRONTDESK_CONFIGURE = "frontdesk.configure"  # routing rules, queues, mailboxes, reply templates, reports
     # Vendors, inventory, facilities
     VENDORS_VIEW = "vendors.view"
     VENDORS_MANAGE = "vendors.manage"
@@ -125,7 +126,7 @@ PHI_PERMISSIONS: frozenset[str] = frozenset(
         Perm.BILLING_VIEW, Perm.BILLING_MANAGE, Perm.BILLING_POST, Perm.BILLING_WRITE_OFF, Perm.BILLING_COLLECT,
         Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.CASES_VIEW, Perm.CASES_MANAGE,
         Perm.COMPLIANCE_INCIDENTS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.FRONTDESK_VIEW,
-        Perm.FRONTDESK_MANAGE,
+        Perm.FRONTDESK_MANAGE, Perm.FRONTDESK_CONFIGURE,
     }
 )
 # Permissions so powerful (they hand out access) that MFA is required even without PHI.
@@ -134,7 +135,8 @@ PRIVILEGED_PERMISSIONS: frozenset[str] = frozenset({Perm.USERS_MANAGE, Perm.PRAC
 P = Perm
 _PM_ENTRY = {
     P.PRACTICE_VIEW, P.USERS_VIEW, P.PATIENTS_DEMOGRAPHICS, P.SCHEDULE_VIEW, P.SCHEDULE_MANAGE, P.BILLING_VIEW,
-    P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE, P.CASES_VIEW, P.CASES_MANAGE, P.COMPLIANCE_VIEW, P.VENDORS_VIEW,
+    P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE, P.FRONTDESK_CONFIGURE, P.CASES_VIEW, P.CASES_MANAGE, P.COMPLIANCE_VIEW,
+    P.VENDORS_VIEW,
     P.INVENTORY_VIEW, P.INVENTORY_USE, P.INVENTORY_MANAGE, P.FACILITIES_VIEW, P.FACILITIES_MANAGE,
     P.REPORTS_OPERATIONS, P.PAYERS_VIEW,
 }
@@ -149,8 +151,8 @@ _PM_SENIOR = _PM_ADVANCED | {
 }
 # Office manager entry sees the schedule (who is booked when) but no clinical or financial detail.
 _OM_ENTRY = {
-    P.PRACTICE_VIEW, P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE, P.INVENTORY_VIEW, P.INVENTORY_USE,
-    P.FACILITIES_VIEW, P.VENDORS_VIEW, P.SCHEDULE_VIEW, P.WORKFORCE_SCHEDULE,
+    P.PRACTICE_VIEW, P.FRONTDESK_VIEW, P.FRONTDESK_MANAGE, P.FRONTDESK_CONFIGURE, P.INVENTORY_VIEW,
+    P.INVENTORY_USE, P.FACILITIES_VIEW, P.VENDORS_VIEW, P.SCHEDULE_VIEW, P.WORKFORCE_SCHEDULE,
 }
 _OM_MID = _OM_ENTRY | {
     P.USERS_VIEW, P.WORKFORCE_VIEW, P.INVENTORY_MANAGE, P.FACILITIES_MANAGE, P.VENDORS_MANAGE,

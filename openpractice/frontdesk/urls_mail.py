@@ -1,0 +1,5 @@
+"""Front desk routes (mail); included by urls.py."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
