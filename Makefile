@@ -8,7 +8,7 @@ TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
 # pytest-xdist workers: one per core by default; PYTEST_WORKERS=0 runs in one process (easier to debug).
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test lint typecheck migrations-check contracts pytest browser-deps bench clean
+.PHONY: install run test lint typecheck migrations-check contracts pytest browser-deps mail-deps bench clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,13 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Browser tests need Debian's chromium at /usr/bin/chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-pytest: install browser-deps
+# The IMAP tests run against a real dovecot (started by the tests in a temporary directory, never as a service).
+mail-deps:
+	@test -x /usr/sbin/dovecot || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+	  else echo "IMAP tests need Debian's dovecot at /usr/sbin/dovecot: sudo apt-get install dovecot-imapd" >&2; exit 1; fi; }
+
+pytest: install browser-deps mail-deps
 	$(TEST_ENV) $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck migrations-check contracts pytest
