@@ -33,6 +33,7 @@ from .routers import (
     locations,
     maintenance_plans,
     me,
+    messages,
     patients,
     payers,
     payments,
@@ -41,9 +42,11 @@ from .routers import (
     practice,
     providers,
     purchase_orders,
+    queues,
     remittances,
     rep_visits,
     risks,
+    routing_rules,
     safety_logs,
     stock,
     stock_movements,
@@ -125,6 +128,9 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/assets", assets.router)
     built.add_router("/maintenance-plans", maintenance_plans.router)
     built.add_router("/work-orders", work_orders.router)
+    built.add_router("/messages", messages.router)
+    built.add_router("/routing-rules", routing_rules.router)
+    built.add_router("/queues", queues.router)
     return built
 
 

@@ -165,6 +165,18 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/purchase-orders/1/send"),
     ("post", f"{API}/purchase-orders/1/receipts"),
     ("post", f"{API}/purchase-orders/1/invoices"),
+    ("get", f"{API}/messages"),
+    ("post", f"{API}/messages"),
+    ("get", f"{API}/messages/1"),
+    ("patch", f"{API}/messages/1"),
+    ("get", f"{API}/routing-rules"),
+    ("post", f"{API}/routing-rules"),
+    ("get", f"{API}/routing-rules/1"),
+    ("patch", f"{API}/routing-rules/1"),
+    ("get", f"{API}/queues"),
+    ("post", f"{API}/queues"),
+    ("get", f"{API}/queues/1"),
+    ("patch", f"{API}/queues/1"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
@@ -173,7 +185,7 @@ PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "
             "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
             "{entry_id}", "{policy_id}", "{incident_id}", "{disclosure_id}", "{case_id}", "{risk_id}",
             "{vendor_id}", "{contract_id}", "{visit_id}", "{item_id}", "{level_id}", "{movement_id}", "{order_id}",
-            "{asset_id}", "{plan_id}", "{work_order_id}")
+            "{asset_id}", "{plan_id}", "{work_order_id}", "{message_id}", "{rule_id}", "{queue_id}")
 
 
 def _sample_path(path: str) -> str:

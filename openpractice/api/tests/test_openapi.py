@@ -218,6 +218,12 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("POST", "/api/v1/purchase-orders/{order_id}/send"),
         ("POST", "/api/v1/purchase-orders/{order_id}/receipts"),
         ("POST", "/api/v1/purchase-orders/{order_id}/invoices"),
+        ("GET", "/api/v1/messages"), ("POST", "/api/v1/messages"), ("GET", "/api/v1/messages/{message_id}"),
+        ("PATCH", "/api/v1/messages/{message_id}"),
+        ("GET", "/api/v1/routing-rules"), ("POST", "/api/v1/routing-rules"),
+        ("GET", "/api/v1/routing-rules/{rule_id}"), ("PATCH", "/api/v1/routing-rules/{rule_id}"),
+        ("GET", "/api/v1/queues"), ("POST", "/api/v1/queues"), ("GET", "/api/v1/queues/{queue_id}"),
+        ("PATCH", "/api/v1/queues/{queue_id}"),
     }
 
 

@@ -28,9 +28,12 @@ from openpractice.frontdesk.models import (
     MessageAttachment,
     MessageEntry,
     Queue,
+    QueueMember,
     ReplyTemplate,
     RoutingRule,
 )
+
+from .factories_mail import attachment_stored
 
 
 def _cache(world: Any) -> dict[str, Any]:
@@ -41,6 +44,7 @@ def _cache(world: Any) -> dict[str, Any]:
                                                    queue=cache["queue"])
         cache["template"] = ReplyTemplate.objects.create(name="Route matrix reply", body="Thank you, {first_name}.")
         cache["mailbox"] = Mailbox.objects.create(name="Route matrix", address="desk@route-matrix.example")
+        cache["team"] = Queue.objects.create(name="Route matrix team")  # no messages: members may be added
         cache["south"] = _message(world, world.south, None)
     return cache
 
@@ -57,8 +61,7 @@ def _message(world: Any, location: Any, assignee: Any) -> Message:
     entry = MessageEntry.objects.create(message=message, kind=EntryKind.INBOUND, created_at=now,
                                         body=message.body, from_address=message.sender_email,
                                         email_message_id=f"<{secrets.token_hex(8)}@example.test>")
-    MessageAttachment.objects.create(entry=entry, filename="statement.pdf", content_type="application/pdf",
-                                     size=4, stored_name=secrets.token_hex(16), sha256="0" * 64)
+    attachment_stored(entry)  # with its file in storage: the download view answers 404 without
     return message
 
 
@@ -105,12 +108,21 @@ def _practice_wide(key: str) -> Callable[[Any, Any], tuple[Any, Any]]:
     return lambda world, actor: (_cache(world)[key], None)
 
 
+def queues(world: Any, actor: Any) -> tuple[Any, Any]:
+    """A team queue with the actor a member (a queue's page shows to those who work it); not the queue of the
+    sample messages, whose visibility must not change."""
+    queue = _cache(world)["team"]
+    if actor is not None:
+        QueueMember.objects.get_or_create(queue=queue, user=actor)
+    return queue, None
+
+
 SAMPLES: dict[str, Callable[[Any, Any], tuple[Any, Any]]] = {
     "message": messages,
     "messageattachment": attachments,
     "callback": callbacks,
     "profile": profiles,
-    "queue": _practice_wide("queue"),
+    "queue": queues,
     "routingrule": _practice_wide("rule"),
     "replytemplate": _practice_wide("template"),
     "mailbox": _practice_wide("mailbox"),
