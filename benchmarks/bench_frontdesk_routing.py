@@ -32,6 +32,7 @@ import random
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -278,7 +279,7 @@ def run(database: str, messages: int, rules: int, intakes: int, runs: int) -> di
         queries: list[int] = []
         for item in incoming:
             started = time.perf_counter()
-            count, _result = count_queries(lambda item=item: message_intake(actor=None, incoming=item))
+            count, _result = count_queries(partial(message_intake, actor=None, incoming=item))
             per_call.append(time.perf_counter() - started)
             queries.append(count)
         assigned = Message.objects.filter(assignee__isnull=False).count()

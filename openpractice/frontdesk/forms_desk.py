@@ -81,6 +81,8 @@ class CallLogForm(Form):
     caller_name = forms.CharField(label=_("Caller's name"), max_length=calls.NAME_MAX_CHARS, required=False)
     phone = forms.CharField(label=_("Caller's number"), max_length=20, required=False,
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    email = forms.EmailField(label=_("Caller's email"), required=False,
+                             help_text=_("To answer by email (replies then stay in one thread)."))
     patient = PatientChoiceField(label=_("Patient"), queryset=Patient.objects.none(), required=False,
                                  widget=forms.RadioSelect, empty_label=None)
     category = forms.ChoiceField(label=_("Reason for the call"), choices=Category.choices, initial=Category.OTHER)

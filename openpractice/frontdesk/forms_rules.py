@@ -40,9 +40,9 @@ class RuleForm(Form):
     body_words = forms.CharField(label=_("Words in the subject or text"), max_length=500, required=False)
     sender_contains = forms.CharField(label=_("Sender contains"), max_length=200, required=False,
                                       help_text=_("Part of the address or number, e.g. @bcbs.com or 919-555."))
-    location = forms.ModelChoiceField(label=_("Location"), queryset=None, required=False,  # type: ignore[arg-type]
+    location: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Location"), queryset=None, required=False,  # type: ignore[arg-type]
                                       empty_label=_("Any location"))
-    provider = forms.ModelChoiceField(
+    provider: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Patient's provider"), queryset=None, required=False,  # type: ignore[arg-type]
         empty_label=_("Any provider"),
         help_text=_("The provider of the linked patient's next visit, else of the last one."))
@@ -51,8 +51,8 @@ class RuleForm(Form):
     time_to = forms.TimeField(label=_("Until (local time)"), required=False, widget=TIME_WIDGET,
                               help_text=_("A window may pass midnight, e.g. 18:00 to 07:00."))
     # Actions
-    queue = forms.ModelChoiceField(label=_("Send to queue"), queryset=None)  # type: ignore[arg-type]
-    assign_to = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False,  # type: ignore[arg-type]
+    queue: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Send to queue"), queryset=None)  # type: ignore[arg-type]
+    assign_to: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False,  # type: ignore[arg-type]
                                        empty_label=_("Nobody (the queue works it)"),
                                        help_text=_("A member of the queue or a holder of its role."))
     round_robin = forms.BooleanField(label=_("Take turns among the queue's members"), required=False,
@@ -97,14 +97,14 @@ class RuleForm(Form):
 
 class QueueForm(Form):
     name = forms.CharField(label=_("Name"), max_length=80)
-    department = forms.ModelChoiceField(label=_("Department"), queryset=None, required=False)  # type: ignore[arg-type]
+    department: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Department"), queryset=None, required=False)  # type: ignore[arg-type]
     role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", _("None")), *Role.choices],
                              help_text=_("Everyone holding this role at the message's location works the queue."))
-    location = forms.ModelChoiceField(label=_("Location"), queryset=None, required=False,  # type: ignore[arg-type]
+    location: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Location"), queryset=None, required=False,  # type: ignore[arg-type]
                                       empty_label=_("Practice-wide"))
-    members = forms.ModelMultipleChoiceField(label=_("Members"), queryset=None, required=False,  # type: ignore[arg-type]
+    members: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(label=_("Members"), queryset=None, required=False,  # type: ignore[arg-type]
                                              widget=forms.CheckboxSelectMultiple)
-    leads = forms.ModelMultipleChoiceField(
+    leads: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
         label=_("Leads"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,  # type: ignore[arg-type]
         help_text=_("Told when a message in the queue breaches its service level; leads are members too."))
     first_response_minutes = forms.IntegerField(label=_("First response within (minutes)"), min_value=1,

@@ -222,7 +222,8 @@ def rule_conditions(rule: RoutingRule) -> list[str]:
 def rule_actions(rule: RoutingRule) -> list[str]:
     parts = [_("to %(v)s") % {"v": rule.queue.name}]
     if rule.assign_to_id:
-        parts.append(_("assign to %(v)s") % {"v": rule.assign_to.get_full_name() or rule.assign_to.get_username()})
+        assignee: Any = rule.assign_to
+        parts.append(_("assign to %(v)s") % {"v": assignee.get_full_name() or assignee.get_username()})
     if rule.round_robin:
         parts.append(_("take turns"))
     if rule.priority:

@@ -86,7 +86,7 @@ def call_log(request: HttpRequest) -> HttpResponse:
                 actor=request.user, caller_name=data["caller_name"], phone=data["phone"], body=data["body"],
                 category=data["category"], location=data["location"], priority=data["priority"],
                 patient=data.get("patient"), callback_number=data["callback_number"],
-                callback_due_at=data["callback_due_at"], subject=data["subject"]))):
+                callback_due_at=data["callback_due_at"], subject=data["subject"], email=data["email"]))):
             message = logged[0].message
             messages.success(request, _("Call logged as %(number)s.") % {"number": message.number})
             return redirect(reverse("frontdesk:call_log") + f"?logged={message.pk}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,8 +59,9 @@ def call_subject(*, category: str, caller_name: str, phone: str) -> str:
 def call_log(*, actor: Any, caller_name: str, phone: str, body: str, category: str = Category.OTHER,
              location: Location | None = None, priority: str = "", patient: Patient | None = None,
              callback_number: str = "", callback_due_at: dt.datetime | None = None, subject: str = "",
-             now: dt.datetime | None = None) -> CallLogged:
-    """Log one call (and the callback, when one is asked for) in one transaction."""
+             email: str = "", now: dt.datetime | None = None) -> CallLogged:
+    """Log one call (and the callback, when one is asked for) in one transaction. `email` is where the caller
+    wants the answer, when they would rather read it than be called back."""
     allowed = (can(actor, Perm.FRONTDESK_MANAGE, location) if location is not None
                else has_all_locations(actor, Perm.FRONTDESK_MANAGE))
     if not allowed:
@@ -68,7 +70,7 @@ def call_log(*, actor: Any, caller_name: str, phone: str, body: str, category: s
         raise refuse(actor=actor, permission=Perm.PATIENTS_DEMOGRAPHICS, action="frontdesk.call_log",
                      target=patient, reason="patient out of scope")
     now = now or timezone.now()
-    caller_name, phone, body = caller_name.strip(), phone.strip(), body.strip()
+    caller_name, phone, body, email = caller_name.strip(), phone.strip(), body.strip(), email.strip().lower()
     callback_number = callback_number.strip() or phone
     errors: dict[str, str] = {}
     if not caller_name and not phone:
@@ -77,6 +79,11 @@ def call_log(*, actor: Any, caller_name: str, phone: str, body: str, category: s
         errors["caller_name"] = _("Keep the name under %(count)s characters.") % {"count": NAME_MAX_CHARS}
     _phone_errors(errors, "phone", phone)
     _phone_errors(errors, "callback_number", callback_number)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = _("Enter a valid email address, or leave it empty.")
     if not body:
         errors["body"] = _("Write down what the caller wants.")
     elif len(body) > BODY_MAX_CHARS:
@@ -97,7 +104,7 @@ def call_log(*, actor: Any, caller_name: str, phone: str, body: str, category: s
     incoming = Incoming(
         channel=Channel.PHONE, category=category, priority=priority or None,
         subject=subject.strip() or call_subject(category=category, caller_name=caller_name, phone=phone),
-        body=body, sender_name=caller_name, sender_phone=phone, callback_number=callback_number,
+        body=body, sender_name=caller_name, sender_phone=phone, sender_email=email, callback_number=callback_number,
         location=location, patient=patient, received_at=now,
     )
     with transaction.atomic():

@@ -81,7 +81,16 @@ def _check_members(queue: Queue, member_ids: set[int]) -> None:
         if rule.assign_to_id not in holders:
             raise ValidationError({"members": _("%(person)s is assigned the messages of rule “%(rule)s”: change the "
                                                 "rule before taking them off the queue.") % {
-                "person": rule.assign_to.get_full_name() or rule.assign_to.get_username(), "rule": rule.name}})
+                "person": _name(rule.assign_to), "rule": rule.name}})
+
+
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _attname(name: str) -> str:
+    field = Queue._meta.get_field(name)
+    return str(getattr(field, "attname", name))
 
 
 def _apply_members(queue: Queue, members: Iterable[Any], leads: Iterable[Any]) -> bool:
@@ -119,7 +128,7 @@ def _take_default(queue: Queue) -> None:
 
 
 def _refuse_unless_configures(actor: Any, action: str, queue: Queue | None, values: dict[str, Any]) -> None:
-    location = values["location"] if "location" in values else (queue.location_id if queue is not None else None)
+    location = values.get("location", queue.location_id if queue is not None else None)
     allowed = may_configure(actor, getattr(location, "pk", location))
     if queue is not None:
         allowed = allowed and may_configure(actor, queue.location_id)
@@ -156,7 +165,7 @@ def queue_update(*, actor: Any, queue: Queue, members: Iterable[Any] | None = No
         if locked.is_default and values.get("is_default") is False:
             raise ValidationError({"is_default": _("Make another queue the default instead: one queue must be.")})
         changed = [name for name, value in values.items()
-                   if getattr(locked, Queue._meta.get_field(name).attname) != getattr(value, "pk", value)]
+                   if getattr(locked, _attname(name)) != getattr(value, "pk", value)]
         for name in changed:
             setattr(locked, name, values[name])
         _check(locked)

@@ -50,6 +50,10 @@ def _clean_values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
 def rule_check(rule: RoutingRule) -> None:
     """Everything a rule must be, with a message on the field to correct."""
     errors: dict[str, list[str]] = {}
@@ -79,7 +83,7 @@ def rule_check(rule: RoutingRule) -> None:
         add("assign_to", _("Either assign to one person or take turns among the queue's members, not both."))
     elif rule.assign_to_id and queue is not None and not user_may_take_queue(user=rule.assign_to, queue=queue):
         add("assign_to", _("%(person)s is not a member of %(queue)s and does not hold its role.") % {
-            "person": rule.assign_to.get_full_name() or rule.assign_to.get_username(), "queue": queue.name})
+            "person": _name(rule.assign_to), "queue": queue.name})
     elif rule.round_robin and queue is not None and not queue.role and not queue.memberships.exists():
         add("round_robin", _("%(queue)s has no members to take turns.") % {"queue": queue.name})
     if errors:
@@ -113,7 +117,7 @@ def rule_save(*, actor: Any, rule: RoutingRule | None, **fields: Any) -> Routing
     """Create (rule None) or change a rule. A new rule without a position goes last. Refused (audited, nothing
     changes) unless the actor configures the front desk where the rule applies, before and after the change."""
     action = "frontdesk.rule_create" if rule is None else "frontdesk.rule_change"
-    location = fields["location"] if "location" in fields else (rule.location_id if rule is not None else None)
+    location = fields.get("location", rule.location_id if rule is not None else None)
     _refuse_unless_configures(actor, action, rule, location)
     values = _clean_values(fields)
     with transaction.atomic():
@@ -145,7 +149,7 @@ def rule_save(*, actor: Any, rule: RoutingRule | None, **fields: Any) -> Routing
 def _differs(rule: RoutingRule, name: str, value: Any) -> bool:
     field = RoutingRule._meta.get_field(name)
     if field.is_relation:
-        return getattr(rule, field.attname) != getattr(value, "pk", value)
+        return bool(getattr(rule, str(getattr(field, "attname", name))) != getattr(value, "pk", value))
     return bool(getattr(rule, name) != value)
 
 

@@ -144,3 +144,14 @@ def test_a_manager_of_one_location_configures_only_that_locations_queues(signed_
                            queue_data(name="North desk", location=north.pk, is_default="on"))
     assert response.status_code == 404
     assert queues_state() == before
+
+
+def test_the_queue_forms_open(signed_in, manager, make_user, practice):
+    queue = QueueFactory(name="Billing")
+    lead = make_user(Role.BILLER)
+    QueueMemberFactory(queue=queue, user=lead, is_lead=True)
+    client = signed_in(manager)
+    assert client.get(reverse("frontdesk:queue_create")).status_code == 200
+    response = client.get(reverse("frontdesk:queue_edit", args=[queue.pk]))
+    assert response.status_code == 200
+    assert f'name="leads" value="{lead.pk}"' in response.content.decode()

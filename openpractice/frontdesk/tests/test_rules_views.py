@@ -260,3 +260,18 @@ def test_the_preview_takes_the_same_number_of_queries_for_many_messages(signed_i
     with CaptureQueriesContext(connection) as many:
         client.post(url, data, HTTP_HX_REQUEST="true")
     assert len(many) == len(few)
+
+
+def test_the_rule_forms_open_with_every_field(signed_in, manager, billing_queue):
+    rule = RoutingRuleFactory(queue=billing_queue, name="Bills", time_from=dt.time(18), time_to=dt.time(7))
+    client = signed_in(manager)
+    for url in (reverse("frontdesk:rule_create"), reverse("frontdesk:rule_edit", args=[rule.pk])):
+        response = client.get(url)
+        assert response.status_code == 200
+        text = response.content.decode()
+        for name in ("name", "is_active", "channels", "categories", "subject_words", "body_words", "sender_contains",
+                     "location", "provider", "hours", "time_from", "time_to", "queue", "assign_to", "round_robin",
+                     "priority", "first_response_minutes", "resolve_minutes"):
+            assert f'name="{name}"' in text, name
+    assert 'value="18:00"' in text
+    assert f'name="rule" value="{rule.pk}"' in text
