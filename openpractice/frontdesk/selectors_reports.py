@@ -2,8 +2,9 @@
 messages came in by channel and by category, how fast they were first answered and resolved (median and 90th
 percentile), how many broke a service level, and each person's load.
 
-Counted are the messages the actor sees (selectors_messages.messages_visible) at the locations where they hold
-frontdesk.configure or reports.operations. Everything is counted in the database, in a fixed number of queries
+Counted are all messages at the locations where the actor holds frontdesk.configure or reports.operations (and the
+practice-wide ones for those who hold it everywhere): the report shows counts and times, never a message, so an
+auditor or a practice manager reads the whole picture of their locations, not only the messages routed to them. Everything is counted in the database, in a fixed number of queries
 whatever the number of messages: one aggregate for the totals and SLA breaches, one per grouping, and one per
 percentile (the two neighbouring values of the ordered times, read at their offset; interpolated between them
 as PostgreSQL's percentile_cont does, on both databases).
@@ -36,7 +37,6 @@ from openpractice.core.selectors import practice_timezone_name
 
 from .choices import Category, Channel
 from .models import Message
-from .selectors_messages import messages_visible
 
 REPORT_PERMISSIONS = (Perm.FRONTDESK_CONFIGURE, Perm.REPORTS_OPERATIONS)
 CHART_WIDTH = 560
@@ -70,14 +70,14 @@ def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _scoped(actor: Any, location_id: int | None) -> QuerySet[Message]:
-    queryset = messages_visible(actor=actor).select_related(None).order_by()
+    queryset = Message.objects.order_by()
     ids = report_location_ids(actor)
     if location_id is not None:
         if ids is not None and location_id not in ids:
             return queryset.none()
         return queryset.filter(location_id=location_id)
     if ids is not None:
-        queryset = queryset.filter(Q(location_id__in=ids) | Q(location__isnull=True))
+        queryset = queryset.filter(location_id__in=ids)
     return queryset
 
 

@@ -133,7 +133,8 @@ def next_role_holder(queue: Queue, location_id: int | None, now: dt.datetime) ->
 
 def route(*, incoming: Incoming, location_id: int | None, received_at: dt.datetime,
           compiled: list[CompiledRule] | None = None) -> tuple[RoutingRule | None, Queue]:
-    """The rule that decides (None: the default queue) and the queue. Reads only."""
+    """The rule that decides (None: the default queue) and the queue. Changes nothing, except creating the
+    default queue the first time there is none."""
     compiled = active_rules_compiled() if compiled is None else compiled
     source = FactSource(
         channel=incoming.channel, category=incoming.category, subject=incoming.subject, body=incoming.body,

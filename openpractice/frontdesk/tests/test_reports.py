@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from openpractice.accounts.roles import Role, Tier
+from openpractice.accounts.tests.factories import user_with_role
 from openpractice.core.selectors import practice_timezone_name
 from openpractice.frontdesk.choices import Category, Channel
 from openpractice.frontdesk.selectors_reports import desk_report
@@ -129,3 +131,13 @@ def test_the_front_desk_may_not_open_the_report(signed_in, desk_north):
 
     assert response.status_code == 404
     assert fx.denials(desk_north) == 1
+
+
+def test_the_report_counts_every_message_of_the_readers_locations_not_only_those_routed_to_them(week):
+    """Counts, not messages: an auditor (reports everywhere) counts North and South; an office manager at North
+    counts North only, whoever the messages were routed to."""
+    auditor = user_with_role(Role.AUDITOR)
+    north_only = user_with_role(Role.OFFICE_MANAGER, Tier.MID, locations=[week["A"].location])
+
+    assert desk_report(actor=auditor, start=START, end=END, now=timezone.now()).total == 6
+    assert desk_report(actor=north_only, start=START, end=END, now=timezone.now()).total == 5
