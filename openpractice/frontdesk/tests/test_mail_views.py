@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import connection
-from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -206,15 +205,17 @@ def test_someone_who_does_not_see_the_message_gets_a_404_and_the_refusal_is_audi
     assert not AuditEvent.objects.filter(action="frontdesk.attachment_downloaded").exists()
 
 
-def test_the_timeline_partial_shows_the_cleaned_html_and_links_the_attachments(practice, north):
+def test_the_message_page_shows_the_cleaned_html_and_links_the_attachments(signed_in, make_user, practice, north):
     mailbox = MailboxFactory(address="desk@practice.test", location=north)
     raw = make_mail(text=None, html='<p>See <b>attached</b></p><script>alert(1)</script>',
                     attachments=[("scan.pdf", "application/pdf", PDF)])
     entry = mail_receive(raw=raw, mailbox=mailbox)
     added = attachment_stored(entry, filename="more.pdf")
-    html = render_to_string("frontdesk/mail/_entry_mail.html", {"entry": entry})
+    desk = make_user(Role.FRONT_DESK, locations=[north], username="desk-north")
+    response = signed_in(desk).get(reverse("frontdesk:message_detail", args=[entry.message_id]))
+    html = response.content.decode()
     assert "<p>See <b>attached</b></p>" in html
-    assert "<script" not in html
+    assert "alert(1)" not in html
     for attachment in entry.attachments.all():
         assert reverse("frontdesk:attachment_download", args=[attachment.pk]) in html
     assert added.filename in html
