@@ -171,7 +171,8 @@ def seed_frontdesk(context: dict[str, Any]) -> None:
         rule.full_clean()
         rule.save()
     for spec in TEMPLATES:
-        reply_template_save(actor=manager, template=None, **spec)
+        reply_template_save(actor=manager, template=None, name=spec["name"], body=spec["body"],
+                            category=spec["category"])
     mailboxes = [
         mailbox_save(actor=manager, mailbox=None, name="Front desk", address=DESK, location=None,
                      send_acknowledgement=True, acknowledgement_text=""),
