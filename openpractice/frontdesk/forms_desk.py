@@ -29,7 +29,7 @@ from openpractice.patients.selectors import patient_scoped
 
 from .choices import Category, PresenceStatus, Priority
 from .models import Message, Queue
-from .services import calls, contact_form, internal
+from .services import callbacks, calls, contact_form, internal
 from .services import links as link_services
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -194,6 +194,25 @@ class InternalMessageForm(Form):
 
 
 # --- callbacks --------------------------------------------------------------------------------------------------
+
+
+class CallbackForm(Form):
+    """Book a callback from the message page: who calls whom back, by when."""
+
+    assignee = forms.ModelChoiceField(label=_("Who calls back"), queryset=User.objects.none())
+    number = forms.CharField(label=_("Number to call"), max_length=20,
+                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    due_at = forms.DateTimeField(label=_("Call back by"), widget=DATETIME)
+    note = forms.CharField(label=_("Note"), max_length=callbacks.NOTE_MAX_CHARS, required=False)
+
+    def __init__(self, *args: Any, message: Message, people: list[User], actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(pk__in=[person.pk for person in people]).order_by(
+            "first_name", "last_name", "username", "pk")
+        self.initial.setdefault("assignee", message.assignee_id or getattr(actor, "pk", None))
+        self.initial.setdefault("number", message.callback_number or message.sender_phone)
 
 
 class CallbackDoneForm(Form):

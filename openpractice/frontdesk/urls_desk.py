@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("callbacks/", views_desk.callback_mine, name="callback_mine"),
     path("callbacks/<int:pk>/done/", views_desk.callback_done, name="callback_done"),
     path("messages/<int:pk>/link/", views_desk.message_link, name="message_link"),
+    path("messages/<int:pk>/callback/", views_desk.message_callback, name="message_callback"),
     path("messages/<int:pk>/open-case/", views_desk.message_case_open, name="message_case_open"),
     path("messages/<int:pk>/open-work-order/", views_desk.message_work_order_open, name="message_work_order_open"),
     path("directory/", views_directory.directory, name="directory"),

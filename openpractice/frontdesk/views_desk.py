@@ -29,6 +29,7 @@ from openpractice.scheduling.selectors import patient_pick as scheduling_patient
 
 from .forms_desk import (
     CallbackDoneForm,
+    CallbackForm,
     CallLogForm,
     CaseOpenForm,
     InternalMessageForm,
@@ -39,6 +40,7 @@ from .forms_desk import (
 )
 from .models import CallbackTask, Message
 from .selectors_messages import may_work, message_for_actor, messages_visible
+from .selectors_queue import assignable_users
 from .services import callbacks as callback_services
 from .services import calls as call_services
 from .services import internal as internal_services
@@ -189,6 +191,8 @@ def link_panels(request: HttpRequest, message: Message, **bound: Any) -> dict[st
     works = may_work(actor=user, message=message)
     kinds = linkable_kinds(user) if works else []
     context: dict[str, Any] = {
+        "callback_form": (CallbackForm(message=message, actor=user, people=assignable_users(message=message),
+                                       auto_id="callback_%s") if works and message.is_open else None),
         "link_form": LinkForm(actor=user, auto_id="link_%s") if kinds else None,
         "case_form": (CaseOpenForm(message=message, auto_id="caseopen_%s")
                       if works and message.case_id is None else None),
@@ -218,6 +222,22 @@ def message_link(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Link saved."))
         return _to_message(message)
     return _link_page(request, message, _("Link this message"), link_form=form)
+
+
+@require_POST
+@login_required
+def message_callback(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask someone who works the message to call the person back by a time."""
+    message = _workable(request, pk, "frontdesk.callback_create")
+    form = CallbackForm(request.POST, message=message, actor=request.user,
+                        people=assignable_users(message=message), auto_id="callback_%s")
+    if form.is_valid() and run_service(form, lambda: callback_services.callback_create(
+            actor=request.user, message=message, assignee=form.cleaned_data["assignee"],
+            number=form.cleaned_data["number"], due_at=form.cleaned_data["due_at"],
+            note=form.cleaned_data["note"])):
+        messages.success(request, _("Callback booked."))
+        return _to_message(message)
+    return _link_page(request, message, _("Book a callback"), callback_form=form)
 
 
 @require_POST

@@ -148,3 +148,44 @@ def test_a_colleague_who_may_work_the_message_may_close_its_callback(signed_in, 
 
     assert response.status_code == 302
     assert CallbackTask.objects.get(pk=callback.pk).done_by == desk_north
+
+
+def _book(message):
+    return reverse("frontdesk:message_callback", kwargs={"pk": message.pk})
+
+
+def test_a_callback_is_booked_from_the_message_page(signed_in, desk_north, north, desk_queue):
+    message = fx.make_message(location=north, sender_phone="(919) 555-0142")
+    client = signed_in(desk_north)
+
+    page = client.get(reverse("frontdesk:message_detail", kwargs={"pk": message.pk}))
+    assert 'action="' + _book(message) + '"' in page.content.decode()
+    due = (timezone.localtime() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(_book(message), {"assignee": desk_north.pk, "number": "(919) 555-0142", "due_at": due,
+                                             "note": "About the referral"})
+
+    assert response.status_code == 302
+    callback = CallbackTask.objects.get(message=message)
+    assert (callback.assignee, callback.number, callback.note) == (desk_north, "(919) 555-0142", "About the referral")
+
+
+def test_a_callback_booked_without_a_time_is_shown_again_with_the_error(signed_in, desk_north, north, desk_queue):
+    message = fx.make_message(location=north)
+
+    response = signed_in(desk_north).post(_book(message), {"assignee": desk_north.pk, "number": "(919) 555-0142"})
+
+    assert response.status_code == 400
+    assert "callback_due_at" in response.content.decode()
+    assert CallbackTask.objects.count() == 0
+
+
+def test_booking_a_callback_on_a_message_out_of_reach_is_not_found_and_changes_nothing(signed_in, desk_south, north,
+                                                                                         desk_queue):
+    message = fx.make_message(location=north)
+
+    response = signed_in(desk_south).post(_book(message), {"assignee": desk_south.pk, "number": "(919) 555-0142",
+                                                           "due_at": "2030-01-01T10:00"})
+
+    assert response.status_code == 404
+    assert CallbackTask.objects.count() == 0
+    assert AuditEvent.objects.filter(actor=desk_south, outcome="denied").exists()
