@@ -30,7 +30,7 @@ from openpractice.core.web import get_scoped_or_404, require
 from openpractice.frontdesk import selectors_messages, selectors_queue
 from openpractice.frontdesk.choices import Category, Channel, MessageStatus, Outcome, Priority
 from openpractice.frontdesk.models import Message, Queue
-from openpractice.frontdesk.services import calls, internal, links, work
+from openpractice.frontdesk.services import calls, internal, work
 from openpractice.patients.models import Patient
 from openpractice.patients.selectors import patient_scoped
 
@@ -293,7 +293,7 @@ def message_update(request: HttpRequest, message_id: int, payload: MessagePatchI
         if "priority" in data:
             work.message_priority_set(actor=request.user, message=message, priority=data["priority"])
         if "category" in data:
-            links.message_category_set(actor=request.user, message=message, category=data["category"])
+            work.message_category_set(actor=request.user, message=message, category=data["category"])
         if data.get("status") == "closed":
             work.message_close(actor=request.user, message=message, outcome=data["outcome"],
                                note=data.get("outcome_note", ""))

@@ -40,10 +40,9 @@ from openpractice.facilities.services.work_orders_open import work_order_open
 from openpractice.patients.selectors import patient_scoped
 from openpractice.scheduling.selectors import appointment_list
 
-from ..choices import Category, EntryKind
+from ..choices import EntryKind
 from ..models import Message, MessageEntry
 from ..selectors_messages import may_work
-from . import work
 
 LINK_FIELDS: tuple[str, ...] = ("patient", "appointment", "claim", "case", "work_order")
 # What the actor needs to see each kind of record (for the refusal's audit reason).
@@ -131,29 +130,6 @@ def message_link_set(*, actor: Any, message: Message, field: str, target: Model 
     with transaction.atomic():
         _set_link(actor=actor, message=message, field=field, target=target, now=now or timezone.now())
     return message
-
-
-# --- the category -----------------------------------------------------------------------------------------------
-
-
-def message_category_set(*, actor: Any, message: Message, category: str) -> Message:
-    """Say what the message is about (the desk or the sender chose another category). Through services.work's
-    `work()`: locked, checked, on the timeline and in the audit trail, refused on a closed message."""
-    if category not in Category.values:
-        raise ValidationError({"category": _("Choose a category.")})
-
-    def change(locked: Message) -> Message:
-        if locked.category == category:
-            return locked
-        before = locked.get_category_display()
-        locked.category = category
-        work.save(locked, ["category"])
-        work.entry_add(locked, EntryKind.STATUS, author=actor, body=_("Category %(before)s → %(after)s.") % {
-            "before": before, "after": Category(category).label})
-        work.audit(actor, "frontdesk.message_category_set", locked, ["category"], reason=f"category {category}")
-        return locked
-
-    return work.work(actor=actor, message=message, action="frontdesk.message_category_set", change=change)
 
 
 # --- a case or a work order from a message ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import refuse
 from openpractice.audit.services import record
 
-from ..choices import EntryKind, MessageStatus, Outcome, Priority
+from ..choices import Category, EntryKind, MessageStatus, Outcome, Priority
 from ..models import Message, MessageEntry, Queue
 from ..selectors_messages import may_work
 from ..selectors_queue import may_be_assigned
@@ -239,6 +239,27 @@ def message_priority_set(*, actor: Any, message: Message, priority: str) -> Mess
         return locked
 
     return work(actor=actor, message=message, action="frontdesk.message_priority_set", change=change)
+
+
+
+def message_category_set(*, actor: Any, message: Message, category: str) -> Message:
+    """Say what the message is about (the desk or the sender chose another category). Locked, checked, on the
+    timeline and in the audit trail, refused on a closed message."""
+    if category not in Category.values:
+        raise ValidationError({"category": _("Choose a category.")})
+
+    def change(locked: Message) -> Message:
+        if locked.category == category:
+            return locked
+        before = locked.get_category_display()
+        locked.category = category
+        save(locked, ["category"])
+        entry_add(locked, EntryKind.STATUS, author=actor, body=_("Category %(before)s → %(after)s.") % {
+            "before": before, "after": Category(category).label})
+        audit(actor, "frontdesk.message_category_set", locked, ["category"], reason=f"category {category}")
+        return locked
+
+    return work(actor=actor, message=message, action="frontdesk.message_category_set", change=change)
 
 
 def message_close(*, actor: Any, message: Message, outcome: str, note: str = "") -> Message:

@@ -207,5 +207,7 @@ def test_the_link_forms_are_offered_only_to_those_who_may_use_them(rf, desk_nort
     assert [kind for kind, _label in panels["link_form"].fields["kind"].choices] == ["patient", "appointment"]
     assert panels["case_form"] is not None
     assert panels["work_order_form"] is not None
+    assert panels["callback_form"] is not None
     request.user = desk_south
-    assert link_panels(request, message) == {"link_form": None, "case_form": None, "work_order_form": None}
+    assert link_panels(request, message) == {"link_form": None, "case_form": None, "work_order_form": None,
+                                             "callback_form": None}
