@@ -197,13 +197,15 @@ def seed_frontdesk(context: dict[str, Any]) -> None:
         message_reply(actor=users.get("biller") or manager, message=message,
                       body="Dear {first_name},\n\nWe are checking your statement against the visit's payment and "
                            "will write again within three working days.", waiting=True)
+        our_reply = message.entries.filter(kind="reply").values_list("email_message_id", flat=True).last()
         answer, _id = _raw_mail(sender=address, name=person, subject=f"Re: {subject}",
                                 text="Thank you. The receipt number was 4411.", when=now,
-                                in_reply_to=message.entries.filter(kind="reply").values_list(
-                                    "email_message_id", flat=True).first() or message_id)
+                                in_reply_to=our_reply or message_id)
         mail_receive(raw=answer, mailbox=mailboxes[0], envelope_recipients=[DESK])
+        # The patient's autoresponder answers too: kept on the thread, never acknowledged, nothing reopened.
         out_of_office, _id = _raw_mail(sender=address, name=person, subject="Out of office",
-                                       text="I am away until Monday.", when=now, auto=True)
+                                       text="I am away until Monday.", when=now, in_reply_to=our_reply or message_id,
+                                       auto=True)
         mail_receive(raw=out_of_office, mailbox=mailboxes[0], envelope_recipients=[DESK])
 
     desk = users.get("frontdesk") or manager
