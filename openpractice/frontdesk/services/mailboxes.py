@@ -45,6 +45,11 @@ def _check_text(acknowledgement_text: str) -> None:
             "known": ", ".join(f"{{{name}}}" for name in PLACEHOLDERS if name != "staff_name")}})
 
 
+# Changing any of these sends the stored password to a new place: the password must be typed again.
+SERVER_FIELDS = frozenset({"imap_host", "imap_port", "imap_security", "imap_username"})
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def mailbox_save(*, actor: Any, mailbox: Mailbox | None, password: str | None = None, **fields: Any) -> Mailbox:
     """Create (mailbox None) or change a mailbox. `fields` are MAILBOX_FIELDS; `password` None or "" keeps the
     stored one. Refused (audited) unless the actor configures the front desk where the mailbox is, before and
@@ -73,6 +78,15 @@ def mailbox_save(*, actor: Any, mailbox: Mailbox | None, password: str | None = 
                    if mailbox is None or getattr(target, name) != value]
         for name in changed:
             setattr(target, name, values[name])
+        if mailbox is not None and not password and target.imap_password and set(changed) & SERVER_FIELDS:
+            # The stored password goes only to the server it was given for: pointing the mailbox elsewhere
+            # (another host, port, security or user) without typing it again would hand it to that server.
+            raise ValidationError({"imap_password": _("Type the password again when the server, port, security or "
+                                                 "user changes.")})
+        if target.imap_security == "none" and target.imap_host and target.imap_host not in LOCAL_HOSTS:
+            raise ValidationError({"imap_security": _("Without encryption the password would cross the network "
+                                                      "readable; use SSL/TLS or STARTTLS (only a server on this "
+                                                      "machine may go without).")})
         if password:
             target.imap_password = password
             changed.append("imap_password")
