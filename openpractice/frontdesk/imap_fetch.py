@@ -103,19 +103,31 @@ def _new_uids(client: imaplib.IMAP4, start: int) -> list[int]:
     return [uid for uid in uids if uid >= start]  # "n:*" also names the newest mail when n is past it
 
 
-def _read(client: imaplib.IMAP4, mailbox: Mailbox) -> int:
+def _read(client: imaplib.IMAP4, mailbox: Mailbox) -> tuple[int, list[int]]:
+    """(mails received, UIDs of mails that could not be stored). A mail that fails for a reason of its own is
+    left unread on the server and passed over, so one bad mail never holds up the mail after it; a database
+    error stops the check (the next one reads from the same place)."""
     _ok(client.login(mailbox.imap_username, mailbox.imap_password), "Login")
     _ok(client.select(_quoted(mailbox.imap_folder or "INBOX")), "Opening the folder")
     validity = _uid_validity(client)
     start = mailbox.last_uid + 1 if mailbox.uid_validity == validity else 1
     received = 0
+    passed_over: list[int] = []
     for uid in _new_uids(client, start)[:BATCH]:
         raw, notes = _fetch(client, uid)
-        entry = mail_receive(raw=raw, mailbox=mailbox, notes=notes)
-        received += entry is not None
-        _ok(client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), "Marking the mail as read")
+        try:
+            entry = mail_receive(raw=raw, mailbox=mailbox, notes=notes)
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("Mailbox %s: mail UID %s could not be stored; left unread on the server", mailbox.pk,
+                             uid)
+            passed_over.append(uid)
+        else:
+            received += entry is not None
+            _ok(client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), "Marking the mail as read")
         mailbox_poll_progress(mailbox=mailbox, uid_validity=validity, last_uid=uid)
-    return received
+    return received, passed_over
 
 
 def mailbox_poll(mailbox: Mailbox, *, timeout: float = TIMEOUT_SECONDS) -> int:
@@ -129,7 +141,10 @@ def mailbox_poll(mailbox: Mailbox, *, timeout: float = TIMEOUT_SECONDS) -> int:
     client: imaplib.IMAP4 | None = None
     try:
         client = _connect(mailbox, timeout)
-        received = _read(client, mailbox)
+        received, passed_over = _read(client, mailbox)
+        if passed_over:
+            error = (f"{len(passed_over)} mail(s) could not be stored and were left unread on the server "
+                     f"(IMAP UID {', '.join(map(str, passed_over))}): open them in the mailbox itself.")
     except imaplib.IMAP4.error as exc:  # refused login, bad folder, protocol errors
         error = f"The mail server refused: {exc}"
     except PollError as exc:

@@ -150,3 +150,28 @@ def test_the_fetch_command_reports_each_mailbox(imap_mailbox, imap_server):
     with pytest.raises(CommandError):
         call_command("frontdesk_fetch_mail", "--mailbox", USER, stdout=text)
     assert text.getvalue().startswith(f"{USER}: 0 received; error: The mail server refused")
+
+
+def test_a_mail_that_cannot_be_stored_is_left_unread_and_does_not_hold_up_the_mail_after_it(
+        imap_mailbox, imap_server, monkeypatch):
+    """Fault injection: a bug met by one mail (no real mail triggers one today) must not block the mailbox."""
+    from openpractice.frontdesk import imap_fetch
+
+    real = imap_fetch.mail_receive
+
+    def failing_on_poison(*, raw: bytes, **kwargs):
+        if b"Poison" in raw:
+            raise RuntimeError("a bug met by this one mail")
+        return real(raw=raw, **kwargs)
+
+    monkeypatch.setattr(imap_fetch, "mail_receive", failing_on_poison)
+    for subject in ("Before", "Poison", "After"):
+        imap_server.deliver(USER, make_mail(to=USER, subject=subject, message_id=f"<{subject}@example.org>"))
+
+    assert mailbox_poll(imap_mailbox) == 2
+
+    assert sorted(Message.objects.values_list("subject", flat=True)) == ["After", "Before"]
+    imap_mailbox.refresh_from_db()
+    assert "left unread on the server (IMAP UID 2)" in imap_mailbox.last_error
+    assert imap_mailbox.last_uid == 3
+    assert [b"\\Seen" in flags for flags in imap_server.flags(USER)] == [True, False, True]
