@@ -157,7 +157,8 @@ def _detail(message: Message, actor: Any) -> dict[str, Any]:
         "patient_id": message.patient_id if view.patient else None,
         "body": message.body, "sender_email": message.sender_email, "sender_phone": message.sender_phone,
         "callback_number": message.callback_number, "outcome_note": message.outcome_note,
-        "claim_id": message.claim_id if view.claim else None, "appointment_id": message.appointment_id,
+        "claim_id": message.claim_id if view.claim else None,
+        "appointment_id": message.appointment_id if view.patient else None,
         "case_id": message.case_id, "work_order_id": message.work_order_id, "may_work": view.may_work,
         "timeline": selectors_queue.timeline(message),
     }

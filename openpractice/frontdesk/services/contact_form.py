@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -101,6 +101,15 @@ def _check(data: ContactData) -> None:
         raise ValidationError(errors)
 
 
+def _one_at_a_time(client: str) -> None:
+    """Serialise one client's submissions until the transaction ends, so parallel posts cannot all count below
+    the limit. SQLite writes one transaction at a time already (IMMEDIATE); PostgreSQL takes an advisory lock on
+    the client's hash."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(client[:15], 16)])
+
+
 def contact_submit(*, remote_addr: str, data: ContactData, honeypot: str = "",
                    now: dt.datetime | None = None) -> ContactOutcome:
     """Take one submission of the public form. No actor: the sender is not signed in."""
@@ -110,9 +119,10 @@ def contact_submit(*, remote_addr: str, data: ContactData, honeypot: str = "",
     now = now or timezone.now()
     client = client_hash(remote_addr)
     with transaction.atomic():
+        _one_at_a_time(client)
         ContactSubmission.objects.filter(created_at__lt=now - KEEP_ROWS).delete()
         if recent_count(client=client, now=now) >= SUBMISSIONS_PER_HOUR:
-            ContactSubmission.objects.create(client_hash=client, created_at=now, accepted=False)
+            # Refusals are not stored: a flood must not grow the table.
             return ContactOutcome(Result.THROTTLED)
         incoming = Incoming(channel=Channel.WEB, subject=" ".join(data.subject.split()), body=data.body.strip(),
                             category=Category.OTHER, sender_name=data.name.strip(),
