@@ -14,7 +14,7 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -97,9 +97,10 @@ def _describe(field: str, target: Model | None) -> str:
     return _("Linked to a %(kind)s.") % {"kind": LINK_LABELS[field]}
 
 
-def _set_link(*, actor: Any, message: Message, field: str, target: Model | None, now: dt.datetime) -> None:
-    """Inside the caller's transaction: store the link, the timeline line and the audit event."""
-    locked = Message.objects.select_for_update().get(pk=message.pk)
+def _set_link(*, actor: Any, message: Message, locked: Message, field: str, target: Model | None,
+              now: dt.datetime) -> None:
+    """Inside the caller's transaction, on the locked row: store the link, the timeline line and the audit
+    event."""
     previous_id = getattr(locked, f"{field}_id")
     setattr(locked, field, target)
     locked.save(update_fields=[field, "updated_at"])
@@ -112,23 +113,37 @@ def _set_link(*, actor: Any, message: Message, field: str, target: Model | None,
            reason=f"{field} {'removed' if target is None else target.pk}")
 
 
+def _refuse_link(actor: Any, message: Message, field: str, record_: Model) -> PermissionDenied:
+    return refuse(actor=actor, permission=LINK_PERMISSIONS[field], action="frontdesk.message_link",
+                  target=message, reason=f"{field} {record_.pk} out of scope")
+
+
 def message_link_set(*, actor: Any, message: Message, field: str, target: Model | None,
                      now: dt.datetime | None = None) -> Message:
-    """Link the message to `target` (None removes the link of that kind)."""
+    """Link the message to `target` (None removes the link of that kind). The link being replaced is read on
+    the locked row: nobody replaces or removes a link to a record they may not see, even in a race."""
     if field not in LINK_FIELDS:
         raise ValidationError({"kind": _("Choose what to link.")})
     _refuse_unless_works(actor, message, "frontdesk.message_link")
-    current = getattr(message, field)
-    for record_ in (target, current):
-        if record_ is not None and not may_see(actor, field, record_):
-            raise refuse(actor=actor, permission=LINK_PERMISSIONS[field], action="frontdesk.message_link",
-                         target=message, reason=f"{field} {record_.pk} out of scope")
-    if current is not None and target is not None and current.pk == target.pk:
-        return message
-    if current is None and target is None:
-        raise ValidationError({"number": _("There is no %(kind)s link to remove.") % {"kind": LINK_LABELS[field]}})
+    if target is not None and not may_see(actor, field, target):
+        raise _refuse_link(actor, message, field, target)
+    hidden: Model | None = None
     with transaction.atomic():
-        _set_link(actor=actor, message=message, field=field, target=target, now=now or timezone.now())
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if not locked.is_open:
+            raise ValidationError(_("This message is closed: reopen it before changing it."))
+        current = getattr(locked, field)
+        if current is not None and not may_see(actor, field, current):
+            hidden = current
+        elif current is None and target is None:
+            raise ValidationError({"number": _("There is no %(kind)s link to remove.") % {
+                "kind": LINK_LABELS[field]}})
+        elif current is None or target is None or current.pk != target.pk:
+            _set_link(actor=actor, message=message, locked=locked, field=field, target=target,
+                      now=now or timezone.now())
+    if hidden is not None:
+        # After the transaction, so the refusal stays on record.
+        raise _refuse_link(actor, message, field, hidden)
     return message
 
 
@@ -142,6 +157,18 @@ def case_categories() -> QuerySet[CaseCategory]:
 
 def _contact(message: Message) -> str:
     return "\n".join(part for part in (message.sender_phone or message.callback_number, message.sender_email) if part)
+
+
+def _locked_without(message: Message, field: str) -> Message:
+    """The message locked, refused when it is closed or (since it was read) linked to a record of that kind:
+    two people clicking at once open one case or work order, not two."""
+    locked = Message.objects.select_for_update().get(pk=message.pk)
+    if not locked.is_open:
+        raise ValidationError(_("This message is closed: reopen it before changing it."))
+    if getattr(locked, f"{field}_id") is not None:
+        raise ValidationError(_("This message is linked to %(number)s already.") % {
+            "number": getattr(locked, field).number})
+    return locked
 
 
 def message_case_open(*, actor: Any, message: Message, category: CaseCategory, severity: str = "medium",
@@ -161,11 +188,12 @@ def message_case_open(*, actor: Any, message: Message, category: CaseCategory, s
     received_on = message.received_at.astimezone(zoneinfo.ZoneInfo(practice_timezone_name())).date()
     narrative = message.body.strip() or message.subject
     with transaction.atomic():
+        locked = _locked_without(message, "case")
         case = case_file(actor=actor, category=category, subject=(subject or message.subject).strip()[:200],
                          narrative=narrative, location=message.location, received_on=received_on,
                          severity=severity, complainant_name=message.sender_name[:200],
                          complainant_contact=_contact(message), patient=patient, claim=claim)
-        _set_link(actor=actor, message=message, field="case", target=case, now=now)
+        _set_link(actor=actor, message=message, locked=locked, field="case", target=case, now=now)
     return case
 
 
@@ -185,7 +213,8 @@ def message_work_order_open(*, actor: Any, message: Message, location: Location,
         raise ValidationError({"title": _("Say what the problem is.")})
     now = now or timezone.now()
     with transaction.atomic():
+        locked = _locked_without(message, "work_order")
         work_order = work_order_open(actor=actor, location=location, title=title, description=description,
                                      room=room, priority=priority, source=WorkOrderSource.REPORTED)
-        _set_link(actor=actor, message=message, field="work_order", target=work_order, now=now)
+        _set_link(actor=actor, message=message, locked=locked, field="work_order", target=work_order, now=now)
     return work_order

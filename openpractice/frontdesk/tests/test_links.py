@@ -17,6 +17,7 @@ from openpractice.cases.models import Case
 from openpractice.cases.tests.factories import category
 from openpractice.facilities.models import WorkOrder
 from openpractice.frontdesk.choices import EntryKind
+from openpractice.frontdesk.models import Message
 from openpractice.frontdesk.services.links import message_case_open, message_link_set, message_work_order_open
 from openpractice.frontdesk.tests import factories_desk as fx
 from openpractice.scheduling.tests.factories import AppointmentFactory, ProviderFactory
@@ -211,3 +212,13 @@ def test_the_link_forms_are_offered_only_to_those_who_may_use_them(rf, desk_nort
     request.user = desk_south
     assert link_panels(request, message) == {"link_form": None, "case_form": None, "work_order_form": None,
                                              "callback_form": None}
+
+
+def test_a_closed_message_takes_no_new_link_until_it_is_reopened(desk_north, message, patient_north):
+    Message.objects.filter(pk=message.pk).update(status="closed", closed_at=timezone.now(), outcome="resolved")
+    message.refresh_from_db()
+
+    with pytest.raises(ValidationError):
+        message_link_set(actor=desk_north, message=message, field="patient", target=patient_north)
+
+    assert Message.objects.get(pk=message.pk).patient_id is None
