@@ -25,7 +25,7 @@ from openpractice.frontdesk.services import queues as services
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
 from ..pagination import Page, PageIn, paginate
-from ..schemas.supply import refuse_nulls, unknown
+from ..schemas.supply import referenced, refuse_nulls, unknown
 
 router = Router(tags=["queues"])
 MAX_ID = 2_147_483_647
@@ -112,11 +112,7 @@ def _fields(data: dict[str, Any], queue: Queue | None) -> dict[str, Any]:
     for key, value in data.items():
         if key in references:
             name, queryset, what = references[key]
-            fields[name] = None
-            if value is not None:
-                fields[name] = queryset.filter(pk=value).first()
-                if fields[name] is None:
-                    raise unknown(key, value, what)
+            fields[name] = referenced(queryset, key, value, what)
         elif key == "role":
             fields[key] = str(value or "")
         elif key in ("member_ids", "lead_ids"):

@@ -28,7 +28,7 @@ from openpractice.scheduling.models import Provider
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
 from ..pagination import Page, PageIn, paginate
-from ..schemas.supply import refuse_nulls, unknown
+from ..schemas.supply import referenced, refuse_nulls
 
 router = Router(tags=["routing-rules"])
 MAX_ID = 2_147_483_647
@@ -114,11 +114,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if key in references:
             name, queryset, what = references[key]
-            fields[name] = None
-            if value is not None:
-                fields[name] = queryset.filter(pk=value).first()
-                if fields[name] is None:
-                    raise unknown(key, value, what)
+            fields[name] = referenced(queryset, key, value, what)
         elif key == "priority":
             fields[key] = value or ""
         elif key == "hours":

@@ -48,6 +48,16 @@ def unknown(field: str, value: int, what: str) -> ValidationError:
         "what": what, "id": value}}, code="unknown_reference")
 
 
+def referenced(queryset: Any, key: str, value: int | None, what: str) -> Any:
+    """The row a request's `<name>_id` names (None stays None); an id not in `queryset` is refused like unknown."""
+    if value is None:
+        return None
+    found = queryset.filter(pk=value).first()
+    if found is None:
+        raise unknown(key, value, what)
+    return found
+
+
 def refuse_nulls(data: dict[str, Any], nullable: tuple[str, ...] = ()) -> None:
     """PATCH bodies: null clears only the fields that may be empty."""
     for name, value in data.items():

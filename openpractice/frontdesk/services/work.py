@@ -223,43 +223,39 @@ def message_note_add(*, actor: Any, message: Message, body: str) -> MessageEntry
     return work(actor=actor, message=message, action="frontdesk.message_note_add", change=change)
 
 
+def _choice_set(*, actor: Any, message: Message, field: str, value: str, choices: type[Priority] | type[Category],
+                label: str) -> Message:
+    """Change one choice field of the message (a STATUS line "<label> before → after", audited); no-op when
+    unchanged. Through `work()`: locked, checked, refused on a closed message."""
+    action = f"frontdesk.message_{field}_set"
+
+    def change(locked: Message) -> Message:
+        if getattr(locked, field) == value:
+            return locked
+        before = getattr(locked, f"get_{field}_display")()
+        setattr(locked, field, value)
+        save(locked, [field])
+        entry_add(locked, EntryKind.STATUS, author=actor, body=_("%(label)s %(before)s → %(after)s.") % {
+            "label": label, "before": before, "after": choices(value).label})
+        audit(actor, action, locked, [field], reason=f"{field} {value}")
+        return locked
+
+    return work(actor=actor, message=message, action=action, change=change)
+
+
 def message_priority_set(*, actor: Any, message: Message, priority: str) -> Message:
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Choose a priority.")})
-
-    def change(locked: Message) -> Message:
-        if locked.priority == priority:
-            return locked
-        before = locked.get_priority_display()
-        locked.priority = priority
-        save(locked, ["priority"])
-        entry_add(locked, EntryKind.STATUS, author=actor, body=_("Priority %(before)s → %(after)s.") % {
-            "before": before, "after": Priority(priority).label})
-        audit(actor, "frontdesk.message_priority_set", locked, ["priority"], reason=f"priority {priority}")
-        return locked
-
-    return work(actor=actor, message=message, action="frontdesk.message_priority_set", change=change)
-
+    return _choice_set(actor=actor, message=message, field="priority", value=priority, choices=Priority,
+                       label=_("Priority"))
 
 
 def message_category_set(*, actor: Any, message: Message, category: str) -> Message:
-    """Say what the message is about (the desk or the sender chose another category). Locked, checked, on the
-    timeline and in the audit trail, refused on a closed message."""
+    """Say what the message is about (the desk or the sender chose another category)."""
     if category not in Category.values:
         raise ValidationError({"category": _("Choose a category.")})
-
-    def change(locked: Message) -> Message:
-        if locked.category == category:
-            return locked
-        before = locked.get_category_display()
-        locked.category = category
-        save(locked, ["category"])
-        entry_add(locked, EntryKind.STATUS, author=actor, body=_("Category %(before)s → %(after)s.") % {
-            "before": before, "after": Category(category).label})
-        audit(actor, "frontdesk.message_category_set", locked, ["category"], reason=f"category {category}")
-        return locked
-
-    return work(actor=actor, message=message, action="frontdesk.message_category_set", change=change)
+    return _choice_set(actor=actor, message=message, field="category", value=category, choices=Category,
+                       label=_("Category"))
 
 
 def message_close(*, actor: Any, message: Message, outcome: str, note: str = "") -> Message:
