@@ -20,6 +20,8 @@ from django.utils.cache import patch_vary_headers
 from openpractice.accounts.permissions import can
 from openpractice.audit.services import record_denied
 
+from .exports import Export, export_format, export_response
+
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
@@ -147,6 +149,8 @@ class Table:
     query_string: str
     params: QueryDict = field(default_factory=QueryDict)
     element_id: str = "results"
+    # Every row the filters, search and sort select, unpaginated: what an export (?export=csv|xlsx) writes.
+    queryset: QuerySet[Any] | None = None
 
     def _url(self, **changes: str | int | None) -> str:
         params = self.params.copy()
@@ -173,6 +177,10 @@ class Table:
 
     def page_url(self, number: int) -> str:
         return self._url(page=number)
+
+    def export_url(self, file_format: str) -> str:
+        """Every row of the current search, filters and sort as a file (csv or xlsx)."""
+        return self._url(export=file_format, page=None)
 
     @property
     def is_sortable(self) -> bool:
@@ -215,14 +223,19 @@ def table(
         params.pop("q", None)
     params["sort"] = sort
     return Table(page=page, sort=sort, search=search, sort_options=list(sorts), query_string=params.urlencode(),
-                 params=params, element_id=element_id)
+                 params=params, element_id=element_id, queryset=queryset)
 
 
 def render_table(request: HttpRequest, template_name: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
     """Render a list page; an htmx request aimed at the table (search, sort, page) gets only the table part.
-    `context["table"]` is the Table; the template includes components/table.html."""
+    `context["table"]` is the Table; the template includes components/table.html. With `context["export"]` (a
+    core.exports.Export) the page offers CSV and XLSX, and ?export=csv|xlsx answers with the file of every row
+    the filters select."""
     htmx = getattr(request, "htmx", None)
     table_state: Table = context["table"]
+    export: Export | None = context.get("export")
+    if export is not None and export_format(request) and table_state.queryset is not None:
+        return export_response(request, table_state.queryset, export)
     if htmx and not htmx.boosted and not htmx.history_restore_request and htmx.target == table_state.element_id:
         response = render(request, "components/table_results.html", context, status=status)
     else:

@@ -386,3 +386,22 @@ def test_a_biller_at_north_cannot_act_on_a_south_claim(as_biller: Client, biller
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.ACCEPTED
     assert Claim.objects.count() == 1
     assert denied(biller) == 7
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_claim_list_exports_every_filtered_claim_and_audits_each_patient(
+        as_biller: Client, biller: User, north: Location, south: Location, file_format: str) -> None:
+    from openpractice.core.tests.exports import export_rows
+
+    held = [make_claim(location=north, actor=biller, status=ClaimStatus.HELD) for _ in range(3)]
+    make_claim(location=north, actor=biller, status=ClaimStatus.READY)
+    make_claim(location=south, actor=biller, status=ClaimStatus.HELD)
+    page = as_biller.get(reverse("billing:claim_list"), {"status": "held"})
+    assert "export=csv" in page.content.decode()
+    response = as_biller.get(reverse("billing:claim_list"), {"status": "held", "sort": "number",
+                                                             "export": file_format})
+    rows = export_rows(response)
+    assert rows[0][:3] == ["Claim", "Frequency", "Date of service"]
+    assert [row[0] for row in rows[1:]] == sorted(claim.claim_number for claim in held)
+    exported = AuditEvent.objects.filter(actor=biller, action="patients.exported")
+    assert sorted(exported.values_list("patient_id", flat=True)) == sorted(claim.patient_id for claim in held)

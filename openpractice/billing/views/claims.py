@@ -16,12 +16,14 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
 from openpractice.core.selectors import location_scoped
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import patient_record_viewed, payer_choices
 
@@ -68,6 +70,22 @@ def _scrub_and_say(request: HttpRequest, claim: Claim, done: str) -> None:
 # --- list ------------------------------------------------------------------------------------------------------
 
 
+CLAIM_EXPORT = Export(name="claims", object_type="billing.claim", patient_id=lambda claim: claim.patient_id, columns=[
+    Column(gettext_lazy("Claim"), "claim_number"),
+    Column(gettext_lazy("Frequency"), "get_frequency_code_display"),
+    Column(gettext_lazy("Date of service"), "date_of_service"),
+    Column(gettext_lazy("Patient"), lambda claim: f"{claim.patient.last_name}, {claim.patient.first_name}"),
+    Column(gettext_lazy("Account"), "patient.account_number"),
+    Column(gettext_lazy("Payer"), "payer.name"),
+    Column(gettext_lazy("Payer rank"), "payer_rank"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Charge"), "total_charge"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Scrubber errors"), "error_count"),
+    Column(gettext_lazy("Scrubber warnings"), "warning_count"),
+])
+
+
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def claim_list(request: HttpRequest) -> HttpResponse:
@@ -90,7 +108,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
                reason=f"claims: {rows.page.paginator.count} match(es), page {rows.page.number}")
     return render_table(request, "billing/claim_list.html", {
         "table": rows, "table_template": "billing/claim_table.html", "filter_template": "billing/claim_filter.html",
-        "filters": filters,
+        "filters": filters, "export": CLAIM_EXPORT,
     })
 
 

@@ -40,3 +40,9 @@ def is_current(path: str, url: str) -> bool:
 def page_url(table: Table, number: int) -> str:
     """The query string for page `number` of `table`, keeping search, sort and filters."""
     return table.page_url(number)
+
+
+@register.filter
+def export_url(table: Table, file_format: str) -> str:
+    """The query string that downloads every row of `table`'s search, filters and sort as `file_format`."""
+    return table.export_url(file_format)
