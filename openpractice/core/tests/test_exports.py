@@ -68,14 +68,16 @@ def test_an_xlsx_export_types_its_cells_and_writes_text_never_a_formula(request_
     from openpyxl import load_workbook
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet["A2"].data_type == "s"
-    assert sheet["B2"].data_type == "n" and sheet["C2"].is_date
+    assert sheet["B2"].data_type == "n"
+    assert sheet["C2"].is_date
 
 
 def test_an_export_is_audited_once_and_once_per_patient_in_it(request_for: Callable[[str], Any]) -> None:
     request = request_for("export=csv")
     export_response(request, ROWS, EXPORT)
     summary = AuditEvent.objects.get(action="reports.list_exported")
-    assert summary.actor == request.user and "3 row(s) as csv" in summary.reason
+    assert summary.actor == request.user
+    assert "3 row(s) as csv" in summary.reason
     assert sorted(AuditEvent.objects.filter(action="patients.exported").values_list("patient_id", flat=True)) == [7, 8]
 
 
