@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
-from openpractice.core.selectors import location_scoped
 from openpractice.core.exports import Column, Export
+from openpractice.core.selectors import location_scoped
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import patient_record_viewed, payer_choices
 

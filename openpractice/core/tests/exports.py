@@ -15,7 +15,7 @@ def export_rows(response: HttpResponse) -> list[list[str]]:
     assert response.status_code == 200, response.status_code
     content = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
     if response["Content-Type"].startswith("text/csv"):
-        return [row for row in csv.reader(io.StringIO(content.decode("utf-8-sig")))]
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(content), read_only=True).active
