@@ -19,6 +19,8 @@ from .routers import (
     appointments,
     assets,
     audit,
+    budgets,
+    calendar,
     cases,
     charges,
     claims,
@@ -30,6 +32,7 @@ from .routers import (
     fee_schedules,
     incidents,
     items,
+    kpis,
     locations,
     maintenance_plans,
     me,
@@ -131,6 +134,9 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/messages", messages.router)
     built.add_router("/routing-rules", routing_rules.router)
     built.add_router("/queues", queues.router)
+    built.add_router("/kpis", kpis.router)
+    built.add_router("/calendar", calendar.router)
+    built.add_router("/budgets", budgets.router)
     return built
 
 

@@ -1,0 +1,1 @@
+"""Reporting demo data: brief (seeder registered with core.seeding.seeder)."""

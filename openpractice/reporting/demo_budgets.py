@@ -1,0 +1,1 @@
+"""Reporting demo data: budgets (seeder registered with core.seeding.seeder)."""

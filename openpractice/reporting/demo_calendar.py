@@ -1,0 +1,1 @@
+"""Reporting demo data: calendar (seeder registered with core.seeding.seeder)."""

@@ -1,0 +1,1 @@
+"""Reporting demo data: targets (seeder registered with core.seeding.seeder)."""
