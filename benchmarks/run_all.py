@@ -29,6 +29,7 @@ from bench_835_post import render as render_835_post  # noqa: E402
 from bench_835_read import render as render_835_read  # noqa: E402
 from bench_ar import render as render_ar  # noqa: E402
 from bench_compliance_audit import render as render_compliance_audit  # noqa: E402
+from bench_dashboards import render as render_dashboards  # noqa: E402
 from bench_frontdesk_routing import render as render_frontdesk_routing  # noqa: E402
 from bench_inventory import render as render_inventory  # noqa: E402
 
@@ -252,6 +253,7 @@ BENCHMARKS: dict[str, Callable[[list[dict[str, Any]]], list[str]]] = {
     "bench_compliance_audit": render_compliance_audit,
     "bench_inventory": render_inventory,
     "bench_frontdesk_routing": render_frontdesk_routing,
+    "bench_dashboards": render_dashboards,
 }
 # Benchmarks whose script is not named after them (benchmarks/<script>.py).
 SCRIPTS: dict[str, str] = {"scrub": "bench_scrub"}

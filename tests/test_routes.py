@@ -57,6 +57,8 @@ from openpractice.frontdesk.tests import route_samples as frontdesk_samples
 from openpractice.inventory.tests import route_samples_purchasing as purchasing_samples
 from openpractice.inventory.tests import route_samples_stock as stock_samples
 from openpractice.patients.tests.factories import route_samples
+from openpractice.reporting.tests import route_samples_brief as brief_samples
+from openpractice.reporting.tests import route_samples_saved as saved_samples
 from openpractice.scheduling.tests import samples as scheduling_samples
 from openpractice.vendors.tests import route_samples as vendor_samples
 from openpractice.workforce.tests import route_samples as workforce_samples
@@ -69,6 +71,7 @@ from openpractice.workforce.tests.factories_training import route_samples as tra
 # Pages a person must reach before (or while) signing in. Nothing else may go without a permission declaration.
 PUBLIC_OR_AUTH_FLOW = frozenset({
     "contact:form",  # the practice's public contact form (honeypot and rate limit, no sign-in)
+    "reporting:calendar_feed",  # a person's iCalendar feed: the secret token in the URL is the credential
     "accounts:login",
     "accounts:logout",
     "accounts:keepalive",
@@ -89,7 +92,7 @@ NOT_UI_NAMES = frozenset({"healthz", "readyz"})
 NOT_UI_PREFIXES = ("api/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
 GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing", "workforce", "compliance", "cases",
-                "vendors", "inventory", "facilities", "frontdesk")
+                "vendors", "inventory", "facilities", "frontdesk", "reporting")
 
 _MISSING = object()
 # Routes whose object is not the first word of their name; their URL kwarg is "<kind>_id".
@@ -120,7 +123,7 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "cases:case_mine_detail": "owncase"}
 # Apps that keep their samples in their own module (SAMPLES, KIND_OF_ROUTE, PRACTICE_WIDE), merged below.
 SAMPLE_MODULES: tuple[Any, ...] = (vendor_samples, stock_samples, purchasing_samples, asset_samples, safety_samples,
-                                   work_order_samples, frontdesk_samples)
+                                   work_order_samples, frontdesk_samples, brief_samples, saved_samples)
 for _module in SAMPLE_MODULES:
     KIND_OF_ROUTE.update(_module.KIND_OF_ROUTE)
 # Further URL kwargs beyond the object's id.

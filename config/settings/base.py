@@ -240,6 +240,13 @@ if env("REDIS_URL"):
         "consumer": {"workers": 4, "worker_type": "thread"},
     }
 
+# One cache shared by the web processes and the task worker (the dashboards' KPI figures are warmed by a task and
+# read by the pages): Redis where there is one, else files on this machine (the embedded, one-machine default).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                      "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+if env("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
+
 # Content Security Policy: no inline script anywhere, nothing from other origins.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -22,3 +22,6 @@ OPENPRACTICE_ICD10_DIR = BASE_DIR / "var" / "test-icd10-none"  # only the packag
 # worker's test database) under its own data directory, unless a test's subprocess names one.
 if not os.environ.get("OPENPRACTICE_DATA_DIR"):
     DATA_DIR = BASE_DIR / "var" / f"test-data-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+# Each test process keeps its own cache (cleared before every test): a figure cached by one test's data must never
+# answer another's, nor another worker's.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -17,9 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_query, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     any_permission_required,
@@ -126,11 +128,25 @@ def case_grievance(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+# What "My cases" shows the person who filed them: never the case workers' side.
+OWN_CASE_EXPORT = Export(name="my cases", object_type="cases.case", columns=[
+    Column(gettext_lazy("Number"), "number"),
+    Column(gettext_lazy("Subject"), "subject"),
+    Column(gettext_lazy("Category"), "category.name"),
+    Column(gettext_lazy("Received"), "received_on"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Outcome"), "get_outcome_display"),
+])
+
+
 @require_GET
 @login_required
 def case_mine(request: HttpRequest) -> HttpResponse:
     cases = list(selectors.own_cases(actor=request.user).order_by("-received_on", "-pk"))
-    return render(request, "cases/mine.html", {"cases": cases})
+    if export_format(request):
+        return export_response(request, cases, OWN_CASE_EXPORT)
+    return render(request, "cases/mine.html", {
+        "cases": cases, "export_links": {fmt: export_query(request, fmt) for fmt in ("csv", "xlsx")}})
 
 
 @require_GET
@@ -151,6 +167,26 @@ def _int(value: str | None) -> int | None:
         return int(value or "")
     except ValueError:
         return None
+
+
+def case_export(today: Any) -> Export:
+    """The list's columns; a patient's case is an audited PHI read of that patient (its subject may name them)."""
+    return Export(name="cases", object_type="cases.case", patient_id=lambda case: case.patient_id, columns=[
+        Column(gettext_lazy("Number"), "number"),
+        Column(gettext_lazy("Subject"), "subject"),
+        Column(gettext_lazy("Kind"), "get_kind_display"),
+        Column(gettext_lazy("Category"), "category.name"),
+        Column(gettext_lazy("Severity"), "get_severity_display"),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Confidential"), lambda case: case.confidentiality == Confidentiality.CONFIDENTIAL),
+        Column(gettext_lazy("Escalated"), lambda case: case.escalated_at is not None),
+        Column(gettext_lazy("Assignee"), "assignee.display_name"),
+        Column(gettext_lazy("Received"), "received_on"),
+        Column(gettext_lazy("Acknowledge by"), "acknowledge_due_on"),
+        Column(gettext_lazy("Resolve by"), "resolve_due_on"),
+        Column(gettext_lazy("Overdue"), lambda case: (case.status == CaseStatus.NEW and case.acknowledge_due_on < today)
+               or (case.is_open and case.resolve_due_on < today)),
+    ])
 
 
 @require_GET
@@ -179,7 +215,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "status": status, "statuses": [("open", _("Open")), ("all", _("Every status")), *CaseStatus.choices],
         "kind": kind, "kinds": [(value, label) for value, label in CaseKind.choices if value in kinds],
         "category": category_id, "categories": list(selectors_pages.list_categories(request.user)),
-        "assignee": assignee, "overdue": overdue, "today": today,
+        "assignee": assignee, "overdue": overdue, "today": today, "export": case_export(today),
     })
 
 

@@ -19,9 +19,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_query, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import add_service_errors, any_permission_required, deny
 
@@ -40,12 +42,52 @@ def _column_totals(rows: list[list[int]], width: int) -> list[int]:
     return [sum(row[index] for row in rows) for index in range(width)]
 
 
+def _nth(field: str, index: int) -> Callable[[Any], int]:
+    """The `index`-th number of a report row's `field` (a bucket's or a month's count)."""
+    return lambda row: int(getattr(row, field)[index])
+
+
+def _age_export() -> Export:
+    return Export(name="open cases by age", object_type="cases.case", columns=[
+        Column(gettext_lazy("Category"), "category"),
+        *(Column(label, _nth("counts", index)) for index, (label, _low, _high) in enumerate(selectors.AGE_BUCKETS)),
+        Column(gettext_lazy("Total"), "total"),
+    ])
+
+
+def _trend_export(starts: list[Any]) -> Export:
+    return Export(name="cases received per month", object_type="cases.case", columns=[
+        Column(gettext_lazy("Category"), "category"),
+        *(Column(start.strftime("%b %y"), _nth("received", index)) for index, start in enumerate(starts)),
+        Column(gettext_lazy("Received"), lambda row: sum(row.received)),
+        Column(gettext_lazy("Resolved"), lambda row: sum(row.resolved)),
+    ])
+
+
+RESOLVE_EXPORT = Export(name="time to resolve cases", object_type="cases.case", columns=[
+    Column(gettext_lazy("Category"), "category"),
+    Column(gettext_lazy("Resolved"), "resolved"),
+    Column(gettext_lazy("Median days"), "median_days"),
+    Column(gettext_lazy("On time"), "within_target"),
+])
+
+
 @require_GET
 @any_permission_required(SEE_CASES)
 def report(request: HttpRequest) -> HttpResponse:
+    """The report; each of its tables exports with ?table=age|trend|resolve&export=csv|xlsx."""
     today = practice_today()
     age_rows, age_totals = selectors.open_by_age(actor=request.user, today=today)
     starts, trend_rows = selectors.trends(actor=request.user, today=today)
+    if export_format(request):
+        wanted = request.GET.get("table")
+        if wanted == "age":
+            return export_response(request, age_rows, _age_export())
+        if wanted == "trend":
+            return export_response(request, trend_rows, _trend_export(starts))
+        if wanted == "resolve":
+            return export_response(request, selectors_reports.resolve_times(actor=request.user, today=today),
+                                   RESOLVE_EXPORT)
     received = _column_totals([row.received for row in trend_rows], len(starts))
     resolved = _column_totals([row.resolved for row in trend_rows], len(starts))
     return render(request, "cases/reports/report.html", {
@@ -67,13 +109,27 @@ def report(request: HttpRequest) -> HttpResponse:
 # --- categories ------------------------------------------------------------------------------------------------
 
 
+CATEGORY_EXPORT = Export(name="case categories", object_type="cases.casecategory", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Category"), "name"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Acknowledge (days)"), "acknowledge_days"),
+    Column(gettext_lazy("Resolve (days)"), "resolve_days"),
+    Column(gettext_lazy("Opens an incident"), "opens_incident"),
+    Column(gettext_lazy("In use"), "is_active"),
+])
+
+
 @require_GET
 @any_permission_required(SEE_CASES)
 def category_list(request: HttpRequest) -> HttpResponse:
     managed = selectors.category_kinds_managed(request.user)
+    categories = list(selectors_reports.categories_visible(actor=request.user))
+    if export_format(request):
+        return export_response(request, categories, CATEGORY_EXPORT)
     return render(request, "cases/categories/category_list.html", {
-        "categories": list(selectors_reports.categories_visible(actor=request.user)),
-        "managed": managed,
+        "categories": categories, "managed": managed,
+        "export_links": {fmt: export_query(request, fmt) for fmt in ("csv", "xlsx")},
     })
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -120,7 +121,8 @@ def _xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True, "strings_to_formulas": False,
                                             "strings_to_urls": False, "strings_to_numbers": False})
-    sheet = workbook.add_worksheet(title[:31] or "export")
+    # Sheet names may not hold []:*?/\ nor start or end with an apostrophe (xlsxwriter refuses them).
+    sheet = workbook.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", title).strip("' ")[:31] or "export")
     bold = workbook.add_format({"bold": True})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})

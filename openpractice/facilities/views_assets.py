@@ -21,10 +21,12 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, run_service, table
 
@@ -76,6 +78,22 @@ def asset_url(request: HttpRequest, asset: Asset) -> str:
 # --- assets ----------------------------------------------------------------------------------------------------
 
 
+ASSET_EXPORT = Export(name="assets", object_type="facilities.asset", columns=[
+    Column(gettext_lazy("Tag"), "tag"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Manufacturer"), "manufacturer"),
+    Column(gettext_lazy("Model"), "model_number"),
+    Column(gettext_lazy("Serial number"), "serial_number"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Room"), "room"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Open work orders"), "open_work_orders"),
+    Column(gettext_lazy("Maintenance due"), "next_due"),
+    Column(gettext_lazy("Warranty ends"), "warranty_ends_on"),
+])
+
+
 @require_GET
 @permission_required(Perm.FACILITIES_VIEW)
 def asset_list(request: HttpRequest) -> HttpResponse:
@@ -92,7 +110,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
                                                 "serial_number"), element_id="asset-table")
     return render_table(request, "facilities/assets/asset_list.html", {
         "table": rows, "table_template": "facilities/assets/asset_table.html",
-        "filter_template": "facilities/assets/asset_filter.html",
+        "filter_template": "facilities/assets/asset_filter.html", "export": ASSET_EXPORT,
         "location_id": location_id, "locations": list(selectors.asset_view_locations(actor=request.user)),
         "kind": kind, "kinds": AssetKind.choices, "status": status, "statuses": AssetStatus.choices,
         "today": practice_today(), "may_create": can(request.user, Perm.FACILITIES_MANAGE),
@@ -222,6 +240,33 @@ def asset_label(request: HttpRequest, pk: int) -> HttpResponse:
 # --- maintenance plans -----------------------------------------------------------------------------------------
 
 
+def _every(plan: MaintenancePlan) -> str:
+    unit = (plan.asset.meter_unit or _("on the meter")) if plan.interval_unit == IntervalUnit.METER else (
+        plan.get_interval_unit_display())
+    return f"{plan.interval} {unit}"
+
+
+def _done_by(plan: MaintenancePlan) -> str:
+    if plan.assignee is not None:
+        return plan.assignee.display_name
+    return plan.vendor.name if plan.vendor is not None else ""
+
+
+PLAN_EXPORT = Export(name="maintenance plans", object_type="facilities.maintenanceplan", columns=[
+    Column(gettext_lazy("Plan"), "title"),
+    Column(gettext_lazy("Asset tag"), "asset.tag"),
+    Column(gettext_lazy("Asset"), "asset.name"),
+    Column(gettext_lazy("Location"), "asset.location.name"),
+    Column(gettext_lazy("Every"), _every),
+    Column(gettext_lazy("Next due"), "next_due_on"),
+    Column(gettext_lazy("Next due on the meter"), "next_due_meter"),
+    Column(gettext_lazy("Priority"), "get_priority_display"),
+    Column(gettext_lazy("Done by"), _done_by),
+    Column(gettext_lazy("Steps"), "steps"),
+    Column(gettext_lazy("Active"), "is_active"),
+])
+
+
 @require_GET
 @permission_required(Perm.FACILITIES_VIEW)
 def plan_list(request: HttpRequest) -> HttpResponse:
@@ -237,7 +282,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     }, default_sort="due", search_fields=("title", "asset__tag", "asset__name"), element_id="plan-table")
     return render_table(request, "facilities/assets/plan_list.html", {
         "table": rows, "table_template": "facilities/assets/plan_table.html",
-        "filter_template": "facilities/assets/plan_filter.html",
+        "filter_template": "facilities/assets/plan_filter.html", "export": PLAN_EXPORT,
         "location_id": location_id, "locations": list(selectors.asset_view_locations(actor=request.user)),
         "unit": unit, "units": IntervalUnit.choices, "active": active_key, "today": practice_today(),
         "may_create": can(request.user, Perm.FACILITIES_MANAGE),
@@ -289,11 +334,51 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- reports ---------------------------------------------------------------------------------------------------
 
 
+OVERDUE_EXPORT = Export(name="overdue maintenance", object_type="facilities.workorder", columns=[
+    Column(gettext_lazy("What"), "what"),
+    Column(gettext_lazy("Number"), "number"),
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("Asset tag"), "tag"),
+    Column(gettext_lazy("Asset"), "asset"),
+    Column(gettext_lazy("Location"), "location"),
+    Column(gettext_lazy("Due"), "due"),
+    Column(gettext_lazy("Days late"), "days_late"),
+    Column(gettext_lazy("Status"), "status"),
+    Column(gettext_lazy("Assigned to"), "assigned"),
+])
+
+
+def _late(today: dt.date, due: dt.date | None) -> int | None:
+    return (today - due).days if due is not None else None
+
+
+def _overdue_rows(request: HttpRequest, today: dt.date) -> list[dict[str, Any]]:
+    """The page's two tables in one file: the work orders not done, then the plans with none opened yet."""
+    rows: list[dict[str, Any]] = []
+    for work_order in selectors.overdue_work_orders(actor=request.user, today=today):
+        assigned = work_order.assigned_to.display_name if work_order.assigned_to else (
+            work_order.vendor.name if work_order.vendor else "")
+        rows.append({
+            "what": _("Work order"), "number": work_order.number, "title": work_order.title,
+            "tag": work_order.asset.tag if work_order.asset else "",
+            "asset": work_order.asset.name if work_order.asset else "", "location": work_order.location.name,
+            "due": work_order.due_on, "days_late": _late(today, work_order.due_on),
+            "status": work_order.get_status_display(), "assigned": assigned})
+    for plan in selectors.plans_past_due(actor=request.user, today=today):
+        rows.append({
+            "what": _("Plan with no work order yet"), "number": "", "title": plan.title, "tag": plan.asset.tag,
+            "asset": plan.asset.name, "location": plan.asset.location.name, "due": plan.next_due_on,
+            "days_late": _late(today, plan.next_due_on), "status": "", "assigned": ""})
+    return rows
+
+
 @require_GET
 @permission_required(Perm.FACILITIES_VIEW)
 def maintenance_overdue(request: HttpRequest) -> HttpResponse:
     """Preventive maintenance whose date has passed: work orders not done, and plans with none opened yet."""
     today = practice_today()
+    if export_format(request):
+        return export_response(request, _overdue_rows(request, today), OVERDUE_EXPORT)
     work_orders = list(selectors.overdue_work_orders(actor=request.user, today=today))
     for work_order in work_orders:
         work_order.days_late = (today - work_order.due_on).days  # type: ignore[attr-defined, operator]

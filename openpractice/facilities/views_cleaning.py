@@ -15,10 +15,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import deny, get_scoped_or_404, permission_required, render_table, run_service, table
 
@@ -30,6 +32,29 @@ from .services import cleaning as services
 from .views_safety import work_order_url
 
 RECENT_INSPECTIONS = 20
+SCHEDULE_EXPORT = Export(name="cleaning schedules", object_type="facilities.cleaningschedule", columns=[
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Room or area"), "room"),
+    Column(gettext_lazy("Cleaned by"), lambda schedule: schedule.vendor.name if schedule.vendor else _("Staff")),
+    Column(gettext_lazy("How often"), "get_frequency_display"),
+    Column(gettext_lazy("Days"), lambda schedule: selectors.weekdays_label(schedule.weekdays)),
+    Column(gettext_lazy("In use"), "is_active"),
+    Column(gettext_lazy("Inspections"), "inspection_count"),
+    Column(gettext_lazy("Last inspected"), "last_inspected_on"),
+    Column(gettext_lazy("Tasks passed"), "items_passed"),
+    Column(gettext_lazy("Tasks inspected"), "items_total"),
+    Column(gettext_lazy("Pass rate (%)"), lambda row: selectors.pass_rate(row.items_passed, row.items_total)),
+])
+INSPECTION_EXPORT = Export(name="cleaning inspections", object_type="facilities.cleaninginspection", columns=[
+    Column(gettext_lazy("Date"), "inspected_on"),
+    Column(gettext_lazy("Location"), "schedule.location.name"),
+    Column(gettext_lazy("Room or area"), "schedule.room"),
+    Column(gettext_lazy("Cleaned by"), lambda row: row.schedule.vendor.name if row.schedule.vendor else _("Staff")),
+    Column(gettext_lazy("Inspector"), "inspector.display_name"),
+    Column(gettext_lazy("Tasks passed"), "items_passed"),
+    Column(gettext_lazy("Tasks inspected"), "items_total"),
+    Column(gettext_lazy("Pass rate (%)"), lambda row: selectors.pass_rate(row.items_passed, row.items_total)),
+])
 
 
 def _int(value: str | None) -> int | None:
@@ -63,8 +88,10 @@ def _with_rate(rows: list[Any]) -> list[Any]:
 def cleaningschedule_list(request: HttpRequest) -> HttpResponse:
     active_key = str(request.GET.get("active") or "yes")
     active_key = active_key if active_key in ("yes", "no", "all") else "yes"
-    schedules = _with_rate(list(selectors.schedule_rows(
-        actor=request.user, active={"yes": True, "no": False, "all": None}[active_key])))
+    queryset = selectors.schedule_rows(actor=request.user, active={"yes": True, "no": False, "all": None}[active_key])
+    if export_format(request):
+        return export_response(request, queryset, SCHEDULE_EXPORT)
+    schedules = _with_rate(list(queryset))
     manage_ids = location_ids_where(request.user, Perm.FACILITIES_MANAGE)
     for schedule in schedules:
         schedule.may_manage = manage_ids is None or schedule.location_id in manage_ids  # type: ignore[attr-defined]
@@ -140,7 +167,7 @@ def cleaninginspection_list(request: HttpRequest) -> HttpResponse:
     rows.page.object_list = _with_rate(list(rows.page.object_list))
     return render_table(request, "facilities/cleaning/inspection_list.html", {
         "table": rows, "table_template": "facilities/cleaning/inspection_table.html",
-        "schedules": schedules, "schedule_id": schedule_id,
+        "schedules": schedules, "schedule_id": schedule_id, "export": INSPECTION_EXPORT,
         "may_inspect": can(request.user, Perm.FACILITIES_MANAGE),
     })
 

@@ -21,10 +21,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import SESSION_LOCATION_KEY, can, location_ids_where
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import deny, get_scoped_or_404, permission_required, run_service
@@ -49,6 +51,28 @@ def _int(value: str | None) -> int | None:
 
 def _status(form: Any) -> int:
     return 400 if form is not None and form.errors else 200
+
+
+CHECKPOINT_EXPORT = Export(name="safety checkpoints", object_type="facilities.safetycheckpoint", columns=[
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Checkpoint"), "name"),
+    Column(gettext_lazy("Room"), "room"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("How often"), "get_frequency_display"),
+    Column(gettext_lazy("Minimum"), "minimum"),
+    Column(gettext_lazy("Maximum"), "maximum"),
+    Column(gettext_lazy("Unit"), "unit"),
+    Column(gettext_lazy("Equipment tag"), "asset.tag"),
+    Column(gettext_lazy("Equipment"), "asset.name"),
+    Column(gettext_lazy("In use"), "is_active"),
+])
+MISSING_EXPORT = Export(name="missing safety entries", object_type="facilities.safetycheckpoint", columns=[
+    Column(gettext_lazy("Location"), "checkpoint.location.name"),
+    Column(gettext_lazy("Checkpoint"), "checkpoint.name"),
+    Column(gettext_lazy("Missing"), "label"),
+    Column(gettext_lazy("Date"), "log_date"),
+    Column(gettext_lazy("Period ends"), "period_end"),
+])
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
@@ -104,7 +128,10 @@ def checkpoint_list(request: HttpRequest) -> HttpResponse:
     active_key = str(request.GET.get("active") or "yes")
     active_key = active_key if active_key in ("yes", "no", "all") else "yes"
     active = {"yes": True, "no": False, "all": None}[active_key]
-    checkpoints = list(selectors.checkpoint_rows(actor=request.user, location_id=location_id, active=active))
+    queryset = selectors.checkpoint_rows(actor=request.user, location_id=location_id, active=active)
+    if export_format(request):
+        return export_response(request, queryset, CHECKPOINT_EXPORT)
+    checkpoints = list(queryset)
     manages = _at(request.user, Perm.FACILITIES_MANAGE)
     for checkpoint in checkpoints:
         checkpoint.may_manage = manages(checkpoint.location_id)  # type: ignore[attr-defined]
@@ -335,6 +362,8 @@ def safetylog_missing(request: HttpRequest) -> HttpResponse:
     until = min(until, today)
     slots = selectors.missing_entries(actor=request.user, since=since, until=until,
                                       location_id=location.pk if location else None)
+    if export_format(request) and not form.errors:
+        return export_response(request, slots, MISSING_EXPORT)
     return _page(request, "facilities/safety/missing.html", {
         "form": form, "slots": slots, "since": since, "until": until, "location": location,
         "backdate_from": today - dt.timedelta(days=selectors.BACKDATE_DAYS),

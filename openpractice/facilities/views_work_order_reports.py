@@ -11,10 +11,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from openpractice.accounts.permissions import locations_where
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import permission_required
 
@@ -22,6 +24,24 @@ from . import selectors_work_orders as selectors
 from .forms_work_orders import PeriodForm
 
 DEFAULT_DAYS = 90
+DOWNTIME_EXPORT = Export(name="equipment downtime", object_type="facilities.asset", columns=[
+    Column(gettext_lazy("Tag"), "asset.tag"),
+    Column(gettext_lazy("Equipment"), "asset.name"),
+    Column(gettext_lazy("Location"), "asset.location.name"),
+    Column(gettext_lazy("Times reported down"), "work_orders"),
+    Column(gettext_lazy("Still down"), "still_down"),
+    Column(gettext_lazy("Hours down"), "hours"),
+])
+RESPONSE_EXPORT = Export(name="firm response times", object_type="vendors.vendor", columns=[
+    Column(gettext_lazy("Firm"), "vendor"),
+    Column(gettext_lazy("Sent"), "dispatched"),
+    Column(gettext_lazy("Answered"), "responded"),
+    Column(gettext_lazy("Median hours to respond"), "median_response"),
+    Column(gettext_lazy("Responded in time %"), "response_on_time_rate"),
+    Column(gettext_lazy("Done"), "completed"),
+    Column(gettext_lazy("Median hours to done"), "median_completion"),
+    Column(gettext_lazy("Done in time %"), "completion_on_time_rate"),
+])
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, dict[str, Any] | None]:
@@ -59,6 +79,8 @@ def downtime_report(request: HttpRequest) -> HttpResponse:
     if period is not None:
         start, end = _bounds(period)
         rows = selectors.downtime_by_asset(actor=request.user, start=start, end=end, location_id=location_id)
+        if export_format(request):
+            return export_response(request, rows, DOWNTIME_EXPORT)
     return render(request, "facilities/work_orders/downtime_report.html", {
         "form": form, "rows": rows, "locations": locations, "location_id": location_id,
         "total_hours": round(sum(row.hours for row in rows), 1)}, status=200 if period is not None else 400)
@@ -73,6 +95,8 @@ def vendorresponse_report(request: HttpRequest) -> HttpResponse:
     if period is not None:
         start, end = _bounds(period)
         rows = selectors.vendor_response_times(actor=request.user, start=start, end=end, location_id=location_id)
+        if export_format(request):
+            return export_response(request, rows, RESPONSE_EXPORT)
     return render(request, "facilities/work_orders/vendorresponse_report.html", {
         "form": form, "rows": rows, "locations": locations, "location_id": location_id},
         status=200 if period is not None else 400)

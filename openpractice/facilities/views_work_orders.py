@@ -11,6 +11,7 @@ views_work_order_reports.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -20,9 +21,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import (
     get_scoped_or_404,
     login_required,
@@ -53,6 +56,38 @@ SORTS = {"number": "pk", "opened": "created_at", "title": "title", "location": "
          "priority": "priority", "status": "status", "respond": "respond_by", "resolve": "resolve_by"}
 STATUS_FILTERS = ("open", "all", *WorkOrderStatus.values)
 MINE_SORTS = {"number": "pk", "opened": "created_at", "title": "title", "status": "status"}
+# What the reporter's own list shows: where each report stands, nothing of its handling.
+MINE_EXPORT = Export(name="my problem reports", object_type="facilities.workorder", columns=[
+    Column(gettext_lazy("Number"), "number"),
+    Column(gettext_lazy("Reported"), "created_at"),
+    Column(gettext_lazy("Problem"), "title"),
+    Column(gettext_lazy("Equipment"), "asset.name"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Room"), "room"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
+
+
+def workorder_export(now: dt.datetime) -> Export:
+    """The queue's columns; the service-level flags are read at `now`, as the page shows them."""
+    return Export(name="work orders", object_type="facilities.workorder", columns=[
+        Column(gettext_lazy("Number"), "number"),
+        Column(gettext_lazy("Opened"), "created_at"),
+        Column(gettext_lazy("Problem"), "title"),
+        Column(gettext_lazy("Out of service"), "asset_down"),
+        Column(gettext_lazy("Asset tag"), "asset.tag"),
+        Column(gettext_lazy("Asset"), "asset.name"),
+        Column(gettext_lazy("Location"), "location.name"),
+        Column(gettext_lazy("Room"), "room"),
+        Column(gettext_lazy("Priority"), "get_priority_display"),
+        Column(gettext_lazy("Assigned to"), lambda work_order: work_order.vendor.name if work_order.vendor else (
+            work_order.assigned_to.display_name if work_order.assigned_to else "")),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Respond by"), "respond_by"),
+        Column(gettext_lazy("Late to respond"), lambda work_order: selectors.sla_state(work_order, now).respond_late),
+        Column(gettext_lazy("Resolve by"), "resolve_by"),
+        Column(gettext_lazy("Late to resolve"), lambda work_order: selectors.sla_state(work_order, now).resolve_late),
+    ])
 
 
 def _int(value: str | None) -> int | None:
@@ -102,7 +137,7 @@ def workorder_mine(request: HttpRequest) -> HttpResponse:
     rows = table(request, selectors.my_reports(actor=request.user), sorts=MINE_SORTS, default_sort="-opened",
                  search_fields=("title",), element_id="mine-table")
     return render_table(request, "facilities/work_orders/mine_list.html", {
-        "table": rows, "table_template": "facilities/work_orders/mine_table.html"})
+        "table": rows, "table_template": "facilities/work_orders/mine_table.html", "export": MINE_EXPORT})
 
 
 # --- the queue and one work order ------------------------------------------------------------------------------
@@ -134,7 +169,7 @@ def workorder_list(request: HttpRequest) -> HttpResponse:
         work_order.sla = selectors.sla_state(work_order, now)
     return render_table(request, "facilities/work_orders/workorder_list.html", {
         "table": rows, "table_template": "facilities/work_orders/workorder_table.html",
-        "filter_template": "facilities/work_orders/workorder_filter.html",
+        "filter_template": "facilities/work_orders/workorder_filter.html", "export": workorder_export(now),
         "status": status, "statuses": [("open", _("Open")), ("all", _("Every status")), *WorkOrderStatus.choices],
         "priority": priority, "priorities": Priority.choices, "assignee": assignee,
         "assignees": [("me", _("Assigned to me")), ("none", _("Not assigned")), ("staff", _("A staff member")),

@@ -19,10 +19,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import SESSION_LOCATION_KEY, refuse
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import get_scoped_or_404, login_required, permission_required, run_service
 from openpractice.facilities.services.work_orders import may_report_at
 from openpractice.scheduling.selectors import patient_pick as scheduling_patient_pick
@@ -139,6 +141,19 @@ def internal_new(request: HttpRequest) -> HttpResponse:
 # --- callbacks --------------------------------------------------------------------------------------------------
 
 
+# The list names no patient, but a callback is about a message that may concern one: each such patient is an
+# audited read when the list leaves the practice as a file.
+CALLBACK_EXPORT = Export(
+    name="my callbacks", object_type="frontdesk.callbacktask", patient_id=lambda callback: callback.message.patient_id,
+    columns=[
+        Column(gettext_lazy("Call back by"), "due_at"),
+        Column(gettext_lazy("Number"), "number"),
+        Column(gettext_lazy("Message"), "message.number"),
+        Column(gettext_lazy("Subject"), "message.subject"),
+        Column(gettext_lazy("Note"), "note"),
+    ])
+
+
 def _callbacks_page(request: HttpRequest, *, status: int = 200, failed: CallbackTask | None = None,
                     failed_form: CallbackDoneForm | None = None) -> HttpResponse:
     now = timezone.now()
@@ -154,6 +169,8 @@ def _callbacks_page(request: HttpRequest, *, status: int = 200, failed: Callback
 @login_required
 def callback_mine(request: HttpRequest) -> HttpResponse:
     """The open callbacks assigned to the person, the overdue ones first."""
+    if export_format(request):
+        return export_response(request, callback_services.callbacks_open_for(user=request.user), CALLBACK_EXPORT)
     return _callbacks_page(request)
 
 

@@ -11,10 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import get_scoped_or_404, login_required, permission_required, run_service
 
 from . import selectors_directory as selectors
@@ -24,6 +26,21 @@ from .services import directory as services
 
 def _local(value: Any) -> Any:
     return timezone.localtime(value) if value is not None else None
+
+
+DIRECTORY_EXPORT = Export(name="staff directory", object_type="accounts.user", columns=[
+    Column(gettext_lazy("Department"), "department.name"),
+    Column(gettext_lazy("Name"), "user.display_name"),
+    Column(gettext_lazy("Job title"), "user.job_title"),
+    Column(gettext_lazy("Role"), "roles"),
+    Column(gettext_lazy("Location"), lambda row: _("All locations") if row.all_locations else row.locations),
+    Column(gettext_lazy("Handles"), "handles"),
+    Column(gettext_lazy("Phone"), "phone"),
+    Column(gettext_lazy("Extension"), "extension"),
+    Column(gettext_lazy("Status"), "presence.label"),
+    Column(gettext_lazy("Time off"), "presence.on_time_off"),
+    Column(gettext_lazy("Status note"), "presence.note"),
+])
 
 
 def _directory_page(request: HttpRequest, *, presence_form: PresenceForm | None = None,
@@ -37,6 +54,8 @@ def _directory_page(request: HttpRequest, *, presence_form: PresenceForm | None 
     rows = selectors.directory(actor=user, now=now, department_id=department.pk if department else None,
                                role=filters.value("role") or "", location_id=location.pk if location else None,
                                available_now=bool(filters.value("available")))
+    if request.method == "GET" and export_format(request):
+        return export_response(request, rows, DIRECTORY_EXPORT)
     editable = set(selectors.profile_users(actor=user).filter(pk__in=[row.user.pk for row in rows])
                    .values_list("pk", flat=True)) if rows else set()
     own = selectors.profile_of(user)  # type: ignore[arg-type]

@@ -18,9 +18,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import get_scoped_or_404, login_required, permission_required, run_service
 
 from . import selectors_mail
@@ -31,12 +33,30 @@ from .services import mail_attachments, mailboxes
 VISIBLE = "frontdesk message visibility"
 
 
+def _mailbox_status(mailbox: Mailbox) -> str:
+    if not mailbox.is_active:
+        return str(_("Inactive"))
+    return f"{_('Error')}: {mailbox.last_error}" if mailbox.last_error else str(_("Active"))
+
+
+MAILBOX_EXPORT = Export(name="mailboxes", object_type="frontdesk.mailbox", columns=[
+    Column(gettext_lazy("Mailbox"), "name"),
+    Column(gettext_lazy("Address"), "address"),
+    Column(gettext_lazy("Location"), lambda mailbox: mailbox.location.name if mailbox.location else _("Practice-wide")),
+    Column(gettext_lazy("Read by"), lambda mailbox: f"IMAP {mailbox.imap_host}:{mailbox.imap_port}" if mailbox.imap_host
+           else _("SMTP endpoint")),
+    Column(gettext_lazy("Last checked"), "last_polled_at"),
+    Column(gettext_lazy("Status"), _mailbox_status),
+])
+
+
 @require_GET
 @permission_required(Perm.FRONTDESK_CONFIGURE)
 def mailbox_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontdesk/mail/mailbox_list.html", {
-        "mailboxes": list(selectors_mail.mailboxes_configurable(actor=request.user)),
-    })
+    mailboxes = selectors_mail.mailboxes_configurable(actor=request.user)
+    if export_format(request):
+        return export_response(request, mailboxes, MAILBOX_EXPORT)
+    return render(request, "frontdesk/mail/mailbox_list.html", {"mailboxes": list(mailboxes)})
 
 
 def _form_page(request: HttpRequest, form: MailboxForm, mailbox: Mailbox | None) -> HttpResponse:

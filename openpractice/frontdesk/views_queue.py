@@ -10,6 +10,7 @@ message is an audit event naming its patient; a list naming patients records one
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import Table, deny, get_scoped_or_404, login_required, render_table, run_service
 
 from . import selectors_queue, views_desk
@@ -81,7 +84,8 @@ def _table(request: HttpRequest, queryset: QuerySet[Message], *, element_id: str
         sort, key = "priority", "priority"
     descending = sort.startswith("-")
     ordering = [f"-{field}" if descending else field for field in SORTS[key]]
-    page = Paginator(queryset.order_by(*ordering, "pk"), PER_PAGE).get_page(request.GET.get("page"))
+    ordered = queryset.order_by(*ordering, "pk")
+    page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     search = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
@@ -91,7 +95,46 @@ def _table(request: HttpRequest, queryset: QuerySet[Message], *, element_id: str
         params.pop("q", None)
     params["sort"] = sort
     return Table(page=page, sort=sort, search=search, sort_options=list(SORTS), query_string=params.urlencode(),
-                 params=params, element_id=element_id)
+                 params=params, element_id=element_id, queryset=ordered)
+
+
+SLA_LABELS = {"met": gettext_lazy("met"), "breached": gettext_lazy("breached"), "soon": gettext_lazy("due soon"),
+              "due": gettext_lazy("due")}
+
+
+def _sender(message: Message) -> str:
+    if message.sender_user is not None:
+        return message.sender_user.display_name
+    return message.sender_name or message.sender_email or message.sender_phone
+
+
+def message_export(actor: Any, now: dt.datetime) -> Export:
+    """The list's columns for this reader: the patient only where the list shows it (demographics where the
+    message is), and each such patient is an audited read."""
+
+    def shown(message: Message) -> bool:
+        return selectors_queue.patient_shown(actor, message)
+
+    return Export(name="messages", object_type="frontdesk.message",
+                  patient_id=lambda message: message.patient_id if shown(message) else None, columns=[
+        Column(gettext_lazy("Number"), "number"),
+        Column(gettext_lazy("Priority"), "get_priority_display"),
+        Column(gettext_lazy("Channel"), "get_channel_display"),
+        Column(gettext_lazy("Subject"), "subject"),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Escalated"), lambda message: message.escalated_at is not None),
+        Column(gettext_lazy("Patient"), lambda message: message.patient.full_name if shown(message) else ""),
+        Column(gettext_lazy("From"), _sender),
+        Column(gettext_lazy("Queue"), "queue.name"),
+        Column(gettext_lazy("Assignee"), "assignee.display_name"),
+        Column(gettext_lazy("Received"), "received_at"),
+        Column(gettext_lazy("First response due"), "first_response_due"),
+        Column(gettext_lazy("First response"),
+               lambda message: SLA_LABELS[selectors_queue.sla_first_response(message, now).state]),
+        Column(gettext_lazy("Resolve by"), "resolve_due"),
+        Column(gettext_lazy("Resolution"),
+               lambda message: SLA_LABELS[selectors_queue.sla_resolution(message, now).state]),
+    ])
 
 
 def _rows(request: HttpRequest, listing: Table) -> list[selectors_queue.Row]:
@@ -105,11 +148,15 @@ def _rows(request: HttpRequest, listing: Table) -> list[selectors_queue.Row]:
 def queue_home(request: HttpRequest) -> HttpResponse:
     """Messages: the tabs, the filters, sorted by priority then due."""
     filters = _filters(request)
-    listing = _table(request, selectors_queue.message_rows(actor=request.user, filters=filters, now=timezone.now()),
+    now = timezone.now()
+    listing = _table(request, selectors_queue.message_rows(actor=request.user, filters=filters, now=now),
                      element_id="message-table")
+    export = message_export(request.user, now)
+    if export_format(request) and listing.queryset is not None:  # before the page audits the patients it names
+        return export_response(request, listing.queryset, export)
     queues = list(queues_of(actor=request.user).order_by("name"))
     return render_table(request, "frontdesk/queue/home.html", {
-        "table": listing, "rows": _rows(request, listing), "filters": filters,
+        "table": listing, "rows": _rows(request, listing), "filters": filters, "export": export,
         "table_template": "frontdesk/queue/_message_table.html", "filter_template": "frontdesk/queue/_filters.html",
         "tabs": [(key, TAB_LABELS[key]) for key in selectors_queue.TABS], "queues": queues,
         "statuses": [("open", _("Open")), ("all", _("Every status")), *MessageStatus.choices],
@@ -126,10 +173,14 @@ def queue_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                      permission="works the queue", pk=pk)
     filters = selectors_queue.ListFilters(tab="all", queue_id=queue.pk, status="open",
                                           text=(request.GET.get("q") or "").replace("\x00", "").strip()[:100])
-    listing = _table(request, selectors_queue.message_rows(actor=request.user, filters=filters, now=timezone.now()),
+    now = timezone.now()
+    listing = _table(request, selectors_queue.message_rows(actor=request.user, filters=filters, now=now),
                      element_id="queue-table")
+    export = message_export(request.user, now)
+    if export_format(request) and listing.queryset is not None:
+        return export_response(request, listing.queryset, export)
     return render_table(request, "frontdesk/queue/queue_detail.html", {
-        "queue": queue, "table": listing, "rows": _rows(request, listing),
+        "queue": queue, "table": listing, "rows": _rows(request, listing), "export": export,
         "table_template": "frontdesk/queue/_message_table.html",
     })
 

@@ -20,9 +20,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, run_service
 
 from . import selectors_rules
@@ -32,6 +34,35 @@ from .services import queues as queue_services
 from .services import rules as rule_services
 
 CONFIGURE = Perm.FRONTDESK_CONFIGURE
+# Rows are (place in the order the rules are tried, selectors_rules.RuleRow), as the list numbers them.
+RULE_EXPORT = Export(name="routing rules", object_type="frontdesk.routingrule", columns=[
+    Column(gettext_lazy("Order"), lambda pair: pair[0]),
+    Column(gettext_lazy("Rule"), lambda pair: pair[1].rule.name),
+    Column(gettext_lazy("When"), lambda pair: "; ".join(pair[1].conditions)),
+    Column(gettext_lazy("Then"), lambda pair: "; ".join(pair[1].actions)),
+    Column(gettext_lazy("Matched"), lambda pair: pair[1].rule.matched_count),
+    Column(gettext_lazy("Active"), lambda pair: pair[1].rule.is_active),
+])
+
+
+def _worked_by(queue: Queue) -> str:
+    people = [f"{m.user.display_name} ({_('lead')})" if m.is_lead else m.user.display_name
+              for m in queue.memberships.all()]
+    role = [_("Role: %(role)s") % {"role": queue.get_role_display()}] if queue.role else []
+    return ", ".join([*role, *people])
+
+
+QUEUE_EXPORT = Export(name="queues", object_type="frontdesk.queue", columns=[
+    Column(gettext_lazy("Queue"), "queue.name"),
+    Column(gettext_lazy("Default"), "queue.is_default"),
+    Column(gettext_lazy("Reply address"), "queue.reply_address"),
+    Column(gettext_lazy("Worked by"), lambda row: _worked_by(row.queue)),
+    Column(gettext_lazy("Location"), lambda row: row.queue.location.name if row.queue.location else _("Practice-wide")),
+    Column(gettext_lazy("First response (min)"), "queue.first_response_minutes"),
+    Column(gettext_lazy("Resolve (min)"), "queue.resolve_minutes"),
+    Column(gettext_lazy("Open"), "queue.open_count"),
+    Column(gettext_lazy("Active"), "queue.is_active"),
+])
 
 # --- rules ------------------------------------------------------------------------------------------------------
 
@@ -39,9 +70,10 @@ CONFIGURE = Perm.FRONTDESK_CONFIGURE
 @require_GET
 @permission_required(CONFIGURE)
 def rule_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontdesk/rules/rule_list.html", {
-        "rows": selectors_rules.rule_rows(actor=request.user),
-    })
+    rows = selectors_rules.rule_rows(actor=request.user)
+    if export_format(request):
+        return export_response(request, list(enumerate(rows, start=1)), RULE_EXPORT)
+    return render(request, "frontdesk/rules/rule_list.html", {"rows": rows})
 
 
 def _rule(request: HttpRequest, pk: int) -> RoutingRule:
@@ -128,9 +160,10 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required(CONFIGURE)
 def queue_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontdesk/queues/queue_list.html", {
-        "rows": selectors_rules.queue_rows(actor=request.user),
-    })
+    rows = selectors_rules.queue_rows(actor=request.user)
+    if export_format(request):
+        return export_response(request, rows, QUEUE_EXPORT)
+    return render(request, "frontdesk/queues/queue_list.html", {"rows": rows})
 
 
 def _queue_page(request: HttpRequest, form: QueueForm, queue: Queue | None) -> HttpResponse:

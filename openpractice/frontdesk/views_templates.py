@@ -9,9 +9,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import permission_required, run_service
 
 from . import selectors_queue
@@ -19,13 +21,21 @@ from .forms_queue import ReplyTemplateForm
 from .models import ReplyTemplate
 from .services.templates import PLACEHOLDERS, reply_template_save
 
+TEMPLATE_EXPORT = Export(name="reply templates", object_type="frontdesk.replytemplate", columns=[
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("For category"), lambda template: template.get_category_display() or _("Any")),
+    Column(gettext_lazy("Subject"), lambda template: template.subject or _("Re: the message's subject")),
+    Column(gettext_lazy("In use"), "is_active"),
+])
+
 
 @require_GET
 @permission_required(Perm.FRONTDESK_CONFIGURE)
 def template_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontdesk/templates_/template_list.html", {
-        "templates": list(selectors_queue.reply_templates_all(actor=request.user)),
-    })
+    templates = selectors_queue.reply_templates_all(actor=request.user)
+    if export_format(request):
+        return export_response(request, templates, TEMPLATE_EXPORT)
+    return render(request, "frontdesk/templates_/template_list.html", {"templates": list(templates)})
 
 
 def _form_page(request: HttpRequest, form: ReplyTemplateForm, template: ReplyTemplate | None) -> HttpResponse:

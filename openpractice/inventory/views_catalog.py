@@ -17,10 +17,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import permission_required, render_table, run_service, table
 
@@ -31,6 +33,16 @@ from .selectors import pages_stock
 from .services import catalog, imports
 
 ITEM_STATUSES = ("active", "inactive", "all")
+ITEM_EXPORT = Export(name="items", object_type="inventory.item", columns=[
+    Column(gettext_lazy("Item number"), "sku"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Category"), "get_category_display"),
+    Column(gettext_lazy("Unit"), "base_unit"),
+    Column(gettext_lazy("Preferred vendor"), "preferred_vendor.name"),
+    Column(gettext_lazy("On hand (your locations)"), "on_hand"),
+    Column(gettext_lazy("Lot tracked"), "lot_tracked"),
+    Column(gettext_lazy("In use"), "is_active"),
+])
 
 
 def _int(value: str | None) -> int | None:
@@ -71,7 +83,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
     }, default_sort="name", search_fields=("sku", "name", "description"), element_id="item-table")
     return render_table(request, "inventory/stock/item_list.html", {
         "table": rows, "table_template": "inventory/stock/item_table.html",
-        "filter_template": "inventory/stock/item_filter.html",
+        "filter_template": "inventory/stock/item_filter.html", "export": ITEM_EXPORT,
         "category": category, "categories": ItemCategory.choices, "vendor": vendor_id, "vendors": vendors,
         "status": status, "statuses": [("active", _("In use")), ("inactive", _("No longer used")),
                                        ("all", _("All items"))],

@@ -19,10 +19,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import SESSION_LOCATION_KEY, can
 from openpractice.accounts.roles import Perm, Role, Tier
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     add_service_errors,
@@ -54,6 +56,25 @@ SORTS = {"number": "pk", "created": "created_at", "status": "status", "total": "
          "needed": "needed_by", "requester": "requested_by__last_name"}
 
 
+REQUISITION_EXPORT = Export(name="requisitions", object_type="inventory.requisition", columns=[
+    Column(gettext_lazy("Number"), str),
+    Column(gettext_lazy("Written"), "created_at"),
+    Column(gettext_lazy("Requested by"), "requested_by.display_name"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Lines"), "line_count"),
+    Column(gettext_lazy("Total"), "total"),
+    Column(gettext_lazy("Needed by"), "needed_by"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
+LIMIT_EXPORT = Export(name="approval limits", object_type="inventory.approvallimit", columns=[
+    Column(gettext_lazy("Role"), "role"),
+    Column(gettext_lazy("Tier"), "tier"),
+    Column(gettext_lazy("Approves"), "approves"),
+    Column(gettext_lazy("Approves up to"), lambda row: row["amount"] if row["approves"] and row["amount"] is not None
+           else (_("Any amount") if row["approves"] else _("Does not approve"))),
+])
+
+
 def _requisition(request: HttpRequest, pk: int) -> Requisition:
     return get_scoped_or_404(request, selectors.requisition_scoped(actor=request.user), permission=SEE_NAME, pk=pk)
 
@@ -67,7 +88,7 @@ def _list(request: HttpRequest, queryset: Any, *, tab: str, heading: str, intro:
                  element_id="supplyreq-table")
     return render_table(request, "inventory/purchasing/supplyreq_list.html", {
         "table": rows, "table_template": "inventory/purchasing/supplyreq_table.html", "tab": tab,
-        "heading": heading, "intro": intro,
+        "heading": heading, "intro": intro, "export": REQUISITION_EXPORT,
         "may_queue": can(request.user, Perm.INVENTORY_USE), "may_all": can(request.user, Perm.INVENTORY_VIEW),
         **extra})
 
@@ -249,8 +270,11 @@ def _limit_rows() -> list[dict[str, Any]]:
 @require_GET
 @permission_required(Perm.INVENTORY_VIEW)
 def approvallimit_list(request: HttpRequest) -> HttpResponse:
+    rows = _limit_rows()
+    if export_format(request):
+        return export_response(request, rows, LIMIT_EXPORT)
     return render(request, "inventory/purchasing/approvallimit_list.html", {
-        "rows": _limit_rows(), "may_edit": can(request.user, Perm.PRACTICE_MANAGE)})
+        "rows": rows, "may_edit": can(request.user, Perm.PRACTICE_MANAGE)})
 
 
 @require_http_methods(["GET", "POST"])

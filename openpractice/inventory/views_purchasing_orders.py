@@ -21,10 +21,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import (
     get_scoped_or_404,
     permission_required,
@@ -57,6 +59,30 @@ def _to_order(order: PurchaseOrder, anchor: str = "") -> HttpResponse:
     return redirect(reverse("inventory:po_detail", kwargs={"pk": order.pk}) + anchor)
 
 
+CENT = Decimal("0.01")
+ORDER_EXPORT = Export(name="purchase orders", object_type="inventory.purchaseorder", columns=[
+    Column(gettext_lazy("Number"), "number"),
+    Column(gettext_lazy("Written"), "created_at"),
+    Column(gettext_lazy("Vendor"), "vendor.name"),
+    Column(gettext_lazy("Ship to"), "location.name"),
+    Column(gettext_lazy("Lines"), "line_count"),
+    # A sum over the lines: in cents, as the list shows it (SQLite's SUM drops trailing zeros).
+    Column(gettext_lazy("Total"), lambda order: Decimal(order.total).quantize(CENT)),
+    Column(gettext_lazy("Expected"), "expected_on"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
+INVOICE_EXPORT = Export(name="vendor invoices", object_type="inventory.vendorinvoice", columns=[
+    Column(gettext_lazy("Invoice"), "number"),
+    Column(gettext_lazy("Date"), "invoice_date"),
+    Column(gettext_lazy("Vendor"), "vendor.name"),
+    Column(gettext_lazy("Order"), "order.number"),
+    Column(gettext_lazy("Location"), "order.location.name"),
+    Column(gettext_lazy("Total"), "total"),
+    Column(gettext_lazy("Due"), "due_on"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value or "")
@@ -82,7 +108,7 @@ def po_list(request: HttpRequest) -> HttpResponse:
                  element_id="po-table")
     return render_table(request, "inventory/purchasing/po_list.html", {
         "table": rows, "table_template": "inventory/purchasing/po_table.html",
-        "filter_template": "inventory/purchasing/po_filter.html",
+        "filter_template": "inventory/purchasing/po_filter.html", "export": ORDER_EXPORT,
         "status": status, "statuses": [("open", _("Open")), ("all", _("Every status")), *OrderStatus.choices],
         "vendors": vendors, "vendor_id": vendor_id, "locations": locations, "location_id": location_id,
     })
@@ -223,7 +249,7 @@ def vinvoice_list(request: HttpRequest) -> HttpResponse:
                  default_sort="due", search_fields=("number", "order__number"), element_id="vinvoice-table")
     return render_table(request, "inventory/purchasing/vinvoice_list.html", {
         "table": rows, "table_template": "inventory/purchasing/vinvoice_table.html",
-        "filter_template": "inventory/purchasing/vinvoice_filter.html",
+        "filter_template": "inventory/purchasing/vinvoice_filter.html", "export": INVOICE_EXPORT,
         "status": status, "statuses": InvoiceStatus.choices,
     })
 

@@ -14,10 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, run_service, table
 
@@ -27,6 +29,14 @@ from .selectors import purchasing as selectors
 from .services import quotes as services
 
 SORTS = {"title": "title", "created": "created_at", "due": "due_on", "awarded": "awarded_vendor__name"}
+RFQ_EXPORT = Export(name="requests for quotes", object_type="inventory.requestforquote", columns=[
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("Written"), "created_at"),
+    Column(gettext_lazy("Answers due"), "due_on"),
+    Column(gettext_lazy("Vendors"), "vendor_count"),
+    Column(gettext_lazy("Items"), "line_count"),
+    Column(gettext_lazy("Awarded to"), "awarded_vendor.name"),
+])
 
 
 def _rfq(request: HttpRequest, pk: int) -> RequestForQuote:
@@ -43,7 +53,7 @@ def rfq_list(request: HttpRequest) -> HttpResponse:
     rows = table(request, selectors.rfq_rows(), sorts=SORTS, default_sort="-created", search_fields=("title",),
                  element_id="rfq-table")
     return render_table(request, "inventory/purchasing/rfq_list.html", {
-        "table": rows, "table_template": "inventory/purchasing/rfq_table.html",
+        "table": rows, "table_template": "inventory/purchasing/rfq_table.html", "export": RFQ_EXPORT,
         "may_create": can(request.user, Perm.VENDORS_NEGOTIATE)})
 
 

@@ -24,10 +24,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, run_service, table
 
@@ -41,6 +43,85 @@ from .services.stock import Operation
 
 EXPIRING_DEFAULT_DAYS = 60
 EXPIRING_MAX_DAYS = 730
+
+
+def _place(place: StoragePlace | None) -> str:
+    return f"{place.location.name} / {place.name}" if place is not None else ""
+
+
+PLACE_EXPORT = Export(name="storage places", object_type="inventory.storageplace", columns=[
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Place"), "name"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("In use"), "is_active"),
+])
+STOCK_EXPORT = Export(name="stock on hand", object_type="inventory.stocklevel", columns=[
+    Column(gettext_lazy("Item number"), "item.sku"),
+    Column(gettext_lazy("Item"), "item.name"),
+    Column(gettext_lazy("Location"), "place.location.name"),
+    Column(gettext_lazy("Place"), "place.name"),
+    Column(gettext_lazy("Lot"), "lot.number"),
+    Column(gettext_lazy("Expires"), "lot.expires_on"),
+    Column(gettext_lazy("On hand"), "quantity"),
+    Column(gettext_lazy("Unit"), "item.base_unit"),
+])
+MOVEMENT_EXPORT = Export(name="stock movements", object_type="inventory.stockmovement", columns=[
+    Column(gettext_lazy("When"), "occurred_at"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Item number"), "item.sku"),
+    Column(gettext_lazy("Item"), "item.name"),
+    Column(gettext_lazy("Lot"), "lot.number"),
+    Column(gettext_lazy("Quantity"), "quantity"),
+    Column(gettext_lazy("From"), lambda movement: _place(movement.from_place)),
+    Column(gettext_lazy("To"), lambda movement: _place(movement.to_place)),
+    Column(gettext_lazy("By"), lambda movement: movement.actor.display_name if movement.actor else _("The system")),
+    Column(gettext_lazy("Reason"), "reason"),
+])
+EXPIRING_EXPORT = Export(name="expiring stock", object_type="inventory.stocklevel", columns=[
+    Column(gettext_lazy("Expires"), "lot.expires_on"),
+    Column(gettext_lazy("Item number"), "item.sku"),
+    Column(gettext_lazy("Item"), "item.name"),
+    Column(gettext_lazy("Lot"), "lot.number"),
+    Column(gettext_lazy("Location"), "place.location.name"),
+    Column(gettext_lazy("Place"), "place.name"),
+    Column(gettext_lazy("On hand"), "quantity"),
+])
+BELOW_PAR_EXPORT = Export(name="below reorder point", object_type="inventory.parlevel", columns=[
+    Column(gettext_lazy("Location"), "place.location.name"),
+    Column(gettext_lazy("Place"), "place.name"),
+    Column(gettext_lazy("Item number"), "item.sku"),
+    Column(gettext_lazy("Item"), "item.name"),
+    Column(gettext_lazy("On hand"), "on_hand"),
+    Column(gettext_lazy("Reorder point"), "reorder_point"),
+    Column(gettext_lazy("Par level"), "par"),
+    Column(gettext_lazy("To order"), "needed"),
+    Column(gettext_lazy("Unit"), "item.base_unit"),
+    Column(gettext_lazy("Preferred vendor"), "item.preferred_vendor.name"),
+])
+PAR_EXPORT = Export(name="par levels", object_type="inventory.parlevel", columns=[
+    Column(gettext_lazy("Location"), "place.location.name"),
+    Column(gettext_lazy("Place"), "place.name"),
+    Column(gettext_lazy("Item number"), "item.sku"),
+    Column(gettext_lazy("Item"), "item.name"),
+    Column(gettext_lazy("On hand"), "on_hand"),
+    Column(gettext_lazy("Reorder point"), "reorder_point"),
+    Column(gettext_lazy("Par level"), "par"),
+])
+# One row per suggested line: (the order it belongs to, the line).
+SUGGESTED_EXPORT = Export(name="suggested orders", object_type="inventory.item", columns=[
+    Column(gettext_lazy("Vendor"), lambda pair: pair[0].vendor.name if pair[0].vendor else _("No preferred vendor")),
+    Column(gettext_lazy("Item number"), lambda pair: pair[1].item.sku),
+    Column(gettext_lazy("Item"), lambda pair: pair[1].item.name),
+    Column(gettext_lazy("For"), lambda pair: pair[1].places),
+    Column(gettext_lazy("Needed"), lambda pair: pair[1].needed),
+    Column(gettext_lazy("Unit"), lambda pair: pair[1].item.base_unit),
+    Column(gettext_lazy("Packages"), lambda pair: pair[1].packages if pair[1].price else None),
+    Column(gettext_lazy("Package"), lambda pair: (pair[1].price.packaging.name if pair[1].price.packaging
+                                                  else pair[1].item.base_unit) if pair[1].price else ""),
+    Column(gettext_lazy("Unit price"), lambda pair: pair[1].price.price if pair[1].price else None),
+    Column(gettext_lazy("Contract price"), lambda pair: bool(pair[1].price and pair[1].price.contract_id)),
+    Column(gettext_lazy("Amount"), lambda pair: pair[1].amount if pair[1].price else None),
+])
 
 
 def _int(value: str | None) -> int | None:
@@ -97,6 +178,8 @@ def _moved(request: HttpRequest, operation: Operation, done: str) -> None:
 @permission_required(Perm.INVENTORY_VIEW)
 def place_list(request: HttpRequest) -> HttpResponse:
     manages = _at(request.user, Perm.INVENTORY_MANAGE)
+    if export_format(request):
+        return export_response(request, pages_stock.place_rows(actor=request.user), PLACE_EXPORT)
     places = list(pages_stock.place_rows(actor=request.user))
     for place in places:
         place.may_manage = manages(place.location_id)  # type: ignore[attr-defined]
@@ -166,7 +249,7 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     rows.page.object_list = levels
     return render_table(request, "inventory/stock/stock_list.html", {
         "table": rows, "table_template": "inventory/stock/stock_table.html",
-        "filter_template": "inventory/stock/stock_filter.html",
+        "filter_template": "inventory/stock/stock_filter.html", "export": STOCK_EXPORT,
         "places": places, "place": place, "samples_only": samples_only, "today": practice_today(),
         "may_add": can(request.user, Perm.INVENTORY_MANAGE),
     })
@@ -298,7 +381,7 @@ def movement_list(request: HttpRequest) -> HttpResponse:
                  per_page=50, element_id="movement-table")
     return render_table(request, "inventory/stock/movement_list.html", {
         "table": rows, "table_template": "inventory/stock/movement_table.html",
-        "filter_template": "inventory/stock/movement_filter.html",
+        "filter_template": "inventory/stock/movement_filter.html", "export": MOVEMENT_EXPORT,
         "places": places, "place": place, "kind": kind, "kinds": MovementKind.choices,
         "since": since, "until": until, "item_id": item_id,
     })
@@ -326,6 +409,7 @@ def expiring_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "inventory/stock/expiring_list.html", {
         "table": rows, "table_template": "inventory/stock/expiring_table.html",
         "filter_template": "inventory/stock/expiring_filter.html", "days": days, "today": today,
+        "export": EXPIRING_EXPORT,
         "day_options": (7, 30, 60, 90, 180, 365),
     })
 
@@ -346,6 +430,7 @@ def belowpar_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "inventory/stock/belowpar_list.html", {
         "table": rows, "table_template": "inventory/stock/belowpar_table.html",
         "filter_template": "inventory/stock/location_filter.html", "locations": locations, "location": location,
+        "export": BELOW_PAR_EXPORT,
     })
 
 
@@ -355,6 +440,9 @@ def _suggested_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
         location = locations[0]
     orders = (stock_selectors.suggested_orders(actor=request.user, today=practice_today(), location_id=location.pk)
               if location is not None else [])
+    if request.method == "GET" and export_format(request):
+        return export_response(request, [(order, line) for order in orders for line in order.lines],
+                               SUGGESTED_EXPORT)
     return render(request, "inventory/stock/suggested_list.html", {
         "locations": locations, "location": location, "orders": orders,
         "may_order": location is not None and can(request.user, Perm.INVENTORY_MANAGE, location.pk),
@@ -422,7 +510,7 @@ def par_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "inventory/stock/par_list.html", {
         "table": rows, "table_template": "inventory/stock/par_table.html",
         "filter_template": "inventory/stock/place_filter.html", "places": places, "place": place,
-        "may_manage": can(request.user, Perm.INVENTORY_MANAGE),
+        "may_manage": can(request.user, Perm.INVENTORY_MANAGE), "export": PAR_EXPORT,
     })
 
 

@@ -22,10 +22,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
 from .choices import CountStatus, PlaceKind
@@ -50,6 +52,16 @@ def _back(count: CycleCount) -> HttpResponse:
 # --- the list and starting a count -------------------------------------------------------------------------------
 
 
+COUNT_EXPORT = Export(name="stock counts", object_type="inventory.cyclecount", columns=[
+    Column(gettext_lazy("Started"), "created_at"),
+    Column(gettext_lazy("Location"), "place.location.name"),
+    Column(gettext_lazy("Place"), "place.name"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Counted by"), "started_by.display_name"),
+    Column(gettext_lazy("Approved by"), "approved_by.display_name"),
+])
+
+
 def _count_list_page(request: HttpRequest, start_form: CountStartForm | None, *, status: int = 200) -> HttpResponse:
     state = request.GET.get("status") or ""
     state = state if state in COUNT_STATUSES else ""
@@ -61,7 +73,7 @@ def _count_list_page(request: HttpRequest, start_form: CountStartForm | None, *,
                  element_id="count-table")
     return render_table(request, "inventory/stock/stockcount_list.html", {
         "table": rows, "table_template": "inventory/stock/stockcount_table.html",
-        "filter_template": "inventory/stock/stockcount_filter.html",
+        "filter_template": "inventory/stock/stockcount_filter.html", "export": COUNT_EXPORT,
         "status": state, "statuses": CountStatus.choices, "start_form": start_form,
     }, status=status)
 

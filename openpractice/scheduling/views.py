@@ -15,11 +15,13 @@ from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export, export_format, export_query, export_response
 from openpractice.core.selectors import location_scoped, practice_now
 from openpractice.core.web import add_service_errors, deny, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import (
@@ -56,6 +58,18 @@ def _status(form: BaseForm) -> int:
 # --- providers -----------------------------------------------------------------------------------------------
 
 
+PROVIDER_EXPORT = Export(name="providers", object_type="scheduling.provider", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Name"), "display_name"),
+    Column(gettext_lazy("NPI"), "npi"),
+    Column(gettext_lazy("Taxonomy"), "taxonomy_code"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Billing provider"), "is_billing"),
+    Column(gettext_lazy("Locations"), lambda provider: [location.name for location in provider.locations.all()]),
+    Column(gettext_lazy("Status"), lambda provider: _("Active") if provider.is_active else _("Inactive")),
+])
+
+
 @require_GET
 @permission_required(Perm.SCHEDULE_VIEW)
 def provider_list(request: HttpRequest) -> HttpResponse:
@@ -67,7 +81,7 @@ def provider_list(request: HttpRequest) -> HttpResponse:
     )
     return render_table(request, "scheduling/provider_list.html", {
         "table": rows, "table_template": "scheduling/_provider_table.html",
-        "can_create": can(request.user, Perm.PRACTICE_MANAGE),
+        "can_create": can(request.user, Perm.PRACTICE_MANAGE), "export": PROVIDER_EXPORT,
     })
 
 
@@ -242,10 +256,37 @@ def schedule_day(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/day.html", context)
 
 
+def day_sheet_export(day: dt.date, detail_locations: frozenset[int]) -> Export:
+    """The day sheet's rows. The note column only for someone who sees notes somewhere, and each note only
+    where they see it (as on the sheet)."""
+    columns = [
+        Column(gettext_lazy("ID"), "pk"),
+        Column(gettext_lazy("Starts"), "starts_at"),
+        Column(gettext_lazy("Ends"), "ends_at"),
+        Column(gettext_lazy("Provider"), "provider.display_name"),
+        Column(gettext_lazy("Patient"), lambda item: f"{item.patient.last_name}, {item.patient.first_name}"),
+        Column(gettext_lazy("Date of birth"), "patient.date_of_birth"),
+        Column(gettext_lazy("Type"), "appointment_type.name"),
+        Column(gettext_lazy("Location"), "location.name"),
+        Column(gettext_lazy("Room"), "room.name"),
+        Column(gettext_lazy("Status"), "get_status_display"),
+    ]
+    if detail_locations:
+        columns.append(Column(gettext_lazy("Note"), lambda item: item.notes if item.location_id in detail_locations
+                              else ""))
+    return Export(name=f"day sheet {day.isoformat()}", object_type="scheduling.appointment", columns=columns,
+                  patient_id=lambda item: item.patient_id)
+
+
 @require_GET
 @permission_required(Perm.SCHEDULE_VIEW)
 def schedule_sheet(request: HttpRequest) -> HttpResponse:
-    return render(request, "scheduling/day_sheet.html", _day_context(request))
+    context = _day_context(request)
+    if export_format(request):
+        appointments = [item for column in context["view"].columns for item in column.appointments]
+        return export_response(request, appointments, day_sheet_export(context["day"], context["detail_locations"]))
+    context["export_links"] = {file_format: export_query(request, file_format) for file_format in ("csv", "xlsx")}
+    return render(request, "scheduling/day_sheet.html", context)
 
 
 # --- booking -------------------------------------------------------------------------------------------------
@@ -629,6 +670,17 @@ def room_retire(request: HttpRequest, pk: int) -> HttpResponse:
 # --- referring providers -------------------------------------------------------------------------------------
 
 
+REFERRING_EXPORT = Export(name="referring providers", object_type="scheduling.referringprovider", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Last name"), "last_name"),
+    Column(gettext_lazy("First name"), "first_name"),
+    Column(gettext_lazy("NPI"), "npi"),
+    Column(gettext_lazy("Taxonomy"), "taxonomy_code"),
+    Column(gettext_lazy("Phone"), "phone"),
+    Column(gettext_lazy("Fax"), "fax"),
+])
+
+
 @require_GET
 @permission_required(Perm.SCHEDULE_VIEW)
 def referring_list(request: HttpRequest) -> HttpResponse:
@@ -639,7 +691,7 @@ def referring_list(request: HttpRequest) -> HttpResponse:
     )
     return render_table(request, "scheduling/referring_list.html", {
         "table": rows, "table_template": "scheduling/_referring_table.html",
-        "can_manage": can(request.user, Perm.SCHEDULE_MANAGE),
+        "can_manage": can(request.user, Perm.SCHEDULE_MANAGE), "export": REFERRING_EXPORT,
     })
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export
 from openpractice.core.forms import Form
 from openpractice.core.models import Location
 from openpractice.core.selectors import location_scoped, practice_now
@@ -62,6 +63,23 @@ class WaitlistForm(Form):
         return data
 
 
+def waitlist_export(detail_locations: frozenset[int]) -> Export:
+    """The open waitlist; a note only where the person sees notes (as on the page)."""
+    return Export(name="waitlist", object_type="scheduling.waitlistentry", patient_id=lambda entry: entry.patient_id,
+                  columns=[
+        Column(gettext_lazy("ID"), "pk"),
+        Column(gettext_lazy("Patient"), lambda entry: f"{entry.patient.last_name}, {entry.patient.first_name}"),
+        Column(gettext_lazy("Account"), "patient.account_number"),
+        Column(gettext_lazy("Appointment type"), "appointment_type.name"),
+        Column(gettext_lazy("Location"), "location.name"),
+        Column(gettext_lazy("Provider"), lambda entry: entry.provider.display_name if entry.provider else _("Any")),
+        Column(gettext_lazy("Earliest"), "earliest"),
+        Column(gettext_lazy("Latest"), "latest"),
+        Column(gettext_lazy("Note"), lambda entry: entry.notes if entry.location_id in detail_locations else ""),
+        Column(gettext_lazy("Added"), "created_at"),
+    ])
+
+
 @require_GET
 @permission_required(Perm.SCHEDULE_VIEW)
 def waitlist_page(request: HttpRequest) -> HttpResponse:
@@ -72,12 +90,13 @@ def waitlist_page(request: HttpRequest) -> HttpResponse:
         element_id="waitlist-table",
     )
     record(actor=request.user, action="waitlist.viewed", object_type="scheduling.waitlist")
+    detail_locations = selectors.detail_location_ids(request.user)
     return render_table(request, "scheduling/waitlist/list.html", {
         "table": rows, "table_template": "scheduling/waitlist/_table.html",
         "can_add": can(request.user, Perm.SCHEDULE_MANAGE),
         "manageable": set(location_scoped(actor=request.user, permission=Perm.SCHEDULE_MANAGE)
                           .values_list("pk", flat=True)),
-        "detail_locations": selectors.detail_location_ids(request.user),
+        "detail_locations": detail_locations, "export": waitlist_export(detail_locations),
     })
 
 

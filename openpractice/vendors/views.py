@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.compliance.selectors import associates as compliance_associates
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, run_service, table
 
@@ -66,6 +67,27 @@ def _form_page(request: HttpRequest, template: str, context: dict[str, Any]) -> 
 # --- the list and the vendor -----------------------------------------------------------------------------------
 
 
+def _primary_contact(vendor: Vendor) -> str:
+    return ", ".join(f"{contact.name} · {contact.phone}" if contact.phone else contact.name
+                     for contact in vendor.primary_contacts)  # type: ignore[attr-defined]
+
+
+VENDOR_EXPORT = Export(name="vendors", object_type="vendors.vendor", columns=[
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Categories"), lambda vendor: [category.name for category in vendor.categories.all()]),
+    Column(gettext_lazy("Primary contact"), _primary_contact),
+    Column(gettext_lazy("Payment terms"), "get_payment_terms_display"),
+    Column(gettext_lazy("Active contracts"), "active_contracts"),
+    Column(gettext_lazy("Handles PHI"), "handles_phi"),
+    Column(gettext_lazy("Active"), "is_active"),
+])
+CATEGORY_EXPORT = Export(name="vendor categories", object_type="vendors.vendorcategory", columns=[
+    Column(gettext_lazy("Category"), "name"),
+    Column(gettext_lazy("Vendors"), "vendor_count"),
+])
+
+
 @require_GET
 @permission_required(Perm.VENDORS_VIEW)
 def vendor_list(request: HttpRequest) -> HttpResponse:
@@ -80,7 +102,7 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
     }, default_sort="name", search_fields=("name", "account_number"), element_id="vendor-table")
     return render_table(request, "vendors/vendor_list.html", {
         "table": rows, "table_template": "vendors/vendor_table.html",
-        "filter_template": "vendors/vendor_filter.html",
+        "filter_template": "vendors/vendor_filter.html", "export": VENDOR_EXPORT,
         "kind": kind, "kinds": VendorKind.choices, "category": category,
         "categories": list(selectors.vendor_categories()), "active": active_key,
         "may_manage": can(request.user, Perm.VENDORS_MANAGE),
@@ -205,6 +227,8 @@ def _categories_page(request: HttpRequest, form: CategoryForm | None, *, status:
 @require_GET
 @permission_required(Perm.VENDORS_VIEW)
 def vendor_categories(request: HttpRequest) -> HttpResponse:
+    if export_format(request):
+        return export_response(request, selectors.vendor_categories(), CATEGORY_EXPORT)
     return _categories_page(request, None)
 
 

@@ -16,10 +16,12 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, run_service, table
 
@@ -33,6 +35,31 @@ from .views import choice_param, int_param, vendor_param
 
 DUE_CHOICES = (14, 30, 60, 90, 180, 365)
 PHI_CHOICES = {"yes": True, "no": False}
+CONTRACT_EXPORT = Export(name="contracts", object_type="vendors.contract", columns=[
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("Reference"), "reference"),
+    Column(gettext_lazy("Vendor"), "vendor.name"),
+    Column(gettext_lazy("Type"), "get_kind_display"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Starts"), "starts_on"),
+    Column(gettext_lazy("Ends"), "ends_on"),
+    Column(gettext_lazy("Renews"), "auto_renews"),
+    Column(gettext_lazy("Notice deadline"), "notice_deadline"),
+    Column(gettext_lazy("Annual value"), "annual_value"),
+    Column(gettext_lazy("Handles PHI"), "handles_phi"),
+])
+NEGOTIATION_EXPORT = Export(name="negotiations", object_type="vendors.negotiation", columns=[
+    Column(gettext_lazy("Date"), "held_on"),
+    Column(gettext_lazy("Vendor"), "vendor.name"),
+    Column(gettext_lazy("Contract"), "contract.title"),
+    Column(gettext_lazy("Our people"), lambda negotiation: [person.display_name
+                                                            for person in negotiation.our_people.all()]),
+    Column(gettext_lazy("Their people"), "their_people"),
+    Column(gettext_lazy("What we asked for"), "asks"),
+    Column(gettext_lazy("What they offered"), "offers"),
+    Column(gettext_lazy("Outcome"), "get_outcome_display"),
+    Column(gettext_lazy("Savings a year"), "annual_savings"),
+])
 
 
 def get_contract(request: HttpRequest, pk: int) -> Contract:
@@ -72,6 +99,7 @@ def _contract_list(request: HttpRequest, *, decisions: bool) -> HttpResponse:
     return render_table(request, "vendors/contract_list.html", {
         "table": rows, "table_template": "vendors/contract_table.html",
         "filter_template": "vendors/contract_filter.html", "decisions": decisions, "today": today,
+        "export": CONTRACT_EXPORT,
         "kind": kind, "kinds": ContractKind.choices, "status": status, "statuses": ContractStatus.choices,
         "vendor_id": vendor_id, "vendors": list(selectors.vendor_choices(actor=request.user)),
         "phi": phi_key, "due": due, "due_choices": sorted({*DUE_CHOICES, *([due] if due is not None else [])}),
@@ -189,7 +217,7 @@ def negotiation_list(request: HttpRequest) -> HttpResponse:
                 if contract_id else None)
     return render_table(request, "vendors/negotiation_list.html", {
         "table": rows, "table_template": "vendors/negotiation_table.html",
-        "filter_template": "vendors/negotiation_filter.html",
+        "filter_template": "vendors/negotiation_filter.html", "export": NEGOTIATION_EXPORT,
         "vendor_id": vendor_id, "vendors": list(selectors.vendor_choices(actor=request.user)),
         "contract": contract, "outcome": outcome, "outcomes": NegotiationOutcome.choices,
         "savings": selectors.savings_total(queryset),

@@ -12,10 +12,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_now
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, run_service, table
 
@@ -26,6 +28,17 @@ from .models import RepVisit
 from .services import setup as setup_services
 from .services import vendors as services
 from .views import int_param, vendor_param
+
+REPVISIT_EXPORT = Export(name="sales-rep visits", object_type="vendors.repvisit", columns=[
+    Column(gettext_lazy("When"), "visited_at"),
+    Column(gettext_lazy("Company"), "vendor.name"),
+    Column(gettext_lazy("Representative"), lambda visit: visit.rep.name if visit.rep else visit.rep_name),
+    Column(gettext_lazy("Had an appointment"), "had_appointment"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Met with"), lambda visit: [person.display_name for person in visit.met_with.all()]),
+    Column(gettext_lazy("Products discussed"), "products"),
+    Column(gettext_lazy("Policy exceptions"), lambda visit: "; ".join(visit.policy_exceptions)),
+])
 
 
 @require_GET
@@ -43,7 +56,7 @@ def repvisit_list(request: HttpRequest) -> HttpResponse:
                  element_id="repvisit-table")
     return render_table(request, "vendors/repvisit_list.html", {
         "table": rows, "table_template": "vendors/repvisit_table.html",
-        "filter_template": "vendors/repvisit_filter.html",
+        "filter_template": "vendors/repvisit_filter.html", "export": REPVISIT_EXPORT,
         "vendor_id": vendor_id, "vendors": list(selectors.vendor_choices(actor=request.user)),
         "location_id": location_id, "locations": list(selectors.rep_visit_view_locations(actor=request.user)),
         "exceptions": exceptions, "may_log": can(request.user, Perm.VENDORS_MANAGE),

@@ -6,16 +6,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from openpractice.accounts import selectors
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, table
 
 
 def _demo_only() -> None:
     if not settings.DEMO_MODE:
         raise Http404()
+
+
+# What the list shows: when, to whom, the subject (never the body: links in it sign people in).
+OUTBOX_EXPORT = Export(name="outbox", object_type="core.outboxmessage", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Sent"), "created_at"),
+    Column(gettext_lazy("To"), "recipient_list"),
+    Column(gettext_lazy("Subject"), "subject"),
+])
 
 
 @require_GET
@@ -28,7 +39,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
         search_fields=("subject", "recipients", "body"), element_id="outbox-table",
     )
     return render_table(request, "accounts/outbox/list.html",
-                        {"table": rows, "table_template": "accounts/outbox/_table.html"})
+                        {"table": rows, "table_template": "accounts/outbox/_table.html", "export": OUTBOX_EXPORT})
 
 
 @require_GET

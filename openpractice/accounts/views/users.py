@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,6 +23,7 @@ from openpractice.accounts.models import User
 from openpractice.accounts.roles import Perm
 from openpractice.accounts.selectors import UserStatus
 from openpractice.accounts.services import users as services
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import (
     add_service_errors,
     deny,
@@ -72,6 +74,35 @@ def _roles_context(request: HttpRequest, *, data: Any = None, user: User | None 
 # --- list and detail ---------------------------------------------------------------------------------------
 
 
+def _roles_text(person: User) -> str:
+    """The list's "Roles (locations)" cell in words (role assignments and locations come prefetched)."""
+    parts = []
+    for assignment in person.role_assignments.all():
+        label = assignment.get_role_display()
+        if assignment.tier != "standard":
+            label = f"{label} · {assignment.get_tier_display()}"
+        places = _("all locations") if assignment.all_locations else ", ".join(
+            location.name for location in assignment.locations.all())
+        parts.append(f"{label} ({places})")
+    return "; ".join(parts) or _("No role")
+
+
+_STATUS_LABELS = {UserStatus.ACTIVE: gettext_lazy("Active"), UserStatus.INVITED: gettext_lazy("Invited"),
+                  UserStatus.INVITATION_LAPSED: gettext_lazy("Invitation lapsed"),
+                  UserStatus.DEACTIVATED: gettext_lazy("Deactivated")}
+
+USER_EXPORT = Export(name="people", object_type="accounts.user", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Name"), "display_name"),
+    Column(gettext_lazy("Username"), "username"),
+    Column(gettext_lazy("Email"), "email"),
+    Column(gettext_lazy("Job title"), "job_title"),
+    Column(gettext_lazy("Roles (locations)"), _roles_text),
+    Column(gettext_lazy("Status"), lambda person: _STATUS_LABELS.get(person.status, person.status)),
+    Column(gettext_lazy("Last sign-in"), "last_login"),
+])
+
+
 @require_GET
 @permission_required(Perm.USERS_VIEW)
 def user_list(request: HttpRequest) -> HttpResponse:
@@ -94,6 +125,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         "status_choices": [("", _("Everyone")), ("active", _("Active")), ("invited", _("Invited")),
                            ("lapsed", _("Invitation lapsed")), ("deactivated", _("Deactivated"))],
         "can_invite": bool(selectors.grantable_role_tiers(actor=request.user)),
+        "export": USER_EXPORT,
     })
 
 

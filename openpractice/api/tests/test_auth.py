@@ -177,6 +177,12 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("post", f"{API}/queues"),
     ("get", f"{API}/queues/1"),
     ("patch", f"{API}/queues/1"),
+    ("get", f"{API}/kpis"),
+    ("get", f"{API}/kpis/1/trend"),
+    ("get", f"{API}/calendar"),
+    ("get", f"{API}/budgets"),
+    ("put", f"{API}/budgets"),
+    ("get", f"{API}/budgets/variance"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
@@ -185,7 +191,7 @@ PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "
             "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
             "{entry_id}", "{policy_id}", "{incident_id}", "{disclosure_id}", "{case_id}", "{risk_id}",
             "{vendor_id}", "{contract_id}", "{visit_id}", "{item_id}", "{level_id}", "{movement_id}", "{order_id}",
-            "{asset_id}", "{plan_id}", "{work_order_id}", "{message_id}", "{rule_id}", "{queue_id}")
+            "{asset_id}", "{plan_id}", "{work_order_id}", "{message_id}", "{rule_id}", "{queue_id}", "{key}")
 
 
 def _sample_path(path: str) -> str:

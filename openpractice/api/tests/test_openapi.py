@@ -224,6 +224,8 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("GET", "/api/v1/routing-rules/{rule_id}"), ("PATCH", "/api/v1/routing-rules/{rule_id}"),
         ("GET", "/api/v1/queues"), ("POST", "/api/v1/queues"), ("GET", "/api/v1/queues/{queue_id}"),
         ("PATCH", "/api/v1/queues/{queue_id}"),
+        ("GET", "/api/v1/kpis"), ("GET", "/api/v1/kpis/{key}/trend"), ("GET", "/api/v1/calendar"),
+        ("GET", "/api/v1/budgets"), ("PUT", "/api/v1/budgets"), ("GET", "/api/v1/budgets/variance"),
     }
 
 

@@ -16,10 +16,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
 from ..choices import OPEN_BATCH_STATUSES, BatchStatus
@@ -34,6 +36,22 @@ CLAIMS_PER_PAGE = 50
 def _batch(request: HttpRequest, pk: int, permission: str) -> ClaimBatch:
     return get_scoped_or_404(request, selectors.batch_scoped(actor=request.user, permission=permission),
                              permission=permission, pk=pk)
+
+
+BATCH_EXPORT = Export(name="claim batches", object_type="billing.claimbatch", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Batch (ISA13)"), lambda batch: f"{batch.interchange_control_number:09d}"),
+    Column(gettext_lazy("Usage"), "get_usage_indicator_display"),
+    Column(gettext_lazy("Built"), "created_at"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Payer"), lambda batch: batch.payer.name if batch.payer else _("Every payer (clearinghouse)")),
+    Column(gettext_lazy("Claims"), "claim_count"),
+    Column(gettext_lazy("Total charge"), "total_charge"),
+    Column(gettext_lazy("Submitted"), "submitted_at"),
+    Column(gettext_lazy("Built by"), lambda batch: batch.created_by.display_name if batch.created_by
+           else _("Command line")),
+    Column(gettext_lazy("File"), "file_name"),
+])
 
 
 @require_GET
@@ -51,7 +69,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "billing/batch_list.html", {
         "table": rows, "table_template": "billing/batch_table.html", "filter_template": "billing/batch_filter.html",
         "status": status, "statuses": BatchStatus.choices, "can_manage": can(request.user, Perm.BILLING_MANAGE),
-        "has_settings": selectors.billing_settings_current() is not None,
+        "has_settings": selectors.billing_settings_current() is not None, "export": BATCH_EXPORT,
     })
 
 

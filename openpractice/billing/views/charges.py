@@ -16,12 +16,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import location_scoped
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import patient_record_viewed, patient_search
@@ -58,6 +59,20 @@ def _manage_ids(actor: Any) -> frozenset[int] | None:
 # --- list ------------------------------------------------------------------------------------------------------
 
 
+CHARGE_EXPORT = Export(name="charges", object_type="billing.charge", patient_id=lambda charge: charge.patient_id,
+                       columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Date of service"), "date_of_service"),
+    Column(gettext_lazy("Patient"), lambda charge: f"{charge.patient.last_name}, {charge.patient.first_name}"),
+    Column(gettext_lazy("Account"), "patient.account_number"),
+    Column(gettext_lazy("Provider"), "rendering_provider.display_name"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Lines"), "line_count"),
+    Column(gettext_lazy("Total"), "total"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
+
+
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def charge_list(request: HttpRequest) -> HttpResponse:
@@ -83,7 +98,7 @@ def charge_list(request: HttpRequest) -> HttpResponse:
         "table": rows, "table_template": "billing/charge_table.html", "filter_template": "billing/charge_filter.html",
         "filters": filters, "to_code": list(to_code[:TO_CODE_LIMIT]), "to_code_count": to_code.count(),
         "manage_all": manage_ids is None, "manage_ids": manage_ids or frozenset(),
-        "can_create": can(request.user, Perm.BILLING_MANAGE),
+        "can_create": can(request.user, Perm.BILLING_MANAGE), "export": CHARGE_EXPORT,
     })
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export
 from openpractice.core.models import Location
 from openpractice.core.selectors import location_scoped, practice_get, practice_now
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
@@ -80,6 +81,27 @@ def _say_errors(request: HttpRequest, error: ValidationError) -> None:
 # --- the worklist ----------------------------------------------------------------------------------------------
 
 
+DENIAL_EXPORT = Export(name="denials", object_type="billing.denial", patient_id=lambda denial: denial.claim.patient_id,
+                       columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Claim"), "claim.claim_number"),
+    Column(gettext_lazy("Patient"), lambda denial: f"{denial.claim.patient.last_name}, "
+                                                   f"{denial.claim.patient.first_name}"),
+    Column(gettext_lazy("Account"), "claim.patient.account_number"),
+    Column(gettext_lazy("Payer"), "claim.payer.name"),
+    Column(gettext_lazy("Location"), "claim.location.name"),
+    Column(gettext_lazy("Date of service"), "claim.date_of_service"),
+    Column(gettext_lazy("Category"), "get_category_display"),
+    Column(gettext_lazy("Reason codes"), "reason_codes"),
+    Column(gettext_lazy("Remark codes"), "remark_codes"),
+    Column(gettext_lazy("Amount"), "amount"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Assigned to"), "assigned_to.display_name"),
+    Column(gettext_lazy("Next step"), selectors.next_step),
+    Column(gettext_lazy("Denied"), "created_at"),
+])
+
+
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def denial_list(request: HttpRequest) -> HttpResponse:
@@ -105,7 +127,7 @@ def denial_list(request: HttpRequest) -> HttpResponse:
                reason=f"{len(rows.page.object_list)} denial(s) shown, page {rows.page.number}")
     return render_table(request, "billing/denials/list.html", {
         "table": rows, "table_template": "billing/denials/table.html", "filters": filters, "groups": groups,
-        "category": category,
+        "category": category, "export": DENIAL_EXPORT,
     })
 
 

@@ -12,10 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import payer_choices
 from openpractice.scheduling.params import parse_id
@@ -47,6 +49,27 @@ def _payers(schedule: FeeSchedule | None = None) -> Any:
     return payers.distinct()
 
 
+FEE_SCHEDULE_EXPORT = Export(name="fee schedules", object_type="billing.feeschedule", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Payer"), lambda schedule: schedule.payer.name if schedule.payer else _("Standard")),
+    Column(gettext_lazy("Effective from"), "effective_from"),
+    Column(gettext_lazy("Effective until"), "effective_to"),
+    Column(gettext_lazy("Fees"), "entry_count"),
+])
+
+
+def fee_entry_export(schedule: FeeSchedule) -> Export:
+    """The fees of one schedule (the table on its page), named after it (without the characters a spreadsheet's
+    sheet name may not hold)."""
+    name = "".join(" " if char in "[]:*?/\\'" else char for char in schedule.name)
+    return Export(name=f"fees {' '.join(name.split())}", object_type="billing.feescheduleentry", columns=[
+        Column(gettext_lazy("Code"), "procedure_code"),
+        Column(gettext_lazy("Modifier"), "modifier"),
+        Column(gettext_lazy("Amount"), "amount"),
+    ])
+
+
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def fee_schedule_list(request: HttpRequest) -> HttpResponse:
@@ -57,7 +80,7 @@ def fee_schedule_list(request: HttpRequest) -> HttpResponse:
                  default_sort="-from", search_fields=("name", "payer__name"), element_id="fee-schedule-table")
     return render_table(request, "billing/fee_schedule_list.html", {
         "table": rows, "table_template": "billing/fee_schedule_table.html",
-        "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE),
+        "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE), "export": FEE_SCHEDULE_EXPORT,
     })
 
 
@@ -86,7 +109,7 @@ def _detail_context(request: HttpRequest, schedule: FeeSchedule) -> dict[str, An
                  default_sort="code", search_fields=("procedure_code",), per_page=50, element_id="fee-entry-table")
     return {
         "schedule": schedule, "table": rows, "table_template": "billing/fee_entry_table.html",
-        "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE),
+        "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE), "export": fee_entry_export(schedule),
     }
 
 

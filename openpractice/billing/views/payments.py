@@ -19,11 +19,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import (
     add_service_errors,
     any_permission_required,
@@ -154,6 +156,20 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+PAYMENT_EXPORT = Export(name="patient payments", object_type="billing.patientpayment",
+                        patient_id=lambda payment: payment.patient_id, columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Received"), "received_on"),
+    Column(gettext_lazy("Patient"), lambda payment: f"{payment.patient.last_name}, {payment.patient.first_name}"),
+    Column(gettext_lazy("Account"), "patient.account_number"),
+    Column(gettext_lazy("Amount"), "amount"),
+    Column(gettext_lazy("Paid by"), "get_method_display"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Applied"), lambda payment: selectors.cents(payment.applied_total)),
+    Column(gettext_lazy("Credit"), lambda payment: selectors.cents(payment.credit_total)),
+])
+
+
 @require_GET
 @any_permission_required(ACCOUNT_PERMISSIONS)
 def payment_list(request: HttpRequest) -> HttpResponse:
@@ -173,7 +189,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
                reason=f"payments: {rows.page.paginator.count} match(es), accounts: {len(patients)}")
     return render_table(request, "billing/payments/payment_list.html", {
         "table": rows, "table_template": "billing/payments/payment_table.html", "lookup": lookup,
-        "patients": patients,
+        "patients": patients, "export": PAYMENT_EXPORT,
     })
 
 
@@ -250,6 +266,21 @@ def patient_writeoff_create(request: HttpRequest, patient_id: int) -> HttpRespon
     }, status=400 if form.errors else 200)
 
 
+WRITE_OFF_EXPORT = Export(name="write-offs to approve", object_type="billing.writeoff",
+                          patient_id=lambda write_off: write_off.patient_id, columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Asked on"), "requested_at"),
+    Column(gettext_lazy("Patient"), lambda item: f"{item.patient.last_name}, {item.patient.first_name}"),
+    Column(gettext_lazy("Account"), "patient.account_number"),
+    Column(gettext_lazy("Balance of"), "get_party_display"),
+    Column(gettext_lazy("Claim"), lambda item: item.claim.claim_number if item.claim else _("all claims")),
+    Column(gettext_lazy("Amount"), "amount"),
+    Column(gettext_lazy("Reason"), "reason"),
+    Column(gettext_lazy("Asked by"), "requested_by.display_name"),
+    Column(gettext_lazy("Location"), "location.name"),
+])
+
+
 @require_GET
 @permission_required(Perm.BILLING_WRITE_OFF)
 def writeoff_pending(request: HttpRequest) -> HttpResponse:
@@ -258,13 +289,16 @@ def writeoff_pending(request: HttpRequest) -> HttpResponse:
                  sorts={"requested": "requested_at", "amount": "amount", "patient": "patient__last_name"},
                  default_sort="requested", element_id="writeoff-table",
                  search_fields=("patient__last_name", "patient__account_number"))
+    if export_format(request) and rows.queryset is not None:
+        # The file audits each patient in it (patients.exported); the page's per-patient views are not shown.
+        return export_response(request, rows.queryset, WRITE_OFF_EXPORT)
     seen: set[int] = set()
     for write_off in rows.page.object_list:
         if write_off.patient_id not in seen:
             seen.add(write_off.patient_id)
             patient_record_viewed(actor=request.user, patient=write_off.patient, how="write-offs to approve")
     return render_table(request, "billing/payments/writeoff_pending.html", {
-        "table": rows, "table_template": "billing/payments/writeoff_table.html",
+        "table": rows, "table_template": "billing/payments/writeoff_table.html", "export": WRITE_OFF_EXPORT,
     })
 
 

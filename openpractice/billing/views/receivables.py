@@ -11,6 +11,7 @@ drill-down of one patient writes that patient's `patients.viewed` event.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export, export_format, export_query, export_response
 from openpractice.core.models import Location
 from openpractice.core.selectors import location_scoped
 from openpractice.core.web import Table, permission_required, render_table, table
@@ -140,6 +142,90 @@ def aging_chart(aging: selectors.Aging) -> dict[str, Any]:
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "bars": bars, "axis_y": CHART_HEIGHT - 30}
 
 
+# --- exports ---------------------------------------------------------------------------------------------------
+
+
+def _bucket_columns(read: Callable[[Any, int], Decimal]) -> list[Column]:
+    """One column per aging bucket; `read(row, index)` gives the row's amount in that bucket."""
+
+    def column(bucket: selectors.Bucket) -> Column:
+        return Column(bucket.label, lambda row: read(row, bucket.index))
+
+    return [column(bucket) for bucket in selectors.BUCKETS]
+
+
+AGING_EXPORT = Export(name="AR aging", object_type="billing.accountbalance", columns=[
+    Column(gettext_lazy("Owed by"), "label"),
+    *_bucket_columns(lambda row, index: row.amounts[index]),
+    Column(gettext_lazy("Total"), "total"),
+    Column(gettext_lazy("Balances"), "count"),
+])
+
+PATIENT_AGING_EXPORT = Export(
+    name="AR aging by patient", object_type="patients.patient", patient_id=lambda row: row["patient_id"], columns=[
+        Column(gettext_lazy("Patient ID"), "patient_id"),
+        Column(gettext_lazy("Patient"), lambda row: f"{row['patient__last_name']}, {row['patient__first_name']}"),
+        Column(gettext_lazy("Account"), "patient__account_number"),
+        *_bucket_columns(lambda row, index: selectors.cents(row[f"b{index}"])),
+        Column(gettext_lazy("Total"), lambda row: selectors.cents(row["total"])),
+        Column(gettext_lazy("Claims"), "count"),
+    ])
+
+
+def _aging_claims_export(as_of: dt.date) -> Export:
+    return Export(name="AR open balances", object_type="billing.accountbalance",
+                  patient_id=lambda balance: balance.patient_id, columns=[
+        Column(gettext_lazy("ID"), "pk"),
+        Column(gettext_lazy("Claim"), lambda balance: balance.claim.claim_number if balance.claim else _("On account")),
+        Column(gettext_lazy("Claim status"), lambda balance: balance.claim.get_status_display() if balance.claim
+               else ""),
+        Column(gettext_lazy("Date of service"), "service_date"),
+        Column(gettext_lazy("Age (days)"), lambda balance: None if balance.service_date is None
+               else (as_of - balance.service_date).days),
+        Column(gettext_lazy("Patient"), lambda balance: f"{balance.patient.last_name}, {balance.patient.first_name}"),
+        Column(gettext_lazy("Account"), "patient.account_number"),
+        Column(gettext_lazy("Owed by"), lambda balance: balance.payer.name if balance.party == Party.PAYER
+               and balance.payer else _("Patient")),
+        Column(gettext_lazy("Location"), "location.name"),
+        Column(gettext_lazy("Balance"), lambda balance: selectors.cents(balance.balance)),
+    ])
+
+
+PAYER_PERFORMANCE_EXPORT = Export(name="payer performance by code", object_type="billing.remittanceline", columns=[
+    Column(gettext_lazy("Code"), "procedure_code"),
+    Column(gettext_lazy("Payer"), "payer_name"),
+    Column(gettext_lazy("Pays best"), "best"),
+    Column(gettext_lazy("Lines"), "count"),
+    Column(gettext_lazy("Average allowed"), "average_allowed"),
+    Column(gettext_lazy("Average paid"), "average_paid"),
+    Column(gettext_lazy("Average days to pay"), "average_days_to_pay"),
+])
+
+UNDERPAYMENT_EXPORT = Export(
+    name="underpayments", object_type="billing.remittanceline",
+    patient_id=lambda line: line.remittance_claim.claim.patient_id if line.remittance_claim.claim else None, columns=[
+        Column(gettext_lazy("ID"), "pk"),
+        Column(gettext_lazy("Payer"), "remittance_claim.remittance.payer.name"),
+        Column(gettext_lazy("Claim"), "remittance_claim.claim.claim_number"),
+        Column(gettext_lazy("Payer claim number"), "remittance_claim.payer_claim_number"),
+        Column(gettext_lazy("Patient"), lambda line: f"{line.remittance_claim.claim.patient.last_name}, "
+                                                     f"{line.remittance_claim.claim.patient.first_name}"),
+        Column(gettext_lazy("Code"), lambda line: "-".join([line.procedure_code, *(line.modifiers or [])])),
+        Column(gettext_lazy("Date of service"), "service_on"),
+        Column(gettext_lazy("Units"), "units_billed"),
+        Column(gettext_lazy("Contract fee"), lambda line: selectors.cents(line.contract_fee)),
+        Column(gettext_lazy("Expected"), lambda line: selectors.cents(line.expected)),
+        Column(gettext_lazy("Paid"), lambda line: selectors.cents(line.paid_amount)),
+        Column(gettext_lazy("Patient share"), lambda line: selectors.cents(line.patient_share)),
+        Column(gettext_lazy("Variance"), lambda line: selectors.cents(line.variance)),
+    ])
+
+
+def _export_links(request: HttpRequest) -> dict[str, str]:
+    """The query strings of the page's CSV and XLSX links (a page that is not a core.web table)."""
+    return {file_format: export_query(request, file_format) for file_format in ("csv", "xlsx")}
+
+
 # --- aging -----------------------------------------------------------------------------------------------------
 
 
@@ -149,7 +235,10 @@ def receivables(request: HttpRequest) -> HttpResponse:
     """A/R aging by payer and for patients, with totals and a chart; each amount links to its claims."""
     filters = LocationFilterForm(request.GET or None, locations=_locations(request, Perm.BILLING_VIEW))
     aging = selectors.aging_summary(actor=request.user, location_id=filters.location_id())
+    if export_format(request):
+        return export_response(request, [*aging.payers, aging.payer_total, aging.patients, aging.total], AGING_EXPORT)
     return render(request, "billing/receivables/aging.html", {
+        "export_links": _export_links(request),
         "aging": aging, "buckets": selectors.BUCKETS, "chart": aging_chart(aging), "filters": filters,
         "location_id": filters.location_id(), "over_share": selectors.percent(aging.total.over_120, aging.total.total),
         "total_shares": aging.share(aging.total), "nav": _nav(request),
@@ -180,6 +269,9 @@ def receivables_patients(request: HttpRequest) -> HttpResponse:
                                          location_id=filters.location_id())
     rows = _manual_table(request, grouped, sorts=list(selectors.PATIENT_SORTS), sort=sort,
                          element_id="patient-aging")
+    rows.queryset = grouped  # every patient, for the export
+    if export_format(request):
+        return export_response(request, grouped, PATIENT_AGING_EXPORT)
     rows.page.object_list = selectors.patient_aging_rows(rows.page.object_list)
     if rows.page.object_list:
         record(actor=request.user, action="billing.receivables_viewed", object_type="patients.patient",
@@ -187,6 +279,7 @@ def receivables_patients(request: HttpRequest) -> HttpResponse:
     return render_table(request, "billing/receivables/patients.html", {
         "table": rows, "table_template": "billing/receivables/patient_table.html",
         "filters": filters, "as_of": as_of, "buckets": selectors.BUCKETS, "nav": _nav(request),
+        "export": PATIENT_AGING_EXPORT,
     })
 
 
@@ -208,6 +301,9 @@ def receivables_claims(request: HttpRequest) -> HttpResponse:
                  sorts={"dos": "service_date", "balance": "balance", "claim": "claim__claim_number",
                         "patient": "patient__last_name", "payer": "payer__name"},
                  default_sort="dos", element_id="aging-claims", per_page=PER_PAGE)
+    export = _aging_claims_export(as_of)
+    if export_format(request):
+        return export_response(request, rows.queryset if rows.queryset is not None else balances, export)
     shown = list(rows.page.object_list)
     for balance in shown:
         balance.age_days = None if balance.service_date is None else (  # type: ignore[attr-defined]
@@ -224,6 +320,7 @@ def receivables_claims(request: HttpRequest) -> HttpResponse:
         "table": rows, "table_template": "billing/receivables/claim_table.html", "filters": filters,
         "as_of": as_of, "party": party,
         "bucket": selectors.BUCKETS[bucket] if bucket is not None else None, "payer": payer, "patient": patient,
+        "export": export,
     })
 
 
@@ -250,8 +347,11 @@ def receivables_payers(request: HttpRequest) -> HttpResponse:
     code = form.cleaned_data.get("code", "") if form.is_valid() else ""
     rows = selectors.payer_performance(actor=request.user, start=start, end=end, code=code,
                                        location_id=form.location_id())
+    if export_format(request) and not form.errors:
+        return export_response(request, rows, PAYER_PERFORMANCE_EXPORT)
     return render(request, "billing/receivables/payers.html", {
         "rows": rows, "form": form, "start": start, "end": end, "code": code, "nav": _nav(request),
+        "export_links": _export_links(request),
     }, status=400 if form.errors else 200)
 
 
@@ -275,10 +375,13 @@ def receivables_underpayments(request: HttpRequest) -> HttpResponse:
                  sorts={"variance": "variance", "dos": "service_on", "paid": "paid_amount",
                         "payer": "remittance_claim__remittance__payer__name", "code": "procedure_code"},
                  default_sort="-variance", element_id="underpayments", per_page=PER_PAGE)
+    if export_format(request) and not form.errors and rows.queryset is not None:
+        return export_response(request, rows.queryset, UNDERPAYMENT_EXPORT)
     if rows.page.object_list:
         record(actor=request.user, action="billing.receivables_viewed", object_type="billing.claim",
                reason=f"underpayments: {len(rows.page.object_list)} line(s) shown, page {rows.page.number}")
     return render_table(request, "billing/receivables/underpayments.html", {
         "table": rows, "table_template": "billing/receivables/underpayment_table.html", "form": form,
         "start": start, "end": end, "tolerance": tolerance, "nav": _nav(request),
+        "export": None if form.errors else UNDERPAYMENT_EXPORT,
     }, status=400 if form.errors else 200)

@@ -20,11 +20,13 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import get_scoped_or_404, permission_required, render_table, table
 from openpractice.patients.selectors import payer_choices
 
@@ -125,6 +127,55 @@ def remittance_upload(request: HttpRequest) -> HttpResponse:
                            template="billing/remittances/upload.html")
 
 
+# --- exports ---------------------------------------------------------------------------------------------------
+
+
+def _summary(key: str, default: Any = 0) -> Any:
+    return lambda item: (item.summary or {}).get(key) or default
+
+
+REMITTANCE_IMPORT_EXPORT = Export(name="835 files", object_type="billing.remittanceimport", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Imported"), "imported_at"),
+    Column(gettext_lazy("File"), "filename"),
+    Column(gettext_lazy("By"), "imported_by.display_name"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Payments"), _summary("payments")),
+    Column(gettext_lazy("Claims matched"), _summary("claims_matched")),
+    Column(gettext_lazy("Claims not matched"), _summary("claims_unmatched")),
+    Column(gettext_lazy("Claims denied"), _summary("denied_claims")),
+    Column(gettext_lazy("Paid"), _summary("paid_total", "0.00")),
+])
+
+REMITTANCE_EXPORT = Export(name="remittances", object_type="billing.remittance", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Paid on"), "payment_date"),
+    Column(gettext_lazy("Payer"), lambda item: (item.payer.name if item.payer else "") or item.payer_name
+           or item.payer_key),
+    Column(gettext_lazy("Trace number"), "trace_number"),
+    Column(gettext_lazy("Amount"), lambda item: -item.payment_amount if item.credit_debit == "D"
+           else item.payment_amount),
+    Column(gettext_lazy("Method"), "payment_method"),
+    Column(gettext_lazy("Claims"), "claim_count"),
+    Column(gettext_lazy("Posted"), "posted_at"),
+])
+
+# Claim payments nobody could match: the patient as the payer names them (no patient record of ours).
+EXCEPTION_EXPORT = Export(name="remittance exceptions", object_type="billing.remittanceclaim", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Received"), "remittance.posted_at"),
+    Column(gettext_lazy("Claim number (CLP01)"), "claim_number"),
+    Column(gettext_lazy("Payer claim number"), "payer_claim_number"),
+    Column(gettext_lazy("Patient (as the payer names them)"), "patient_name"),
+    Column(gettext_lazy("Member ID"), "member_id"),
+    Column(gettext_lazy("Charged"), "charge_amount"),
+    Column(gettext_lazy("Paid"), "paid_amount"),
+    Column(gettext_lazy("Payer"), lambda item: (item.remittance.payer.name if item.remittance.payer else "")
+           or item.remittance.payer_name),
+    Column(gettext_lazy("Remittance"), "remittance.trace_number"),
+])
+
+
 # --- imported files --------------------------------------------------------------------------------------------
 
 
@@ -143,7 +194,7 @@ def remittance_import_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "billing/remittances/import_list.html", {
         "table": rows, "table_template": "billing/remittances/import_table.html",
         "filter_template": "billing/remittances/import_filter.html", "filters": filters,
-        "can_post": can(request.user, Perm.BILLING_POST),
+        "can_post": can(request.user, Perm.BILLING_POST), "export": REMITTANCE_IMPORT_EXPORT,
     })
 
 
@@ -176,7 +227,7 @@ def remittance_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "billing/remittances/remittance_list.html", {
         "table": rows, "table_template": "billing/remittances/remittance_table.html",
         "filter_template": "billing/remittances/remittance_filter.html", "filters": filters,
-        "can_post": can(request.user, Perm.BILLING_POST),
+        "can_post": can(request.user, Perm.BILLING_POST), "export": REMITTANCE_EXPORT,
     })
 
 
@@ -237,7 +288,7 @@ def remittance_exceptions(request: HttpRequest) -> HttpResponse:
         "table": rows, "table_template": "billing/remittances/exception_table.html",
         "filter_template": "billing/remittances/exception_filter.html", "remittance_id": remittance_id,
         "can_work": selectors.can_work_exceptions(request.user), "matching": matching, "candidates": candidates,
-        "find": find, "dismiss_form": ExceptionDismissForm(),
+        "find": find, "dismiss_form": ExceptionDismissForm(), "export": EXCEPTION_EXPORT,
     })
 
 

@@ -13,10 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
 from ..forms_rules import ScrubRuleForm
@@ -43,6 +45,17 @@ def _explanation(request: HttpRequest) -> HttpResponse | None:
     return render(request, "billing/rule_explanation.html", {"explanation": ScrubRuleForm(request.GET).explanation()})
 
 
+RULE_EXPORT = Export(name="scrubber rules", object_type="billing.scrubrule", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("What it does"), selectors.rule_explanation),
+    Column(gettext_lazy("Message for the biller"), "message"),
+    Column(gettext_lazy("How to fix"), "fix_hint"),
+    Column(gettext_lazy("Severity"), "get_severity_display"),
+    Column(gettext_lazy("Status"), lambda rule: _("Active") if rule.is_active else _("Switched off")),
+])
+
+
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def rule_list(request: HttpRequest) -> HttpResponse:
@@ -58,7 +71,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "billing/rule_list.html", {
         "table": rows, "table_template": "billing/rule_table.html", "filter_template": "core/_status_filter.html",
         "status": status, "can_manage": has_all_locations(request.user, Perm.BILLING_MANAGE),
-        "builtin_checks": selectors.builtin_checks(),
+        "builtin_checks": selectors.builtin_checks(), "export": RULE_EXPORT,
     })
 
 

@@ -9,16 +9,20 @@ same 404 as a refusal here (the service already audited it).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, has_all_locations
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_now
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
@@ -41,6 +45,21 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     return response
 
 
+STATEMENT_RUN_EXPORT = Export(name="statement runs", object_type="billing.statementrun", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Statement date"), "statement_date"),
+    Column(gettext_lazy("Cycle"), lambda run: _("Day %(day)s") % {"day": run.cycle_day} if run.cycle_day
+           else _("Everybody")),
+    Column(gettext_lazy("Statements"), "statement_count"),
+    Column(gettext_lazy("Email: sent"), "emailed_count"),
+    Column(gettext_lazy("Email: to send"), "email_count"),
+    Column(gettext_lazy("Email failures"), "failed_count"),
+    Column(gettext_lazy("Total due"), lambda run: Decimal(run.total_due or 0).quantize(Decimal("0.01"))),
+    Column(gettext_lazy("Made"), "created_at"),
+    Column(gettext_lazy("By"), "created_by.display_name"),
+])
+
+
 @require_GET
 @permission_required(Perm.BILLING_VIEW)
 def statement_list(request: HttpRequest) -> HttpResponse:
@@ -51,7 +70,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "billing/statements/statement_list.html", {
         "table": rows, "table_template": "billing/statements/run_table.html",
         "table_caption": _("Statement runs"), "empty_message": _("No statement runs yet."),
-        "can_run": has_all_locations(request.user, Perm.BILLING_MANAGE),
+        "can_run": has_all_locations(request.user, Perm.BILLING_MANAGE), "export": STATEMENT_RUN_EXPORT,
     })
 
 

@@ -13,9 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
@@ -44,6 +46,17 @@ def _run(form: Any, call: Callable[[], Any]) -> bool:
     return True
 
 
+ACCESSREVIEW_EXPORT = Export(name="access reviews", object_type="compliance.accessreview", columns=[
+    Column(gettext_lazy("Period start"), "period_start"),
+    Column(gettext_lazy("Period end"), "period_end"),
+    Column(gettext_lazy("Findings"), "finding_count"),
+    Column(gettext_lazy("Created"), "created_at"),
+    Column(gettext_lazy("Created by"), "created_by.display_name"),
+    Column(gettext_lazy("Signed off"), "signed_off_at"),
+    Column(gettext_lazy("Signed off by"), "signed_off_by.display_name"),
+])
+
+
 @require_GET
 @permission_required(PERM)
 def accessreview_list(request: HttpRequest) -> HttpResponse:
@@ -52,7 +65,7 @@ def accessreview_list(request: HttpRequest) -> HttpResponse:
                  default_sort="-period", search_fields=(), element_id="accessreview-table")
     return render_table(request, "compliance/access_reviews/accessreview_list.html", {
         "table": rows, "table_template": "compliance/access_reviews/accessreview_table.html",
-        "can_manage": selectors.may_manage(request.user),
+        "export": ACCESSREVIEW_EXPORT, "can_manage": selectors.may_manage(request.user),
     })
 
 

@@ -17,10 +17,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
@@ -40,6 +42,19 @@ from ..services import associates as services
 
 ASSOCIATE_SORTS = {"name": "name", "services": "services", "standing": "standing", "until": "baa_expires_on",
                    "review": "baa_review_on"}
+STANDING_LABELS = {selectors.FLAGGED: gettext_lazy("No BAA — handles PHI"), selectors.REVIEW_DUE: gettext_lazy("Review due"),
+                   selectors.COVERED: gettext_lazy("Covered"), selectors.INACTIVE: gettext_lazy("No longer used"),
+                   selectors.NOT_NEEDED: gettext_lazy("No PHI: no BAA needed")}
+ASSOCIATE_EXPORT = Export(name="business associates", object_type="compliance.businessassociate", columns=[
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Services"), "services"),
+    Column(gettext_lazy("Handles PHI"), "handles_phi"),
+    Column(gettext_lazy("Active"), "is_active"),
+    Column(gettext_lazy("Status"), lambda associate: STANDING_LABELS.get(associate.standing, "")),
+    Column(gettext_lazy("Draft in negotiation"), "has_draft"),
+    Column(gettext_lazy("Agreement ends"), "baa_expires_on"),
+    Column(gettext_lazy("Next review"), "baa_review_on"),
+])
 
 
 def _associate(request: HttpRequest, pk: int) -> BusinessAssociate:
@@ -84,6 +99,7 @@ def associate_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "compliance/associates/associate_list.html", {
         "table": rows, "table_template": "compliance/associates/associate_table.html",
         "filter_template": "compliance/associates/associate_filter.html", "flagged_only": flagged_only,
+        "export": ASSOCIATE_EXPORT,
         "flagged": selectors.flagged_count(actor=request.user, today=today),
         "horizon": selectors.REVIEW_HORIZON_DAYS, "can_manage": can(request.user, Perm.COMPLIANCE_MANAGE),
     })

@@ -14,10 +14,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     get_scoped_or_404,
@@ -45,6 +47,25 @@ from ..selectors import incidents as selectors
 from ..services import incidents as services
 
 PERM = Perm.COMPLIANCE_INCIDENTS
+# The list names no patient (a count only): its export is no PHI read.
+INCIDENT_EXPORT = Export(name="incidents", object_type="compliance.incident", columns=[
+    Column(gettext_lazy("Discovered"), "discovered_on"),
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Location"), lambda incident: incident.location.name if incident.location else _("Whole practice")),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Determination"), "get_determination_display"),
+    Column(gettext_lazy("Patients"), "affected_count"),
+    Column(gettext_lazy("Next notice due"), "next_due"),
+    Column(gettext_lazy("Incident ID"), "pk"),
+])
+# What the reporter sees of their own reports: the status only.
+MY_INCIDENT_EXPORT = Export(name="my incident reports", object_type="compliance.incident", columns=[
+    Column(gettext_lazy("Reported"), "created_at"),
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("Discovered on"), "discovered_on"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
 
 
 def _incident(request: HttpRequest, pk: int) -> Incident:
@@ -81,8 +102,10 @@ def incident_report(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def incident_mine(request: HttpRequest) -> HttpResponse:
-    reports = list(selectors.own_reports(actor=request.user).order_by("-created_at", "-pk"))
-    return render(request, "compliance/incidents/mine.html", {"reports": reports})
+    reports = selectors.own_reports(actor=request.user).order_by("-created_at", "-pk")
+    if export_format(request):
+        return export_response(request, reports, MY_INCIDENT_EXPORT)
+    return render(request, "compliance/incidents/mine.html", {"reports": list(reports)})
 
 
 # --- managing --------------------------------------------------------------------------------------------------
@@ -100,7 +123,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
                  default_sort="-discovered", search_fields=("title",), element_id="incident-table")
     return render_table(request, "compliance/incidents/incident_list.html", {
         "table": rows, "table_template": "compliance/incidents/incident_table.html",
-        "filter_template": "compliance/incidents/incident_filter.html", "status": status,
+        "filter_template": "compliance/incidents/incident_filter.html", "status": status, "export": INCIDENT_EXPORT,
         "statuses": IncidentStatus.choices, "today": practice_today(),
     })
 

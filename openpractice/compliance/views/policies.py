@@ -16,10 +16,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     add_service_errors,
@@ -37,6 +39,24 @@ from ..selectors import policies as selectors
 from ..services import policies as services
 
 POLICY_SORTS = {"title": "title", "category": "category", "owner": "owner__last_name", "review": "next_review_on"}
+POLICY_EXPORT = Export(name="policies", object_type="compliance.policy", columns=[
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("Category"), "get_category_display"),
+    Column(gettext_lazy("Owner"), "owner.display_name"),
+    Column(gettext_lazy("Version in force"), "current_number"),
+    Column(gettext_lazy("In force since"), "current_effective_on"),
+    Column(gettext_lazy("Version in progress"), "progress_number"),
+    Column(gettext_lazy("Version in progress status"),
+           lambda policy: VersionStatus(policy.progress_status).label if policy.progress_status else ""),
+    Column(gettext_lazy("Next review"), "next_review_on"),
+    Column(gettext_lazy("Retired"), "retired_at"),
+])
+REVIEW_DUE_EXPORT = Export(name="policies due for review", object_type="compliance.policyversion", columns=[
+    Column(gettext_lazy("Policy"), "policy.title"),
+    Column(gettext_lazy("Owner"), "policy.owner.display_name"),
+    Column(gettext_lazy("Version"), "number"),
+    Column(gettext_lazy("Next review"), "next_review_on"),
+])
 
 
 def _policy(request: HttpRequest, pk: int) -> Policy:
@@ -63,6 +83,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "compliance/policies/policy_list.html", {
         "table": rows, "table_template": "compliance/policies/policy_table.html",
         "filter_template": "compliance/policies/policy_filter.html", "category": category, "status": status,
+        "export": POLICY_EXPORT,
         "categories": PolicyCategory.choices, "statuses": VersionStatus.choices,
         "can_manage": can(request.user, Perm.COMPLIANCE_MANAGE), "today": practice_today(),
     })
@@ -165,8 +186,11 @@ def policy_version_new(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(Perm.COMPLIANCE_VIEW)
 def review_due(request: HttpRequest) -> HttpResponse:
     today = practice_today()
+    versions = selectors.review_due(actor=request.user, today=today)
+    if export_format(request):
+        return export_response(request, versions, REVIEW_DUE_EXPORT)
     return render(request, "compliance/policies/review_due.html", {
-        "versions": list(selectors.review_due(actor=request.user, today=today)), "today": today,
+        "versions": list(versions), "today": today,
         "horizon": selectors.REVIEW_HORIZON_DAYS,
     })
 

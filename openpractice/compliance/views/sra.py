@@ -19,10 +19,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
@@ -35,6 +37,36 @@ from ..services import sra as services
 RISK_SORTS = {"score": "score_value", "title": "title", "safeguard": "safeguard", "owner": "owner__last_name",
               "due": "due_on", "status": "status", "year": "assessment__year"}
 FLAGGED_ANSWERS = (SraAnswer.NO, SraAnswer.PARTLY)
+RISK_EXPORT = Export(name="risk register", object_type="compliance.risk", columns=[
+    Column(gettext_lazy("Risk"), "title"),
+    Column(gettext_lazy("Safeguard"), "get_safeguard_display"),
+    Column(gettext_lazy("Score"), "score_value"),
+    Column(gettext_lazy("Band"), lambda risk: selectors.BAND_LABELS.get(risk.band, "")),
+    Column(gettext_lazy("Owner"), "owner"),
+    Column(gettext_lazy("Remediate by"), "due_on"),
+    Column(gettext_lazy("Overdue"), "overdue"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Year"), "assessment.year"),
+    Column(gettext_lazy("Risk ID"), "pk"),
+])
+ASSESSMENT_EXPORT = Export(name="security risk assessments", object_type="compliance.securityriskassessment",
+                           columns=[
+    Column(gettext_lazy("Year"), "year"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Started"), "started_at"),
+    Column(gettext_lazy("Started by"), "started_by"),
+    Column(gettext_lazy("Completed"), "completed_at"),
+    Column(gettext_lazy("Completed by"), "completed_by"),
+    Column(gettext_lazy("Answers"), "answer_count"),
+    Column(gettext_lazy("Risks"), "risk_count"),
+    Column(gettext_lazy("Open risks"), "open_risk_count"),
+])
+QUESTION_EXPORT = Export(name="risk assessment questions", object_type="compliance.sraquestion", columns=[
+    Column(gettext_lazy("Safeguard"), "get_safeguard_display"),
+    Column(gettext_lazy("Question"), "text"),
+    Column(gettext_lazy("Regulation"), "reference"),
+    Column(gettext_lazy("Active"), "is_active"),
+])
 
 
 def _assessment(request: HttpRequest, pk: int) -> SecurityRiskAssessment:
@@ -71,8 +103,11 @@ def _form_page(request: HttpRequest, form: Form, template: str, context: dict[st
 def sra_list(request: HttpRequest) -> HttpResponse:
     """The yearly reassessment: every assessment, when the last one was completed, and "due" after 12 months."""
     today = practice_today()
+    assessments = selectors.assessment_list(actor=request.user)
+    if export_format(request):
+        return export_response(request, assessments, ASSESSMENT_EXPORT)
     return render(request, "compliance/sra/sra_list.html", {
-        "assessments": list(selectors.assessment_list(actor=request.user)),
+        "assessments": list(assessments),
         "reassessment": selectors.reassessment(actor=request.user, today=today), "today": today,
         "months": selectors.REASSESS_AFTER_MONTHS, "can_manage": can(request.user, Perm.COMPLIANCE_MANAGE),
         "overdue": selectors.overdue_count(actor=request.user, today=today),
@@ -192,7 +227,7 @@ def risk_list(request: HttpRequest) -> HttpResponse:
                  element_id="risk-table")
     return render_table(request, "compliance/sra/risk_list.html", {
         "table": rows, "table_template": "compliance/sra/risk_table.html",
-        "filter_template": "compliance/sra/risk_filter.html", "status": status, "band": band,
+        "filter_template": "compliance/sra/risk_filter.html", "status": status, "band": band, "export": RISK_EXPORT,
         "safeguard": safeguard, "statuses": RiskStatus.choices, "bands": selectors.band_choices(),
         "safeguards": Safeguard.choices, "band_labels": selectors.BAND_LABELS, "band_table": selectors.BANDS,
         "overdue": selectors.overdue_count(actor=request.user, today=today),
@@ -273,7 +308,10 @@ def risk_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(Perm.COMPLIANCE_VIEW)
 def sraquestion_list(request: HttpRequest) -> HttpResponse:
     """The question bank by safeguard, with the regulation each question comes from."""
-    questions = list(selectors.questions_visible(actor=request.user).order_by("safeguard", "order", "pk"))
+    ordered = selectors.questions_visible(actor=request.user).order_by("safeguard", "order", "pk")
+    if export_format(request):
+        return export_response(request, ordered, QUESTION_EXPORT)
+    questions = list(ordered)
     return render(request, "compliance/sra/sraquestion_list.html", {
         "groups": [(label, [q for q in questions if q.safeguard == value]) for value, label in Safeguard.choices],
     })

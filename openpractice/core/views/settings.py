@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.core import selectors, services
+from openpractice.core.exports import Column, Export
 from openpractice.core.forms import DepartmentForm, LocationForm, OpeningHoursForm, PracticeForm
 from openpractice.core.models import Department, Location, Practice
 from openpractice.core.web import add_service_errors, deny, get_scoped_or_404, permission_required, render_table, table
@@ -78,6 +80,33 @@ def practice_edit(request: HttpRequest) -> HttpResponse:
 # --- locations -----------------------------------------------------------------------------------------------
 
 
+def _active(item: Location | Department) -> str:
+    return _("Active") if item.is_active else _("Deactivated")
+
+
+LOCATION_EXPORT = Export(name="locations", object_type="core.location", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Code"), "code"),
+    Column(gettext_lazy("City"), "city"),
+    Column(gettext_lazy("State"), "state"),
+    Column(gettext_lazy("Place of service"), "place_of_service"),
+    Column(gettext_lazy("Place of service name"), "place_of_service_name"),
+    Column(gettext_lazy("Departments"), "department_count"),
+    Column(gettext_lazy("Status"), _active),
+])
+
+DEPARTMENT_EXPORT = Export(name="departments", object_type="core.department", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Location"), lambda department: department.location.name if department.location
+           else _("Practice-wide")),
+    Column(gettext_lazy("Shared email"), "email"),
+    Column(gettext_lazy("Phone"), "phone"),
+    Column(gettext_lazy("Status"), _active),
+])
+
+
 @require_GET
 @permission_required(Perm.PRACTICE_VIEW)
 def location_list(request: HttpRequest) -> HttpResponse:
@@ -98,6 +127,7 @@ def location_list(request: HttpRequest) -> HttpResponse:
         "filter_template": "core/_status_filter.html",
         "status": status,
         "can_create": has_all_locations(request.user, Perm.PRACTICE_MANAGE),
+        "export": LOCATION_EXPORT,
     })
 
 
@@ -230,6 +260,7 @@ def department_list(request: HttpRequest) -> HttpResponse:
         "filter_template": "core/_status_filter.html",
         "status": status,
         "can_create": can(request.user, Perm.PRACTICE_MANAGE),
+        "export": DEPARTMENT_EXPORT,
     })
 
 

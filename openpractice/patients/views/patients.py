@@ -12,11 +12,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
 from .. import selectors, services
@@ -43,6 +45,27 @@ def _coverage(request: HttpRequest, pk: int, permission: str) -> Coverage:
                              permission=permission, pk=pk)
 
 
+def _patient_status(patient: Patient) -> str:
+    if patient.merged_into_id:
+        return _("Merged")
+    return _("Active") if patient.is_active else _("Inactive")
+
+
+# What the list shows, no more: name, date of birth, one phone, account, home location (never the SSN).
+PATIENT_EXPORT = Export(name="patients", object_type="patients.patient", patient_id=lambda patient: patient.pk,
+                        columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Last name"), "last_name"),
+    Column(gettext_lazy("First name"), "first_name"),
+    Column(gettext_lazy("Middle initial"), lambda patient: patient.middle_name[:1]),
+    Column(gettext_lazy("Date of birth"), "date_of_birth"),
+    Column(gettext_lazy("Phone"), lambda patient: patient.phone_mobile or patient.phone_home),
+    Column(gettext_lazy("Account"), "account_number"),
+    Column(gettext_lazy("Home location"), "home_location.name"),
+    Column(gettext_lazy("Status"), _patient_status),
+])
+
+
 @require_GET
 @permission_required(Perm.PATIENTS_DEMOGRAPHICS)
 def patient_list(request: HttpRequest) -> HttpResponse:
@@ -60,7 +83,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "patients/patient_list.html", {
         "table": rows, "table_template": "patients/_patient_table.html",
         "filter_template": "patients/_patient_filter.html", "include_inactive": include_inactive,
-        "can_register": can(request.user, Perm.PATIENTS_EDIT),
+        "can_register": can(request.user, Perm.PATIENTS_EDIT), "export": PATIENT_EXPORT,
     })
 
 

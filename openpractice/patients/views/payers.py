@@ -9,10 +9,12 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
 from .. import selectors, services
@@ -22,6 +24,18 @@ from ..models import Payer
 
 def _payer(request: HttpRequest, pk: int, permission: str) -> Payer:
     return get_scoped_or_404(request, selectors.payer_list(actor=request.user), permission=permission, pk=pk)
+
+
+PAYER_EXPORT = Export(name="payers", object_type="patients.payer", columns=[
+    Column(gettext_lazy("ID"), "pk"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Payer ID"), "payer_id"),
+    Column(gettext_lazy("Filing indicator"), "claim_filing_indicator"),
+    Column(gettext_lazy("Filing indicator name"), "get_claim_filing_indicator_display"),
+    Column(gettext_lazy("Timely filing (days)"), "timely_filing_days"),
+    Column(gettext_lazy("Plans"), "plan_count"),
+    Column(gettext_lazy("Status"), lambda payer: _("Active") if payer.is_active else _("Deactivated")),
+])
 
 
 @require_GET
@@ -38,7 +52,7 @@ def payer_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "patients/payer_list.html", {
         "table": rows, "table_template": "patients/_payer_table.html",
         "filter_template": "core/_status_filter.html", "status": status,
-        "can_manage": can(request.user, Perm.PAYERS_MANAGE),
+        "can_manage": can(request.user, Perm.PAYERS_MANAGE), "export": PAYER_EXPORT,
     })
 
 

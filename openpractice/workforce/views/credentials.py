@@ -4,6 +4,7 @@ reaches their own credentials (and renews them); HR reaches those of the employe
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -11,10 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     add_service_errors,
@@ -49,13 +52,24 @@ def _credential(request: HttpRequest, pk: int, permission: str = Perm.WORKFORCE_
 # --- catalog -------------------------------------------------------------------------------------------------
 
 
+TYPE_EXPORT = Export(name="credential catalog", object_type="workforce.credentialtype", columns=[
+    Column(gettext_lazy("Code"), "code"),
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Issuing body"), "issuer"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Needed to see patients"), "required_to_see_patients"),
+    Column(gettext_lazy("Renewal (months)"), "renewal_months"),
+    Column(gettext_lazy("In use"), "is_active"),
+])
+
+
 @require_GET
 @permission_required(Perm.WORKFORCE_VIEW)
 def credential_type_list(request: HttpRequest) -> HttpResponse:
     state = table(request, selectors.credential_types(), sorts={"code": "code", "kind": "kind", "issuer": "issuer"},
                   default_sort="code", search_fields=("code", "name", "issuer"))
     return render_table(request, "workforce/credentials/type_list.html", {
-        "table": state, "table_template": "workforce/credentials/type_table.html",
+        "table": state, "table_template": "workforce/credentials/type_table.html", "export": TYPE_EXPORT,
         "can_manage": can(request.user, Perm.WORKFORCE_MANAGE)})
 
 
@@ -96,6 +110,35 @@ def _type_form(request: HttpRequest, credential_type: CredentialType | None) -> 
 # --- dashboard -----------------------------------------------------------------------------------------------
 
 
+def _credential_status(days_left: int | None) -> str:
+    """The status badge's words (workforce/credentials/status_badge.html)."""
+    if days_left is None:
+        return str(_("Does not expire"))
+    if days_left < 0:
+        return str(_("Expired"))
+    if days_left == 0:
+        return str(_("Expires today"))
+    return str(_("Current")) if days_left > 90 else ngettext("%(days)s day left", "%(days)s days left",
+                                                             days_left) % {"days": days_left}
+
+
+def expiring_export(today: dt.date) -> Export:
+    def days_left(credential: EmployeeCredential) -> int | None:
+        return (credential.expires_on - today).days if credential.expires_on else None
+
+    return Export(name="expiring credentials", object_type="workforce.employeecredential", columns=[
+        Column(gettext_lazy("Employee"), "employee.display_name"),
+        Column(gettext_lazy("Employee number"), "employee.employee_number"),
+        Column(gettext_lazy("Credential"), "credential_type.code"),
+        Column(gettext_lazy("Licence"), "credential_type.required_to_see_patients"),
+        Column(gettext_lazy("Number"), "number"),
+        Column(gettext_lazy("Expires"), "expires_on"),
+        Column(gettext_lazy("Days left"), days_left),
+        Column(gettext_lazy("Status"), lambda credential: _credential_status(days_left(credential))),
+        Column(gettext_lazy("Verified"), lambda credential: credential.verified_at is not None),
+    ])
+
+
 @require_GET
 @permission_required(Perm.WORKFORCE_VIEW)
 def credential_expiring(request: HttpRequest) -> HttpResponse:
@@ -107,6 +150,7 @@ def credential_expiring(request: HttpRequest) -> HttpResponse:
     _days_left(list(state.page.object_list), today)
     return render_table(request, "workforce/credentials/expiring.html", {
         "table": state, "table_template": "workforce/credentials/expiring_table.html",
+        "export": expiring_export(today),
         "within_days": selectors.EXPIRING_WITHIN_DAYS})
 
 

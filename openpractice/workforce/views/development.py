@@ -16,9 +16,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import add_service_errors, get_scoped_or_404, login_required
 
@@ -42,12 +44,26 @@ def _managed_item(request: HttpRequest, pk: int) -> DevelopmentPlanItem:
                              permission=Perm.WORKFORCE_MANAGE, pk=pk)
 
 
+PLAN_EXPORT = Export(name="development plans", object_type="workforce.developmentplan", columns=[
+    Column(gettext_lazy("Employee"), "employee.display_name"),
+    Column(gettext_lazy("Plan"), "title"),
+    Column(gettext_lazy("Towards"), "target_position.title"),
+    Column(gettext_lazy("Target date"), "target_date"),
+    Column(gettext_lazy("Steps done"), "done_count"),
+    Column(gettext_lazy("Steps"), "item_count"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
+
+
 @require_GET
 @login_required
 def devplan_list(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("show") == "all"
+    plans = selectors.plan_list(actor=request.user, active_only=not show_all)
+    if export_format(request):  # every plan the filter selects, where the page shows the first 200
+        return export_response(request, plans, PLAN_EXPORT)
     return render(request, "workforce/development/plan_list.html", {
-        "plans": selectors.plan_list(actor=request.user, active_only=not show_all)[:200],
+        "plans": plans[:200],
         "show_all": show_all,
         "own_plan_id": selectors.own_active_plan_id(actor=request.user),
         "today": practice_today(),

@@ -5,15 +5,19 @@ that shows an action records one audit event per action shown.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import MAX_EXPORT_ROWS, Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     add_service_errors,
@@ -31,6 +35,30 @@ from ..selectors import discipline as selectors
 from ..services import discipline as services
 
 STEP_LABELS = dict(DisciplineStep.choices)
+# The list's columns; the notes and the action's narrative stay on its own audited page.
+ACTION_EXPORT = Export(name="disciplinary actions", object_type="workforce.disciplinaryaction", columns=[
+    Column(gettext_lazy("Date"), "occurred_on"),
+    Column(gettext_lazy("Employee"), "employee.display_name"),
+    Column(gettext_lazy("Employee number"), "employee.employee_number"),
+    Column(gettext_lazy("Step"), "get_step_display"),
+    Column(gettext_lazy("Policy"), "policy"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Acknowledged"), "acknowledged_at"),
+])
+MY_ACTION_EXPORT = Export(name="my disciplinary record", object_type="workforce.disciplinaryaction", columns=[
+    Column(gettext_lazy("Date"), "occurred_on"),
+    Column(gettext_lazy("Step"), "get_step_display"),
+    Column(gettext_lazy("Policy"), "policy"),
+    Column(gettext_lazy("Acknowledged"), "acknowledged_at"),
+])
+
+
+def _export_actions(request: HttpRequest, queryset: Any, export: Export, how: str) -> HttpResponse:
+    """A file of actions is a showing of each: one audit event per action in it, as on the pages."""
+    actions = list(queryset)
+    if len(actions) <= MAX_EXPORT_ROWS:
+        selectors.actions_viewed(actor=request.user, actions=actions, how=how)
+    return export_response(request, actions, export)
 
 
 @require_GET
@@ -45,17 +73,22 @@ def action_list(request: HttpRequest) -> HttpResponse:
     rows = table(request, queryset, sorts={"date": "occurred_on", "employee": "employee__last_name", "step": "step"},
                  default_sort="-date", search_fields=("employee__first_name", "employee__last_name", "policy"),
                  element_id="discipline-table")
+    if export_format(request) and rows.queryset is not None:
+        return _export_actions(request, rows.queryset, ACTION_EXPORT, "export")
     selectors.actions_viewed(actor=request.user, actions=rows.page.object_list, how="list")
     return render_table(request, "workforce/discipline/action_list.html", {
         "table": rows, "table_template": "workforce/discipline/action_table.html",
-        "filter_template": "workforce/discipline/action_filter.html", "status": status,
+        "filter_template": "workforce/discipline/action_filter.html", "status": status, "export": ACTION_EXPORT,
     })
 
 
 @require_GET
 @login_required
 def my_actions(request: HttpRequest) -> HttpResponse:
-    actions = list(selectors.own_actions(actor=request.user).order_by("-occurred_on", "-pk"))
+    own = selectors.own_actions(actor=request.user).order_by("-occurred_on", "-pk")
+    if export_format(request):
+        return _export_actions(request, own, MY_ACTION_EXPORT, "own export")
+    actions = list(own)
     selectors.actions_viewed(actor=request.user, actions=actions, how="own list")
     return render(request, "workforce/discipline/mine.html", {"actions": actions})
 

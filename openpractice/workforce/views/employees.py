@@ -12,11 +12,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     add_service_errors,
@@ -47,6 +49,19 @@ def _detail_url(employee: Employee) -> str:
     return reverse("workforce:employee_detail", args=[employee.pk])
 
 
+# What the list shows every workforce.view holder: no pay, no identifiers, no contact details.
+EMPLOYEE_EXPORT = Export(name="employees", object_type="workforce.employee", columns=[
+    Column(gettext_lazy("Last name"), "last_name"),
+    Column(gettext_lazy("First name"), lambda employee: employee.preferred_name or employee.first_name),
+    Column(gettext_lazy("Number"), "employee_number"),
+    Column(gettext_lazy("Position"), "position.title"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Manager"), "manager.display_name"),
+    Column(gettext_lazy("Hired"), "hire_date"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+])
+
+
 @require_GET
 @permission_required(Perm.WORKFORCE_VIEW)
 def employee_list(request: HttpRequest) -> HttpResponse:
@@ -59,6 +74,7 @@ def employee_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "workforce/employees/employee_list.html", {
         "table": rows, "table_template": "workforce/employees/_employee_table.html",
         "filter_template": "workforce/employees/_employee_filter.html", "status": status,
+        "export": EMPLOYEE_EXPORT,
         "statuses": [("", _("Current")), *EmployeeStatus.choices, ("all", _("All"))],
         "can_create": can(request.user, Perm.WORKFORCE_MANAGE),
     })

@@ -13,11 +13,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     add_service_errors,
@@ -63,6 +65,18 @@ def _location_filter(request: HttpRequest) -> int | None:
 
 # Requisitions ---------------------------------------------------------------------------------------------------
 
+REQUISITION_EXPORT = Export(name="job requisitions", object_type="workforce.requisition", columns=[
+    Column(gettext_lazy("Number"), "reference"),
+    Column(gettext_lazy("Position"), "position.title"),
+    Column(gettext_lazy("Location"), "location.name"),
+    Column(gettext_lazy("Openings"), "openings"),
+    Column(gettext_lazy("Active applicants"), "active_applicants"),
+    Column(gettext_lazy("Requested by"), "requested_by.display_name"),
+    Column(gettext_lazy("Wanted start"), "target_start"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Raised"), "created_at"),
+])
+
 @require_GET
 @permission_required(Perm.WORKFORCE_HIRING)
 def requisition_list(request: HttpRequest) -> HttpResponse:
@@ -76,7 +90,7 @@ def requisition_list(request: HttpRequest) -> HttpResponse:
                  default_sort="-created", element_id="requisition-table")
     return render_table(request, "workforce/hiring/requisition_list.html", {
         "table": rows, "table_template": "workforce/hiring/_requisition_table.html",
-        "filter_template": "workforce/hiring/_requisition_filter.html",
+        "filter_template": "workforce/hiring/_requisition_filter.html", "export": REQUISITION_EXPORT,
         "status": status, "statuses": [("", _("All")), *RequisitionStatus.choices],
         "location_id": location_id, "locations": selectors.hiring_locations(actor=request.user),
     })

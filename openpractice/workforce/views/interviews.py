@@ -12,9 +12,11 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.models import Location
 from openpractice.core.web import add_service_errors, deny, get_scoped_or_404, login_required, permission_required
 
@@ -228,10 +230,23 @@ def my_interviews(request: HttpRequest) -> HttpResponse:
 # --- criteria ------------------------------------------------------------------------------------------------
 
 
+CRITERION_EXPORT = Export(name="scorecard criteria", object_type="workforce.scorecardcriterion", columns=[
+    Column(gettext_lazy("Criterion"), "name"),
+    Column(gettext_lazy("Guidance"), "guidance"),
+    Column(gettext_lazy("Applies to"), lambda criterion: criterion.position.title if criterion.position
+           else _("Every position")),
+    Column(gettext_lazy("Order"), "order"),
+    Column(gettext_lazy("Active"), "is_active"),
+])
+
+
 @require_GET
 @permission_required(Perm.WORKFORCE_MANAGE)
 def criterion_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "workforce/interviews/criterion_list.html", {"criteria": selectors.criteria_all()})
+    criteria = selectors.criteria_all()
+    if export_format(request):
+        return export_response(request, criteria, CRITERION_EXPORT)
+    return render(request, "workforce/interviews/criterion_list.html", {"criteria": criteria})
 
 
 @require_http_methods(["GET", "POST"])

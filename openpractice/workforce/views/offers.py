@@ -15,10 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, locations_where
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import add_service_errors, get_scoped_or_404, permission_required, render_table, table
 
@@ -33,6 +35,17 @@ from ..services import offers as services
 
 OFFER_DAYS_TO_START = 14
 OFFER_DAYS_TO_ANSWER = 7
+# The list's columns: no pay (the offer page shows it, audited).
+OFFER_EXPORT = Export(name="offers", object_type="workforce.offer", columns=[
+    Column(gettext_lazy("Applicant"), "applicant.display_name"),
+    Column(gettext_lazy("Position"), "applicant.requisition.position.title"),
+    Column(gettext_lazy("Requisition"), "applicant.requisition.reference"),
+    Column(gettext_lazy("Location"), "applicant.requisition.location.name"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Start"), "start_date"),
+    Column(gettext_lazy("Answer by"), "expires_on"),
+    Column(gettext_lazy("Made"), "created_at"),
+])
 
 
 def _offer(request: HttpRequest, offer_id: int) -> Offer:
@@ -60,7 +73,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
                  element_id="offer-table")
     return render_table(request, "workforce/offers/offer_list.html", {
         "table": rows, "table_template": "workforce/offers/_offer_table.html",
-        "filter_template": "workforce/offers/_offer_filter.html", "status": status,
+        "filter_template": "workforce/offers/_offer_filter.html", "status": status, "export": OFFER_EXPORT,
         "statuses": [("live", _("In progress")), *OfferStatus.choices, ("all", _("All"))],
     })
 

@@ -10,9 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import (
     add_service_errors,
     deny,
@@ -27,13 +29,33 @@ from ..selectors import employees as employee_selectors
 from ..selectors import onboarding as selectors
 from ..services import onboarding as services
 
+CHECKLIST_EXPORT = Export(name="onboarding checklists", object_type="workforce.checklist", columns=[
+    Column(gettext_lazy("Employee"), "employee.display_name"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("First (or last) day"), "starts_on"),
+    Column(gettext_lazy("Open tasks"), "open_tasks"),
+    Column(gettext_lazy("Tasks"), "task_count"),
+    Column(gettext_lazy("Completed"), "completed_at"),
+])
+TEMPLATE_EXPORT = Export(name="checklist templates", object_type="workforce.checklisttemplate", columns=[
+    Column(gettext_lazy("Name"), "name"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Position"), lambda template: template.position.title if template.position
+           else _("Every position")),
+    Column(gettext_lazy("Tasks"), "item_count"),
+    Column(gettext_lazy("Active"), "is_active"),
+])
+
 
 @require_GET
 @permission_required(Perm.WORKFORCE_SCHEDULE)
 def checklist_list(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("show") == "all"
+    checklists = selectors.checklist_list(actor=request.user, open_only=not show_all)
+    if export_format(request):  # every checklist the filter selects, where the page shows the first 200
+        return export_response(request, checklists, CHECKLIST_EXPORT)
     return render(request, "workforce/onboarding/checklist_list.html", {
-        "checklists": selectors.checklist_list(actor=request.user, open_only=not show_all)[:200],
+        "checklists": checklists[:200],
         "show_all": show_all,
     })
 
@@ -110,7 +132,10 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required(Perm.WORKFORCE_MANAGE)
 def template_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "workforce/onboarding/template_list.html", {"templates": selectors.template_list()})
+    templates = selectors.template_list()
+    if export_format(request):
+        return export_response(request, templates, TEMPLATE_EXPORT)
+    return render(request, "workforce/onboarding/template_list.html", {"templates": templates})
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,10 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.web import add_service_errors, deny, get_scoped_or_404, login_required, permission_required
 
 from ..forms_pay import PayBenchmarkForm, PayRateForm
@@ -67,11 +69,37 @@ def _require_benchmark_editor(request: HttpRequest) -> None:
         raise deny(request, permission=f"{Perm.WORKFORCE_PAY} + {Perm.WORKFORCE_MANAGE} (all locations)")
 
 
+BENCHMARK_EXPORT = Export(name="pay benchmarks", object_type="workforce.paybenchmark", columns=[
+    Column(gettext_lazy("Job title"), "title"),
+    Column(gettext_lazy("System role"), "get_role_display"),
+    Column(gettext_lazy("Tier"), "get_tier_display"),
+    Column(gettext_lazy("Region"), lambda benchmark: benchmark.region or _("National")),
+    Column(gettext_lazy("Bottom 10%"), "percentile_10"),
+    Column(gettext_lazy("Median"), "median"),
+    Column(gettext_lazy("Top 10%"), "percentile_90"),
+    Column(gettext_lazy("Source"), "source"),
+    Column(gettext_lazy("As of"), "as_of"),
+])
+# Rows are (selectors.pay.PositionCompa, CompaRow): everyone's pay, as the report shows it to WORKFORCE_PAY.
+COMPA_EXPORT = Export(name="compa-ratios", object_type="workforce.employee", columns=[
+    Column(gettext_lazy("Position"), lambda pair: pair[0].position.title),
+    Column(gettext_lazy("Employee"), lambda pair: pair[1].employee.display_name),
+    Column(gettext_lazy("Current rate"), lambda pair: pair[1].amount),
+    Column(gettext_lazy("Basis"), lambda pair: pair[1].rate.get_basis_display()),
+    Column(gettext_lazy("A year"), lambda pair: pair[1].annual),
+    Column(gettext_lazy("Compa-ratio"), lambda pair: pair[1].position_ratio),
+    Column(gettext_lazy("Vs market median"), lambda pair: pair[1].benchmark_ratio),
+])
+
+
 @require_GET
 @permission_required(Perm.WORKFORCE_PAY)
 def benchmark_list(request: HttpRequest) -> HttpResponse:
+    benchmarks = selectors.benchmark_list(actor=request.user)
+    if export_format(request):
+        return export_response(request, benchmarks, BENCHMARK_EXPORT)
     return render(request, "workforce/pay/benchmark_list.html", {
-        "benchmarks": selectors.benchmark_list(actor=request.user),
+        "benchmarks": benchmarks,
         "can_edit": _may_edit_benchmarks(request),
     })
 
@@ -123,7 +151,9 @@ def benchmark_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(Perm.WORKFORCE_PAY)
 def compa_ratio_report(request: HttpRequest) -> HttpResponse:
     try:
-        groups = selectors.compa_ratio_report(actor=request.user)
+        groups = selectors.compa_ratio_report(actor=request.user)  # audits each employee's pay shown
     except PermissionDenied as exc:
         raise Http404() from exc
+    if export_format(request):
+        return export_response(request, [(group, row) for group in groups for row in group.rows], COMPA_EXPORT)
     return render(request, "workforce/pay/compa_ratio.html", {"groups": groups})

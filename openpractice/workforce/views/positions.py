@@ -12,10 +12,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can
 from openpractice.accounts.roles import Perm
+from openpractice.core.exports import Column, Export
 from openpractice.core.web import (
     add_service_errors,
     get_scoped_or_404,
@@ -41,6 +43,17 @@ def _status_filter(request: HttpRequest) -> str:
     return value if value in ("active", "inactive", "all") else "active"
 
 
+POSITION_EXPORT = Export(name="positions", object_type="workforce.position", columns=[
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("System role"), "get_role_display"),
+    Column(gettext_lazy("Tier"), "get_tier_display"),
+    Column(gettext_lazy("Location"), lambda position: position.location.name if position.location
+           else _("Every location")),
+    Column(gettext_lazy("Reports to"), "reports_to.title"),
+    Column(gettext_lazy("Active"), "is_active"),
+])
+
+
 @require_GET
 @permission_required(Perm.WORKFORCE_VIEW)
 def position_list(request: HttpRequest) -> HttpResponse:
@@ -59,7 +72,7 @@ def position_list(request: HttpRequest) -> HttpResponse:
         "table": rows,
         "table_template": "workforce/positions/_position_table.html",
         "filter_template": "core/_status_filter.html",
-        "status": status,
+        "status": status, "export": POSITION_EXPORT,
         "can_create": can(request.user, Perm.WORKFORCE_MANAGE),
     })
 

@@ -18,11 +18,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.spreadsheet import csv_cell
 from openpractice.core.web import (
@@ -43,6 +45,35 @@ from ..services import time as services
 
 ENTRY_SORTS = {"date": "work_date", "employee": "employee__last_name", "kind": "kind", "hours": "hours"}
 ENTRY_SEARCH = ("employee__first_name", "employee__last_name", "employee__employee_number", "note")
+ENTRY_EXPORT = Export(name="time entries", object_type="workforce.timeentry", columns=[
+    Column(gettext_lazy("Date"), "work_date"),
+    Column(gettext_lazy("Employee"), "employee.display_name"),
+    Column(gettext_lazy("Employee number"), "employee.employee_number"),
+    Column(gettext_lazy("Kind"), "get_kind_display"),
+    Column(gettext_lazy("Hours"), "hours"),
+    Column(gettext_lazy("Clocked in, not out"), lambda entry: entry.hours is None),
+    Column(gettext_lazy("Entered by"), "get_source_display"),
+    Column(gettext_lazy("Location"), "employee.location.name"),
+    Column(gettext_lazy("Note"), "note"),
+])
+PTO_EXPORT = Export(name="PTO requests", object_type="workforce.ptorequest", columns=[
+    Column(gettext_lazy("Employee"), "employee.display_name"),
+    Column(gettext_lazy("Employee number"), "employee.employee_number"),
+    Column(gettext_lazy("From"), "starts_on"),
+    Column(gettext_lazy("To"), "ends_on"),
+    Column(gettext_lazy("Hours"), "hours"),
+    Column(gettext_lazy("Note"), "reason"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Decided by"), "decided_by"),
+    Column(gettext_lazy("Decision note"), "decision_note"),
+])
+PERIOD_EXPORT = Export(name="pay periods", object_type="workforce.payperiod", columns=[
+    Column(gettext_lazy("Starts"), "starts_on"),
+    Column(gettext_lazy("Ends"), "ends_on"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Closed by"), "closed_by"),
+    Column(gettext_lazy("Closed"), "closed_at"),
+])
 
 
 def _week_of(request: HttpRequest) -> dt.date:
@@ -187,6 +218,7 @@ def timesheet_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "workforce/time/entry_list.html", {
         "table": rows, "table_template": "workforce/time/entry_table.html",
         "filter_template": "workforce/time/entry_filter.html", "kind": kind, "kinds": TimeKind.choices,
+        "export": ENTRY_EXPORT,
         "first": first, "last": last,
     })
 
@@ -206,8 +238,11 @@ def pto_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or PtoStatus.PENDING
     if status not in PtoStatus.values:
         status = PtoStatus.PENDING
-    requests = list(selectors.pto_requests_scoped(actor=request.user, include_self=False)
-                    .filter(status=status).order_by("starts_on", "pk")[:200])
+    chosen = (selectors.pto_requests_scoped(actor=request.user, include_self=False).filter(status=status)
+              .order_by("starts_on", "pk"))
+    if export_format(request):  # every request of the status, where the page shows the first 200
+        return export_response(request, chosen, PTO_EXPORT)
+    requests = list(chosen[:200])
     return render(request, "workforce/time/pto_list.html", {
         "requests": requests, "status": status, "statuses": PtoStatus.choices, "form": PtoDecisionForm(),
     })
@@ -239,6 +274,8 @@ def pto_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(Perm.WORKFORCE_PAYROLL)
 def payperiod_list(request: HttpRequest) -> HttpResponse:
     can_close = has_all_locations(request.user, Perm.WORKFORCE_PAYROLL)
+    if request.method == "GET" and export_format(request):
+        return export_response(request, selectors.pay_period_list(), PERIOD_EXPORT)
     form = PayPeriodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,6 +7,7 @@ them, complete them with a certificate and download it. Out of scope answers 404
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -15,11 +16,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openpractice.accounts.permissions import can, has_all_locations, locations_where
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.exports import Column, Export, export_format, export_response
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import (
     add_service_errors,
@@ -43,6 +46,39 @@ ASSIGNMENT_SORTS = {"due": "due_on", "employee": "employee__last_name", "course"
 ASSIGNMENT_SEARCH = ("employee__first_name", "employee__last_name", "employee__employee_number", "course__title")
 
 
+def assignment_export(today: dt.date, name: str = "training") -> Export:
+    return Export(name=name, object_type="workforce.trainingassignment", columns=[
+        Column(gettext_lazy("Employee"), "employee.display_name"),
+        Column(gettext_lazy("Employee number"), "employee.employee_number"),
+        Column(gettext_lazy("Course"), "course.title"),
+        Column(gettext_lazy("HIPAA"), "course.is_hipaa"),
+        Column(gettext_lazy("Due"), "due_on"),
+        Column(gettext_lazy("Overdue"), lambda row: row.status == TrainingStatus.ASSIGNED and row.due_on < today),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Valid until"), "valid_until"),
+    ])
+
+
+def my_training_export(today: dt.date) -> Export:
+    return Export(name="my training", object_type="workforce.trainingassignment", columns=[
+        Column(gettext_lazy("Course"), "course.title"),
+        Column(gettext_lazy("Due"), "due_on"),
+        Column(gettext_lazy("Overdue"), lambda row: row.status == TrainingStatus.ASSIGNED and row.due_on < today),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Valid until"), "valid_until"),
+    ])
+
+
+COURSE_EXPORT = Export(name="courses", object_type="workforce.course", columns=[
+    Column(gettext_lazy("Title"), "title"),
+    Column(gettext_lazy("Code"), "code"),
+    Column(gettext_lazy("HIPAA"), "is_hipaa"),
+    Column(gettext_lazy("Repeats every (months)"), "recurrence_months"),
+    Column(gettext_lazy("Due within (days)"), "due_within_days"),
+    Column(gettext_lazy("Active"), "is_active"),
+])
+
+
 def _visible_assignment(request: HttpRequest, pk: int) -> TrainingAssignment:
     """Reached through workforce.view in scope, or the actor's own."""
     return get_scoped_or_404(request, selectors.assignment_scoped(actor=request.user),
@@ -62,7 +98,7 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
     return render_table(request, "workforce/training/assignment_list.html", {
         "table": rows, "table_template": "workforce/training/assignment_table.html",
         "filter_template": "workforce/training/assignment_filter.html", "status": status, "overdue": overdue,
-        "statuses": TrainingStatus.choices, "today": practice_today(),
+        "statuses": TrainingStatus.choices, "today": practice_today(), "export": assignment_export(practice_today()),
         "can_manage": can(request.user, Perm.WORKFORCE_MANAGE),
     })
 
@@ -74,12 +110,16 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
                  search_fields=ASSIGNMENT_SEARCH, element_id="training-table")
     return render_table(request, "workforce/training/overdue_list.html", {
         "table": rows, "table_template": "workforce/training/assignment_table.html", "today": practice_today(),
+        "export": assignment_export(practice_today(), "overdue training"),
     })
 
 
 @require_GET
 @login_required
 def my_training(request: HttpRequest) -> HttpResponse:
+    if export_format(request):
+        return export_response(request, selectors.own_assignments(actor=request.user),
+                               my_training_export(practice_today()))
     employee = own_employee(request.user)
     assignments = list(selectors.own_assignments(actor=request.user))
     return render(request, "workforce/training/mine.html", {
@@ -200,7 +240,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
                  sorts={"title": "title", "code": "code"}, default_sort="title",
                  search_fields=("title", "code", "provider_name"), element_id="course-table")
     return render_table(request, "workforce/training/course_list.html", {
-        "table": rows, "table_template": "workforce/training/course_table.html",
+        "table": rows, "table_template": "workforce/training/course_table.html", "export": COURSE_EXPORT,
         "can_manage": can(request.user, Perm.WORKFORCE_MANAGE),
     })
 
