@@ -835,9 +835,19 @@ def _drop_indexes(tables: Sequence[str]) -> list[str]:
     return [definition for _name, definition in found]
 
 
-def _build_indexes(definitions: Sequence[str]) -> None:
+def _build_indexes(tables: Sequence[str], definitions: Sequence[str]) -> None:
+    """Build the dropped indexes again. PostgreSQL refuses to build an index on a table with foreign key checks
+    still pending in the transaction (rows an earlier step inserted, or these rows when the checks could not be
+    switched off): those checks are run first, by making the tables' deferred foreign keys immediate for a moment."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SELECT conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+                           " WHERE t.relname = ANY(%s) AND c.contype = 'f' AND c.condeferrable AND c.condeferred"
+                           " ORDER BY 1", [list(tables)])
+            names = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
+            if names:  # constraint names from the catalogue
+                cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+                cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the builds, this transaction only
         for definition in definitions:
             cursor.execute(definition)  # the definitions the catalogue gave
@@ -875,11 +885,12 @@ def seed_billing(context: dict[str, Any]) -> None:
                                  clock=clock)
     seeder = _Seeder(setup, rng=random.Random(context["seed"] * 1_000 + 60), today=today, clock=clock,
                      first_claim_number=first_number)
-    indexes = _drop_indexes([str(table.model._meta.db_table) for table in seeder.t.values()]
-                            + [Remittance._meta.db_table, RemittanceImport._meta.db_table])
+    tables = [str(table.model._meta.db_table) for table in seeder.t.values()] + [
+        Remittance._meta.db_table, RemittanceImport._meta.db_table]
+    indexes = _drop_indexes(tables)
     seeder.run(visits)
     seeder.finish()
-    _build_indexes(indexes)
+    _build_indexes(tables, indexes)
     used = seeder.number - first_number
     if used and control_number_next(CLAIM_NUMBER, count=used) != first_number:
         raise RuntimeError("claim numbers were taken while seeding")  # the counter is locked: cannot happen

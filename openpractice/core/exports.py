@@ -109,7 +109,8 @@ def _csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
         for value in row:
             if isinstance(value, dt.datetime):
                 value = _local(value).isoformat(sep=" ", timespec="minutes")
-            cells.append(csv_cell(value))
+            # Numbers are written as numbers (a negative amount is not a formula); text is guarded.
+            cells.append(str(value) if isinstance(value, (int, Decimal)) else csv_cell(value))
         writer.writerow(cells)
     # A byte-order mark so that Excel reads UTF-8 (names with accents) correctly.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

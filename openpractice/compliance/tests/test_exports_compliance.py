@@ -4,14 +4,11 @@ audits each patient in the file, and a person who cannot open a list cannot expo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openpractice.accounts.models import User
@@ -21,6 +18,15 @@ from openpractice.compliance.choices import IncidentStatus, RiskStatus, SraStatu
 from openpractice.compliance.models import SraQuestion
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_today
+from openpractice.core.tests.export_cases import (
+    PATIENT_LIST_EXPORTED,
+    Case,
+    World,
+    assert_export_refused,
+    assert_exports_match_page,
+    export_sizes_at_fixed_queries,
+    table_rows,
+)
 from openpractice.core.tests.exports import export_rows
 from openpractice.patients.models import Patient
 from openpractice.patients.tests.factories import PatientFactory
@@ -33,47 +39,20 @@ from .route_samples_disclosures import make_disclosure
 from .route_samples_sra import make_assessment, make_risk
 
 pytestmark = pytest.mark.django_db
-FORMATS = ("csv", "xlsx")
-
-
-@dataclass
-class World:
-    officer: User
-    north: Location
-    south: Location
-    make_user: Callable[..., User]
-
-
-@dataclass
-class Case:
-    """A list with rows made for it: the page's rows (from its context) must be the file's rows, in order, and
-    `hidden` (rows the filters drop) must be in neither."""
-
-    url: str
-    params: dict[str, str]
-    rows: Callable[[Any], Sequence[Any]]
-    headers: tuple[str, ...]
-    key: Callable[[Any], tuple[str, ...]]
-    hidden: list[tuple[str, ...]] = field(default_factory=list)
-    user: User | None = None
-
-
-def _table(context: Any) -> Sequence[Any]:
-    return list(context["table"].page.object_list)
 
 
 def _access_reviews(w: World) -> Case:
-    make_review(created_by=w.officer, period_start=dt.date(2024, 1, 1), period_end=dt.date(2024, 3, 31))
-    make_review(created_by=w.officer, period_start=dt.date(2024, 4, 1), period_end=dt.date(2024, 6, 30))
-    return Case(reverse("compliance:accessreview_list"), {"sort": "period"}, _table, ("Period start", "Findings"),
+    make_review(created_by=w.user, period_start=dt.date(2024, 1, 1), period_end=dt.date(2024, 3, 31))
+    make_review(created_by=w.user, period_start=dt.date(2024, 4, 1), period_end=dt.date(2024, 6, 30))
+    return Case(reverse("compliance:accessreview_list"), {"sort": "period"}, table_rows, ("Period start", "Findings"),
                 lambda review: (str(review.period_start), str(review.finding_count)))
 
 
 def _policies(w: World) -> Case:
     for title in ("Clean desk", "Minimum necessary"):
-        published_version(title=title, category="privacy", owner=w.officer)
-    PolicyFactory(title="Passwords", category="security", owner=w.officer)
-    return Case(reverse("compliance:policy_list"), {"category": "privacy"}, _table,
+        published_version(title=title, category="privacy", owner=w.user)
+    PolicyFactory(title="Passwords", category="security", owner=w.user)
+    return Case(reverse("compliance:policy_list"), {"category": "privacy"}, table_rows,
                 ("Title", "Owner", "Version in force"),
                 lambda policy: (policy.title, policy.owner.display_name, str(policy.current_number)),
                 hidden=[("Passwords",)])
@@ -82,10 +61,10 @@ def _policies(w: World) -> Case:
 def _review_due(w: World) -> Case:
     today = practice_today()
     for title, months in (("Due soon", 0), ("Overdue", -13)):
-        version = published_version(title=title, owner=w.officer)
+        version = published_version(title=title, owner=w.user)
         version.next_review_on = today + dt.timedelta(days=10 + 30 * months)
         version.save(update_fields=["next_review_on"])
-    published_version(title="Far away", owner=w.officer, effective_on=today)
+    published_version(title="Far away", owner=w.user, effective_on=today)
     return Case(reverse("compliance:policy_review_due"), {}, lambda context: context["versions"],
                 ("Policy", "Version", "Next review"),
                 lambda version: (version.policy.title, str(version.number), str(version.next_review_on)),
@@ -94,31 +73,31 @@ def _review_due(w: World) -> Case:
 
 def _disclosures(w: World) -> Case:
     here, other = PatientFactory(home_location=w.north), PatientFactory(home_location=w.north)
-    make_disclosure(patient=here, recorded_by=w.officer, recipient="Sheriff", purpose="law_enforcement")
-    make_disclosure(patient=other, recorded_by=w.officer, recipient="Court", purpose="law_enforcement",
+    make_disclosure(patient=here, recorded_by=w.user, recipient="Sheriff", purpose="law_enforcement")
+    make_disclosure(patient=other, recorded_by=w.user, recipient="Court", purpose="law_enforcement",
                     location=w.north)
-    make_disclosure(patient=here, recorded_by=w.officer, recipient="Health Dept")
-    make_disclosure(patient=PatientFactory(home_location=w.south), recorded_by=w.officer, recipient="Marshal",
+    make_disclosure(patient=here, recorded_by=w.user, recipient="Health Dept")
+    make_disclosure(patient=PatientFactory(home_location=w.south), recorded_by=w.user, recipient="Marshal",
                     purpose="law_enforcement")
     user = w.make_user(Role.PRIVACY_OFFICER, locations=[w.north])
-    return Case(reverse("compliance:disclosure_list"), {"purpose": "law_enforcement", "sort": "recipient"}, _table,
+    return Case(reverse("compliance:disclosure_list"), {"purpose": "law_enforcement", "sort": "recipient"}, table_rows,
                 ("Recipient", "Account", "Purpose"),
                 lambda d: (d.recipient, d.patient.account_number, d.get_purpose_display()),
                 hidden=[("Health Dept",), ("Marshal",)], user=user)
 
 
 def _risks(w: World) -> Case:
-    make_risk(owner=w.officer, title="Unpatched server", likelihood=4, impact=5)
-    make_risk(owner=w.officer, title="Shared logins", likelihood=2, impact=3)
-    make_risk(owner=w.officer, title="Old backup", status=RiskStatus.MITIGATED)
-    return Case(reverse("compliance:risk_list"), {"status": "open"}, _table, ("Risk", "Score", "Status"),
+    make_risk(owner=w.user, title="Unpatched server", likelihood=4, impact=5)
+    make_risk(owner=w.user, title="Shared logins", likelihood=2, impact=3)
+    make_risk(owner=w.user, title="Old backup", status=RiskStatus.MITIGATED)
+    return Case(reverse("compliance:risk_list"), {"status": "open"}, table_rows, ("Risk", "Score", "Status"),
                 lambda risk: (risk.title, str(risk.score_value), risk.get_status_display()),
                 hidden=[("Old backup",)])
 
 
 def _assessments(w: World) -> Case:
-    make_assessment(started_by=w.officer, year=2023, status=SraStatus.COMPLETED)
-    make_assessment(started_by=w.officer, year=2024)
+    make_assessment(started_by=w.user, year=2023, status=SraStatus.COMPLETED)
+    make_assessment(started_by=w.user, year=2024)
     return Case(reverse("compliance:sra_list"), {}, lambda context: context["assessments"], ("Year", "Status"),
                 lambda assessment: (str(assessment.year), assessment.get_status_display()))
 
@@ -132,12 +111,12 @@ def _questions(w: World) -> Case:
 
 
 def _associates(w: World) -> Case:
-    make_associate(created_by=w.officer, name="Billing Bureau")
-    make_associate(created_by=w.officer, name="Shredding Co")
-    covered = make_associate(created_by=w.officer, name="Covered Clearinghouse")
+    make_associate(created_by=w.user, name="Billing Bureau")
+    make_associate(created_by=w.user, name="Shredding Co")
+    covered = make_associate(created_by=w.user, name="Covered Clearinghouse")
     make_agreement(associate=covered)
-    make_associate(created_by=w.officer, name="Coffee Supplier", handles_phi=False)
-    return Case(reverse("compliance:associate_list"), {"flagged": "1"}, _table, ("Name", "Handles PHI", "Status"),
+    make_associate(created_by=w.user, name="Coffee Supplier", handles_phi=False)
+    return Case(reverse("compliance:associate_list"), {"flagged": "1"}, table_rows, ("Name", "Handles PHI", "Status"),
                 lambda associate: (associate.name, "yes", "No BAA — handles PHI"),
                 hidden=[("Covered Clearinghouse",), ("Coffee Supplier",)])
 
@@ -146,7 +125,7 @@ def _incidents(w: World) -> Case:
     IncidentFactory(title="Lost badge", location=w.north)
     IncidentFactory(title="Fax to wrong number", location=None)
     IncidentFactory(title="Closed one", location=w.north, status=IncidentStatus.CLOSED)
-    return Case(reverse("compliance:incident_list"), {"status": "open", "sort": "title"}, _table,
+    return Case(reverse("compliance:incident_list"), {"status": "open", "sort": "title"}, table_rows,
                 ("Title", "Location", "Status"),
                 lambda incident: (incident.title, incident.location.name if incident.location else "Whole practice",
                                   incident.get_status_display()),
@@ -157,7 +136,7 @@ def _my_incidents(w: World) -> Case:
     reporter = w.make_user(Role.FRONT_DESK, locations=[w.north])
     IncidentFactory(title="Mine first", reported_by=reporter)
     IncidentFactory(title="Mine second", reported_by=reporter, status=IncidentStatus.CLOSED)
-    IncidentFactory(title="Someone else's", reported_by=w.officer)
+    IncidentFactory(title="Someone else's", reported_by=w.user)
     return Case(reverse("compliance:incident_mine"), {}, lambda context: context["reports"], ("Title", "Status"),
                 lambda incident: (incident.title, incident.get_status_display()),
                 hidden=[("Someone else's",)], user=reporter)
@@ -172,28 +151,14 @@ CASES: dict[str, Callable[[World], Case]] = {
 
 @pytest.fixture
 def world(make_user: Callable[..., User], north: Location, south: Location) -> World:
-    return World(officer=make_user(Role.PRIVACY_OFFICER, username="privacy"), north=north, south=south,
+    return World(user=make_user(Role.PRIVACY_OFFICER, username="privacy"), north=north, south=south,
                  make_user=make_user)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_list_exports_exactly_the_rows_its_page_shows_as_csv_and_xlsx(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
-    case = CASES[name](world)
-    client = signed_in(case.user or world.officer)
-    page = client.get(case.url, case.params)
-    assert page.status_code == 200
-    assert "export=csv" in page.content.decode()
-    expected = [list(case.key(row)) for row in case.rows(page.context)]
-    assert expected
-    for file_format in FORMATS:
-        rows = export_rows(client.get(case.url, {**case.params, "export": file_format}))
-        columns = [rows[0].index(header) for header in case.headers]
-        exported = [[row[column] for column in columns] for row in rows[1:]]
-        assert exported == expected, file_format
-        for hidden in case.hidden:
-            assert not any(row[:len(hidden)] == list(hidden) for row in exported)
-    assert AuditEvent.objects.filter(actor=case.user or world.officer, action="reports.list_exported").count() == 2
+    assert_exports_match_page(CASES[name](world), world, signed_in)
 
 
 def test_the_disclosure_export_audits_each_patient_once_and_not_as_a_page_view(
@@ -219,29 +184,16 @@ def test_a_role_that_cannot_open_a_list_cannot_export_it(
         name: str, role: str, world: World, signed_in: Callable[[User], Client]) -> None:
     case = CASES[name](world)
     outsider = world.make_user(role)
-    for file_format in FORMATS:
-        assert signed_in(outsider).get(case.url, {**case.params, "export": file_format}).status_code == 404
-    assert not AuditEvent.objects.filter(actor=outsider, action__in=("reports.list_exported",
-                                                                      "patients.exported")).exists()
-    assert AuditEvent.objects.filter(actor=outsider, action="access.denied").count() == 2
+    assert_export_refused(case, outsider, signed_in, unrecorded=PATIENT_LIST_EXPORTED)
 
 
 def test_the_disclosure_export_query_count_does_not_grow_with_rows(
         world: World, signed_in: Callable[[User], Client]) -> None:
-    client = signed_in(world.officer)
-    url = reverse("compliance:disclosure_list")
-
     def add(count: int) -> None:
         for _ in range(count):
-            make_disclosure(patient=PatientFactory(home_location=world.north), recorded_by=world.officer,
+            make_disclosure(patient=PatientFactory(home_location=world.north), recorded_by=world.user,
                             location=world.north, incident=IncidentFactory(location=world.north))
 
-    add(2)
-    client.get(url, {"export": "csv"})  # warm caches (grants, practice settings)
-    with CaptureQueriesContext(connection) as few:
-        client.get(url, {"export": "xlsx"})
-    add(6)
-    with CaptureQueriesContext(connection) as many:
-        response = client.get(url, {"export": "xlsx"})
-    assert len(export_rows(response)) == 1 + 8
-    assert len(many) == len(few)
+    _, exported = export_sizes_at_fixed_queries(signed_in(world.user), reverse("compliance:disclosure_list"), add,
+                                                sizes=(2, 6), formats=("xlsx", "xlsx"))
+    assert exported == 8

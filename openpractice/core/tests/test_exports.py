@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 ROWS = [
     {"name": "=HYPERLINK(\"http://evil\")", "amount": Decimal("12.50"), "day": dt.date(2026, 11, 2), "pid": 7},
     {"name": "Ana Lima", "amount": Decimal("3.00"), "day": dt.date(2026, 11, 3), "pid": 8},
-    {"name": "+1 cmd", "amount": None, "day": None, "pid": 7},
+    {"name": "+1 cmd", "amount": Decimal("-4.25"), "day": None, "pid": 7},
 ]
 EXPORT = Export(name="test rows", patient_id=lambda row: row["pid"], columns=[
     Column("Name", "name"), Column("Amount", "amount"), Column("Day", "day"),
@@ -53,7 +53,7 @@ def test_a_csv_export_holds_every_row_with_formulas_neutralised(request_for: Cal
         ["Name", "Amount", "Day", "Twice"],
         ["'=HYPERLINK(\"http://evil\")", "12.50", "2026-11-02", "14"],
         ["Ana Lima", "3.00", "2026-11-03", "16"],
-        ["'+1 cmd", "", "", "14"],
+        ["'+1 cmd", "-4.25", "", "14"],
     ]
 
 

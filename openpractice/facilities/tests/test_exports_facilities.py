@@ -4,23 +4,26 @@ cannot open a list cannot export it (404, nothing recorded), and the big lists e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
-from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_today
-from openpractice.core.tests.exports import export_rows
+from openpractice.core.tests.export_cases import (
+    Case,
+    World,
+    assert_export_refused,
+    assert_exports_match_page,
+    export_sizes_at_fixed_queries,
+    table_rows,
+)
 from openpractice.facilities.choices import (
     AssetKind,
     Priority,
@@ -34,33 +37,6 @@ from .factories_safety import make_check, make_inspection, make_schedule
 from .factories_work_orders import make_firm
 
 pytestmark = pytest.mark.django_db
-FORMATS = ("csv", "xlsx")
-
-
-@dataclass
-class World:
-    manager: User
-    north: Location
-    south: Location
-    make_user: Callable[..., User]
-
-
-@dataclass
-class Case:
-    """A list with rows made for it: the page's rows (from its context) must be the file's rows, in order, and
-    `hidden` (rows the filters or the scope drop) must be in neither."""
-
-    url: str
-    params: dict[str, str]
-    rows: Callable[[Any], Sequence[Any]]
-    headers: tuple[str, ...]
-    key: Callable[[Any], tuple[str, ...]]
-    hidden: list[tuple[str, ...]] = field(default_factory=list)
-    user: User | None = None
-
-
-def _table(context: Any) -> Sequence[Any]:
-    return list(context["table"].page.object_list)
 
 
 def _assets(w: World) -> Case:
@@ -68,7 +44,7 @@ def _assets(w: World) -> Case:
     make_asset(location=w.north, tag="N-2", name="Lab fridge", room="Lab")
     make_asset(location=w.north, tag="N-3", name="Autoclave", kind=AssetKind.AUTOCLAVE)
     make_asset(location=w.south, tag="S-1", name="South fridge")
-    return Case(reverse("facilities:asset_list"), {"kind": AssetKind.REFRIGERATOR, "sort": "tag"}, _table,
+    return Case(reverse("facilities:asset_list"), {"kind": AssetKind.REFRIGERATOR, "sort": "tag"}, table_rows,
                 ("Tag", "Name", "Location", "Open work orders"),
                 lambda asset: (asset.tag, asset.name, asset.location.name, str(asset.open_work_orders)),
                 hidden=[("N-3",), ("S-1",)])
@@ -79,7 +55,7 @@ def _plans(w: World) -> Case:
     make_plan(asset=asset, title="Calibrate", steps=("Check", "Adjust"))
     make_plan(asset=asset, title="Defrost", interval=3)
     make_plan(asset=asset, title="Old plan", is_active=False)
-    return Case(reverse("facilities:plan_list"), {"sort": "title"}, _table, ("Plan", "Asset tag", "Every", "Steps"),
+    return Case(reverse("facilities:plan_list"), {"sort": "title"}, table_rows, ("Plan", "Asset tag", "Every", "Steps"),
                 lambda plan: (plan.title, plan.asset.tag, f"{plan.interval} {plan.get_interval_unit_display()}",
                               str(plan.steps)),
                 hidden=[("Old plan",)])
@@ -89,9 +65,9 @@ def _work_orders(w: World) -> Case:
     asset = make_asset(location=w.north, tag="N-5")
     firm = make_firm("Cold Fix")
     make_work_order(asset=asset, title="Warm fridge", priority=Priority.URGENT, vendor=firm)
-    make_work_order(asset=asset, title="Door seal", assigned_to=w.manager)
+    make_work_order(asset=asset, title="Door seal", assigned_to=w.user)
     make_work_order(asset=asset, title="Fixed already", status=WorkOrderStatus.DONE)
-    return Case(reverse("facilities:workorder_list"), {"sort": "title"}, _table,
+    return Case(reverse("facilities:workorder_list"), {"sort": "title"}, table_rows,
                 ("Number", "Problem", "Assigned to", "Status"),
                 lambda wo: (wo.number, wo.title, wo.vendor.name if wo.vendor else wo.assigned_to.display_name,
                             wo.get_status_display()),
@@ -103,8 +79,8 @@ def _my_reports(w: World) -> Case:
     asset = make_asset(location=w.north)
     make_work_order(asset=asset, title="Leaking tap", reported_by=nurse)
     make_work_order(asset=asset, title="Broken chair", reported_by=nurse, status=WorkOrderStatus.DONE)
-    make_work_order(asset=asset, title="Someone else's", reported_by=w.manager)
-    return Case(reverse("facilities:workorder_mine"), {"sort": "title"}, _table, ("Number", "Problem", "Status"),
+    make_work_order(asset=asset, title="Someone else's", reported_by=w.user)
+    return Case(reverse("facilities:workorder_mine"), {"sort": "title"}, table_rows, ("Number", "Problem", "Status"),
                 lambda wo: (wo.number, wo.title, wo.get_status_display()), hidden=[("Someone else's",)], user=nurse)
 
 
@@ -138,10 +114,10 @@ def _schedules(w: World) -> Case:
 def _inspections(w: World) -> Case:
     lobby, exam = make_schedule(location=w.north, room="Lobby"), make_schedule(location=w.north, room="Exam 2")
     today = practice_today()
-    make_inspection(schedule=lobby, inspector=w.manager, inspected_on=today)
-    make_inspection(schedule=lobby, inspector=w.manager, failed=(1,), inspected_on=today - dt.timedelta(days=1))
-    make_inspection(schedule=exam, inspector=w.manager, inspected_on=today)
-    return Case(reverse("facilities:cleaninginspection_list"), {"schedule": str(lobby.pk)}, _table,
+    make_inspection(schedule=lobby, inspector=w.user, inspected_on=today)
+    make_inspection(schedule=lobby, inspector=w.user, failed=(1,), inspected_on=today - dt.timedelta(days=1))
+    make_inspection(schedule=exam, inspector=w.user, inspected_on=today)
+    return Case(reverse("facilities:cleaninginspection_list"), {"schedule": str(lobby.pk)}, table_rows,
                 ("Date", "Room or area", "Tasks passed", "Tasks inspected"),
                 lambda row: (row.inspected_on.isoformat(), row.schedule.room, str(row.items_passed),
                              str(row.items_total)))
@@ -202,27 +178,13 @@ CASES: dict[str, Callable[[World], Case]] = {
 @pytest.fixture
 def world(make_user: Callable[..., User], north: Location, south: Location) -> World:
     manager = make_user(Role.PRACTICE_MANAGER, Tier.ENTRY, locations=[north], username="facilities")
-    return World(manager=manager, north=north, south=south, make_user=make_user)
+    return World(user=manager, north=north, south=south, make_user=make_user)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_list_exports_exactly_the_rows_its_page_shows_as_csv_and_xlsx(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
-    case = CASES[name](world)
-    client = signed_in(case.user or world.manager)
-    page = client.get(case.url, case.params)
-    assert page.status_code == 200
-    assert "export=csv" in page.content.decode()
-    expected = [list(case.key(row)) for row in case.rows(page.context)]
-    assert expected
-    for file_format in FORMATS:
-        rows = export_rows(client.get(case.url, {**case.params, "export": file_format}))
-        columns = [rows[0].index(header) for header in case.headers]
-        exported = [[row[column] for column in columns] for row in rows[1:]]
-        assert exported == expected, file_format
-        for hidden in case.hidden:
-            assert not any(row[:len(hidden)] == list(hidden) for row in exported)
-    assert AuditEvent.objects.filter(actor=case.user or world.manager, action="reports.list_exported").count() == 2
+    assert_exports_match_page(CASES[name](world), world, signed_in)
 
 
 @pytest.mark.parametrize("name", [name for name in CASES if name != "my problem reports"])
@@ -230,10 +192,7 @@ def test_a_role_that_cannot_open_a_list_cannot_export_it(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
     case = CASES[name](world)
     outsider = world.make_user(Role.FRONT_DESK)
-    for file_format in FORMATS:
-        assert signed_in(outsider).get(case.url, {**case.params, "export": file_format}).status_code == 404
-    assert not AuditEvent.objects.filter(actor=outsider, action="reports.list_exported").exists()
-    assert AuditEvent.objects.filter(actor=outsider, action="access.denied").count() == 2
+    assert_export_refused(case, outsider, signed_in)
 
 
 def _grow_assets(w: World, count: int) -> None:
@@ -245,7 +204,7 @@ def _grow_assets(w: World, count: int) -> None:
 
 def _grow_work_orders(w: World, count: int) -> None:
     for _ in range(count):
-        make_work_order(asset=make_asset(location=w.north), vendor=make_firm(), reported_by=w.manager)
+        make_work_order(asset=make_asset(location=w.north), vendor=make_firm(), reported_by=w.user)
 
 
 @pytest.mark.parametrize(("url_name", "grow"), [
@@ -255,13 +214,5 @@ def _grow_work_orders(w: World, count: int) -> None:
 def test_the_export_query_count_does_not_grow_with_rows(
         url_name: str, grow: Callable[[World, int], None], world: World,
         signed_in: Callable[[User], Client]) -> None:
-    client = signed_in(world.manager)
-    url = reverse(url_name)
-    grow(world, 2)
-    client.get(url, {"export": "csv"})  # warm caches (grants, practice settings)
-    with CaptureQueriesContext(connection) as few:
-        assert len(export_rows(client.get(url, {"export": "csv"}))) == 1 + 2
-    grow(world, 5)
-    with CaptureQueriesContext(connection) as many:
-        assert len(export_rows(client.get(url, {"export": "xlsx"}))) == 1 + 7
-    assert len(many) == len(few)
+    client = signed_in(world.user)
+    assert export_sizes_at_fixed_queries(client, reverse(url_name), lambda count: grow(world, count)) == (2, 7)

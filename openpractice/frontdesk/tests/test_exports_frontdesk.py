@@ -5,20 +5,25 @@ cannot export it (404, nothing recorded); the message export runs in a fixed num
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
+from openpractice.core.tests.export_cases import (
+    PATIENT_LIST_EXPORTED,
+    Case,
+    World,
+    assert_export_refused,
+    assert_exports_match_page,
+    export_sizes_at_fixed_queries,
+)
 from openpractice.core.tests.exports import export_rows
 from openpractice.frontdesk.choices import Priority
 from openpractice.frontdesk.models import Queue
@@ -30,29 +35,6 @@ from .factories_queue import QueueFactory, ReplyTemplateFactory, member
 from .factories_routing import RoutingRuleFactory
 
 pytestmark = pytest.mark.django_db
-FORMATS = ("csv", "xlsx")
-
-
-@dataclass
-class World:
-    desk: User
-    north: Location
-    south: Location
-    make_user: Callable[..., User]
-
-
-@dataclass
-class Case:
-    """A list with rows made for it: the page's rows (from its context) must be the file's rows, in order, and
-    `hidden` (rows the filters or the scope drop) must be in neither."""
-
-    url: str
-    params: dict[str, str]
-    rows: Callable[[Any], Sequence[Any]]
-    headers: tuple[str, ...]
-    key: Callable[[Any], tuple[str, ...]]
-    hidden: list[tuple[str, ...]] = field(default_factory=list)
-    user: User | None = None
 
 
 def _message_rows(context: Any) -> list[Any]:
@@ -82,8 +64,8 @@ def _queue(w: World) -> Case:
 
 def _callbacks(w: World) -> Case:
     message = make_message(location=w.north, subject="Call me", patient=PatientFactory(home_location=w.north))
-    make_callback(message, w.desk, due_in=dt.timedelta(hours=2))
-    make_callback(make_message(location=w.north, subject="Urgent call"), w.desk, due_in=dt.timedelta(hours=-1))
+    make_callback(message, w.user, due_in=dt.timedelta(hours=2))
+    make_callback(make_message(location=w.north, subject="Urgent call"), w.user, due_in=dt.timedelta(hours=-1))
     make_callback(make_message(location=w.north, subject="Not mine"), w.make_user(Role.FRONT_DESK))
     return Case(reverse("frontdesk:callback_mine"), {}, lambda context: [row["callback"] for row in context["rows"]],
                 ("Message", "Subject", "Number"),
@@ -132,7 +114,7 @@ def _rules(w: World) -> Case:
 
 def _queues(w: World) -> Case:
     lab = QueueFactory(name="Lab results", location=w.north, role=Role.CLINICAL_STAFF)
-    member(lab, w.desk, lead=True)
+    member(lab, w.user, lead=True)
     make_message(location=w.north, queue=lab)
     return Case(reverse("frontdesk:queue_list"), {}, lambda context: [row.queue for row in context["rows"]],
                 ("Queue", "Worked by", "Open"),
@@ -151,28 +133,14 @@ CASES: dict[str, Callable[[World], Case]] = {
 
 @pytest.fixture
 def world(make_user: Callable[..., User], north: Location, south: Location) -> World:
-    return World(desk=make_user(Role.FRONT_DESK, locations=[north], username="desk"), north=north, south=south,
+    return World(user=make_user(Role.FRONT_DESK, locations=[north], username="desk"), north=north, south=south,
                  make_user=make_user)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_list_exports_exactly_the_rows_its_page_shows_as_csv_and_xlsx(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
-    case = CASES[name](world)
-    client = signed_in(case.user or world.desk)
-    page = client.get(case.url, case.params)
-    assert page.status_code == 200
-    assert "export=csv" in page.content.decode()
-    expected = [list(case.key(row)) for row in case.rows(page.context)]
-    assert expected
-    for file_format in FORMATS:
-        rows = export_rows(client.get(case.url, {**case.params, "export": file_format}))
-        columns = [rows[0].index(header) for header in case.headers]
-        exported = [[row[column] for column in columns] for row in rows[1:]]
-        assert exported == expected, file_format
-        for hidden in case.hidden:
-            assert not any(row[:len(hidden)] == list(hidden) for row in exported)
-    assert AuditEvent.objects.filter(actor=case.user or world.desk, action="reports.list_exported").count() == 2
+    assert_exports_match_page(CASES[name](world), world, signed_in)
 
 
 def test_the_message_export_audits_each_patient_it_names_once_and_not_as_a_list_view(
@@ -181,14 +149,14 @@ def test_the_message_export_audits_each_patient_it_names_once_and_not_as_a_list_
     patient = PatientFactory(home_location=world.north)
     make_message(location=world.north, subject="Again", priority=Priority.URGENT, patient=patient)
     make_message(location=world.north, subject="And again", priority=Priority.URGENT, patient=patient)
-    client = signed_in(world.desk)
+    client = signed_in(world.user)
     rows = export_rows(client.get(case.url, {**case.params, "export": "csv"}))
     assert len(rows) == 1 + 4
-    exported = list(AuditEvent.objects.filter(actor=world.desk, action="patients.exported")
+    exported = list(AuditEvent.objects.filter(actor=world.user, action="patients.exported")
                     .values_list("patient_id", flat=True))
     assert len(exported) == len(set(exported)) == 3
     assert patient.pk in exported
-    assert not AuditEvent.objects.filter(actor=world.desk, action="frontdesk.message_listed").exists()
+    assert not AuditEvent.objects.filter(actor=world.user, action="frontdesk.message_listed").exists()
 
 
 def test_a_reader_without_demographics_gets_no_patient_column_values_and_no_patient_audit(
@@ -212,11 +180,7 @@ def test_a_role_that_cannot_open_a_list_cannot_export_it(
         name: str, role: str, world: World, signed_in: Callable[[User], Client]) -> None:
     case = CASES[name](world)
     outsider = world.make_user(role)
-    for file_format in FORMATS:
-        assert signed_in(outsider).get(case.url, {**case.params, "export": file_format}).status_code == 404
-    assert not AuditEvent.objects.filter(actor=outsider, action__in=("reports.list_exported",
-                                                                      "patients.exported")).exists()
-    assert AuditEvent.objects.filter(actor=outsider, action="access.denied").count() == 2
+    assert_export_refused(case, outsider, signed_in, unrecorded=PATIENT_LIST_EXPORTED)
 
 
 def test_someone_else_s_messages_never_reach_a_file(world: World, signed_in: Callable[[User], Client]) -> None:
@@ -229,8 +193,7 @@ def test_someone_else_s_messages_never_reach_a_file(world: World, signed_in: Cal
 
 def test_the_message_export_query_count_does_not_grow_with_rows(
         world: World, signed_in: Callable[[User], Client]) -> None:
-    client = signed_in(world.desk)
-    url = reverse("frontdesk:queue_home")
+    client = signed_in(world.user)
     queue: Queue = QueueFactory.create(name="Front")
 
     def add(count: int) -> None:
@@ -239,11 +202,4 @@ def test_the_message_export_query_count_does_not_grow_with_rows(
                          assignee=world.make_user(Role.FRONT_DESK, locations=[world.north]),
                          sender_user=world.make_user(Role.BILLER))
 
-    add(2)
-    client.get(url, {"tab": "all", "export": "csv"})  # warm caches (grants, practice settings)
-    with CaptureQueriesContext(connection) as few:
-        assert len(export_rows(client.get(url, {"tab": "all", "export": "csv"}))) == 1 + 2
-    add(5)
-    with CaptureQueriesContext(connection) as many:
-        assert len(export_rows(client.get(url, {"tab": "all", "export": "xlsx"}))) == 1 + 7
-    assert len(many) == len(few)
+    assert export_sizes_at_fixed_queries(client, reverse("frontdesk:queue_home"), add, params={"tab": "all"}) == (2, 7)

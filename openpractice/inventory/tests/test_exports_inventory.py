@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openpractice.accounts.models import User
@@ -22,7 +19,14 @@ from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_today
-from openpractice.core.tests.exports import export_rows
+from openpractice.core.tests import export_cases
+from openpractice.core.tests.export_cases import (
+    Case,
+    assert_export_refused,
+    assert_exports_match_page,
+    export_sizes_at_fixed_queries,
+    table_rows,
+)
 from openpractice.inventory.choices import (
     CountStatus,
     InvoiceStatus,
@@ -37,44 +41,18 @@ from .factories_purchasing import order, requisition
 from .factories_stock_ui import put, vendor
 
 pytestmark = pytest.mark.django_db
-FORMATS = ("csv", "xlsx")
 
 
-@dataclass
-class World:
-    manager: User
-    north: Location
-    south: Location
-    make_user: Callable[..., User]
-
+class World(export_cases.World):
     def place(self, name: str, location: Location | None = None) -> StoragePlace:
         return place_at(location or self.north, name)
-
-
-@dataclass
-class Case:
-    """A list with rows made for it: the page's rows (from its context) must be the file's rows, in order, and
-    `hidden` (rows the filters or the scope drop) must be in neither."""
-
-    url: str
-    params: dict[str, str]
-    rows: Callable[[Any], Sequence[Any]]
-    headers: tuple[str, ...]
-    key: Callable[[Any], tuple[str, ...]]
-    hidden: list[tuple[str, ...]] = field(default_factory=list)
-    user: User | None = None
-    count: int | None = None  # rows the filters keep, for lists whose dropped rows look alike
-
-
-def _table(context: Any) -> Sequence[Any]:
-    return list(context["table"].page.object_list)
 
 
 def _items(w: World) -> Case:
     ItemFactory(sku="GLV-1", name="Gloves", category=ItemCategory.MEDICAL)
     ItemFactory(sku="GAU-1", name="Gauze", category=ItemCategory.MEDICAL, preferred_vendor=vendor("Medline"))
     ItemFactory(sku="PAP-1", name="Paper", category=ItemCategory.OFFICE)
-    return Case(reverse("inventory:item_list"), {"category": ItemCategory.MEDICAL, "sort": "sku"}, _table,
+    return Case(reverse("inventory:item_list"), {"category": ItemCategory.MEDICAL, "sort": "sku"}, table_rows,
                 ("Item number", "Name", "Preferred vendor", "On hand (your locations)"),
                 lambda item: (item.sku, item.name, item.preferred_vendor.name if item.preferred_vendor else "",
                               str(item.on_hand)),
@@ -91,10 +69,10 @@ def _places(w: World) -> Case:
 
 def _stock(w: World) -> Case:
     room, other = w.place("Supply room"), w.place("Lab")
-    put(w.manager, ItemFactory(sku="A-1", name="Alcohol pads"), room, 40)
-    put(w.manager, ItemFactory(sku="B-1", name="Bandages"), room, 12)
-    put(w.manager, ItemFactory(sku="C-1", name="Cotton"), other, 5)
-    return Case(reverse("inventory:stock_list"), {"place": str(room.pk)}, _table,
+    put(w.user, ItemFactory(sku="A-1", name="Alcohol pads"), room, 40)
+    put(w.user, ItemFactory(sku="B-1", name="Bandages"), room, 12)
+    put(w.user, ItemFactory(sku="C-1", name="Cotton"), other, 5)
+    return Case(reverse("inventory:stock_list"), {"place": str(room.pk)}, table_rows,
                 ("Item number", "Place", "On hand"),
                 lambda level: (level.item.sku, level.place.name, str(level.quantity)), hidden=[("C-1",)])
 
@@ -102,10 +80,10 @@ def _stock(w: World) -> Case:
 def _movements(w: World) -> Case:
     room = w.place("Supply room")
     gloves, gauze = ItemFactory(sku="G-1"), ItemFactory(sku="G-2")
-    put(w.manager, gloves, room, 10)
-    put(w.manager, gloves, room, 5)
-    put(w.manager, gauze, room, 7)
-    return Case(reverse("inventory:movement_list"), {"item": str(gloves.pk)}, _table,
+    put(w.user, gloves, room, 10)
+    put(w.user, gloves, room, 5)
+    put(w.user, gauze, room, 7)
+    return Case(reverse("inventory:movement_list"), {"item": str(gloves.pk)}, table_rows,
                 ("Kind", "Item number", "Quantity", "To"),
                 lambda m: (m.get_kind_display(), m.item.sku, str(m.quantity), f"North Clinic / {m.to_place.name}"),
                 hidden=[("Received", "G-2")])
@@ -114,10 +92,10 @@ def _movements(w: World) -> Case:
 def _expiring(w: World) -> Case:
     room, today = w.place("Fridge"), practice_today()
     vaccine = ItemFactory(sku="VAX-1", name="Vaccine", lot_tracked=True)
-    put(w.manager, vaccine, room, 3, lot="L1", expires_on=today + dt.timedelta(days=10))
-    put(w.manager, vaccine, room, 4, lot="L2", expires_on=today - dt.timedelta(days=1))
-    put(w.manager, vaccine, room, 9, lot="L3", expires_on=today + dt.timedelta(days=300))
-    return Case(reverse("inventory:expiring_list"), {"days": "30"}, _table, ("Expires", "Lot", "On hand"),
+    put(w.user, vaccine, room, 3, lot="L1", expires_on=today + dt.timedelta(days=10))
+    put(w.user, vaccine, room, 4, lot="L2", expires_on=today - dt.timedelta(days=1))
+    put(w.user, vaccine, room, 9, lot="L3", expires_on=today + dt.timedelta(days=300))
+    return Case(reverse("inventory:expiring_list"), {"days": "30"}, table_rows, ("Expires", "Lot", "On hand"),
                 lambda level: (level.lot.expires_on.isoformat(), level.lot.number, str(level.quantity)),
                 hidden=[((today + dt.timedelta(days=300)).isoformat(),)])
 
@@ -125,17 +103,17 @@ def _expiring(w: World) -> Case:
 def _pars(w: World, *, below_only: bool) -> Case:
     room = w.place("Supply room")
     low, full = ItemFactory(sku="LOW-1", preferred_vendor=vendor("Henry Schein")), ItemFactory(sku="FULL-1")
-    put(w.manager, full, room, 50)
+    put(w.user, full, room, 50)
     ParLevel.objects.create(item=low, place=room, par=20, reorder_point=5)
     ParLevel.objects.create(item=full, place=room, par=40, reorder_point=10)
     ParLevel.objects.create(item=ItemFactory(sku="SOUTH-1"), place=w.place("South room", w.south), par=9,
                             reorder_point=1)
     if below_only:
-        return Case(reverse("inventory:belowpar_list"), {}, _table, ("Item number", "On hand", "To order",
+        return Case(reverse("inventory:belowpar_list"), {}, table_rows, ("Item number", "On hand", "To order",
                                                                        "Preferred vendor"),
                     lambda par: (par.item.sku, str(par.on_hand), str(par.needed), "Henry Schein"),
                     hidden=[("FULL-1",), ("SOUTH-1",)])
-    return Case(reverse("inventory:par_list"), {"place": str(room.pk), "sort": "item"}, _table,
+    return Case(reverse("inventory:par_list"), {"place": str(room.pk), "sort": "item"}, table_rows,
                 ("Place", "Item number", "On hand", "Par level"),
                 lambda par: (par.place.name, par.item.sku, str(par.on_hand), str(par.par)),
                 hidden=[("South room",)])
@@ -158,18 +136,18 @@ def _suggested(w: World) -> Case:
 def _counts(w: World) -> Case:
     for name, status in (("Room A", CountStatus.SUBMITTED), ("Room B", CountStatus.SUBMITTED),
                          ("Room C", CountStatus.APPROVED)):
-        CycleCount.objects.create(place=w.place(name), started_by=w.manager, status=status)
-    return Case(reverse("inventory:stockcount_list"), {"status": CountStatus.SUBMITTED, "sort": "place"}, _table,
+        CycleCount.objects.create(place=w.place(name), started_by=w.user, status=status)
+    return Case(reverse("inventory:stockcount_list"), {"status": CountStatus.SUBMITTED, "sort": "place"}, table_rows,
                 ("Place", "Status", "Counted by"),
                 lambda count: (count.place.name, count.get_status_display(), count.started_by.display_name),
                 hidden=[("Room C",)])
 
 
 def _my_requisitions(w: World) -> Case:
-    requisition(w.manager, w.north, "120.50")
-    requisition(w.manager, w.north, "15.50", status=RequisitionStatus.DRAFT)
+    requisition(w.user, w.north, "120.50")
+    requisition(w.user, w.north, "15.50", status=RequisitionStatus.DRAFT)
     requisition(w.make_user(Role.CLINICAL_STAFF, locations=[w.north]), w.north, "9.25")
-    return Case(reverse("inventory:supplyreq_list"), {"sort": "total"}, _table,
+    return Case(reverse("inventory:supplyreq_list"), {"sort": "total"}, table_rows,
                 ("Number", "Requested by", "Total", "Status"),
                 lambda r: (str(r), r.requested_by.display_name, f"{r.total:.2f}", r.get_status_display()), count=2)
 
@@ -179,18 +157,18 @@ def _queue(w: World) -> Case:
     requisition(nurse, w.north, "40.25")
     requisition(nurse, w.north, "60.75")
     requisition(nurse, w.north, "30.25", status=RequisitionStatus.DRAFT)
-    requisition(w.manager, w.north, "20.25")
-    return Case(reverse("inventory:supplyreq_queue"), {"sort": "total"}, _table, ("Number", "Total"),
+    requisition(w.user, w.north, "20.25")
+    return Case(reverse("inventory:supplyreq_queue"), {"sort": "total"}, table_rows, ("Number", "Total"),
                 lambda r: (str(r), f"{r.total:.2f}"), count=2)
 
 
 def _all_requisitions(w: World) -> Case:
     nurse = w.make_user(Role.CLINICAL_STAFF, locations=[w.north, w.south])
     requisition(nurse, w.north, "40.25", status=RequisitionStatus.APPROVED)
-    requisition(w.manager, w.north, "80.10", status=RequisitionStatus.APPROVED)
+    requisition(w.user, w.north, "80.10", status=RequisitionStatus.APPROVED)
     requisition(nurse, w.north, "30.25")
     requisition(nurse, w.south, "10.25", status=RequisitionStatus.APPROVED)
-    return Case(reverse("inventory:supplyreq_all"), {"status": RequisitionStatus.APPROVED, "sort": "total"}, _table,
+    return Case(reverse("inventory:supplyreq_all"), {"status": RequisitionStatus.APPROVED, "sort": "total"}, table_rows,
                 ("Number", "Location", "Total"), lambda r: (str(r), r.location.name, f"{r.total:.2f}"), count=2)
 
 
@@ -203,32 +181,32 @@ def _limits(w: World) -> Case:
 def _orders(w: World) -> Case:
     supplier = vendor("Medline")
     line = [{"description": "Gloves", "quantity": 3, "unit_price": Decimal("9.25")}]
-    order(w.north, supplier, w.manager, line)
-    order(w.north, supplier, w.manager, line * 2, status=OrderStatus.PARTIAL)
-    order(w.north, supplier, w.manager, line, status=OrderStatus.CLOSED)
-    order(w.south, supplier, w.manager, line)
-    return Case(reverse("inventory:po_list"), {"sort": "number"}, _table, ("Number", "Vendor", "Lines", "Total"),
+    order(w.north, supplier, w.user, line)
+    order(w.north, supplier, w.user, line * 2, status=OrderStatus.PARTIAL)
+    order(w.north, supplier, w.user, line, status=OrderStatus.CLOSED)
+    order(w.south, supplier, w.user, line)
+    return Case(reverse("inventory:po_list"), {"sort": "number"}, table_rows, ("Number", "Vendor", "Lines", "Total"),
                 lambda o: (o.number, o.vendor.name, str(o.line_count), f"{o.total:.2f}"), count=2)
 
 
 def _invoices(w: World) -> Case:
     supplier = vendor("Medline")
-    po = order(w.north, supplier, w.manager, [{"description": "Gloves", "quantity": 1,
+    po = order(w.north, supplier, w.user, [{"description": "Gloves", "quantity": 1,
                                                 "unit_price": Decimal("5.25")}])
     for number, status in (("INV-1", InvoiceStatus.READY), ("INV-2", InvoiceStatus.READY),
                            ("INV-3", InvoiceStatus.VARIANCE)):
         VendorInvoice.objects.create(vendor=supplier, order=po, number=number, invoice_date=dt.date(2026, 1, 5),
                                      due_on=dt.date(2026, 2, 5), total=Decimal("5.25"), status=status,
-                                     entered_by=w.manager)
-    return Case(reverse("inventory:vinvoice_list"), {"sort": "number"}, _table, ("Invoice", "Order", "Total"),
+                                     entered_by=w.user)
+    return Case(reverse("inventory:vinvoice_list"), {"sort": "number"}, table_rows, ("Invoice", "Order", "Total"),
                 lambda invoice: (invoice.number, invoice.order.number, "5.25"), hidden=[("INV-3",)])
 
 
 def _rfqs(w: World) -> Case:
     for title in ("Gloves for 2026", "Paper"):
-        rfq = RequestForQuote.objects.create(title=title, due_on=dt.date(2026, 2, 1), created_by=w.manager)
+        rfq = RequestForQuote.objects.create(title=title, due_on=dt.date(2026, 2, 1), created_by=w.user)
         rfq.vendors.set([vendor("Medline"), vendor("McKesson")])
-    return Case(reverse("inventory:rfq_list"), {"q": "gloves"}, _table, ("Title", "Vendors"),
+    return Case(reverse("inventory:rfq_list"), {"q": "gloves"}, table_rows, ("Title", "Vendors"),
                 lambda rfq: (rfq.title, str(rfq.vendor_count)), hidden=[("Paper",)])
 
 
@@ -244,28 +222,13 @@ CASES: dict[str, Callable[[World], Case]] = {
 @pytest.fixture
 def world(make_user: Callable[..., User], north: Location, south: Location) -> World:
     manager = make_user(Role.OFFICE_MANAGER, Tier.MID, locations=[north], username="supplies")
-    return World(manager=manager, north=north, south=south, make_user=make_user)
+    return World(user=manager, north=north, south=south, make_user=make_user)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_list_exports_exactly_the_rows_its_page_shows_as_csv_and_xlsx(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
-    case = CASES[name](world)
-    client = signed_in(case.user or world.manager)
-    page = client.get(case.url, case.params)
-    assert page.status_code == 200
-    assert "export=csv" in page.content.decode()
-    expected = [list(case.key(row)) for row in case.rows(page.context)]
-    assert expected
-    assert case.count is None or len(expected) == case.count
-    for file_format in FORMATS:
-        rows = export_rows(client.get(case.url, {**case.params, "export": file_format}))
-        columns = [rows[0].index(header) for header in case.headers]
-        exported = [[row[column] for column in columns] for row in rows[1:]]
-        assert exported == expected, file_format
-        for hidden in case.hidden:
-            assert not any(row[:len(hidden)] == list(hidden) for row in exported)
-    assert AuditEvent.objects.filter(actor=case.user or world.manager, action="reports.list_exported").count() == 2
+    assert_exports_match_page(CASES[name](world), world, signed_in)
 
 
 @pytest.mark.parametrize("name", [name for name in CASES if name not in ("my requisitions", "quotes",
@@ -274,10 +237,7 @@ def test_a_role_that_cannot_open_a_list_cannot_export_it(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
     case = CASES[name](world)
     outsider = world.make_user(Role.FRONT_DESK)
-    for file_format in FORMATS:
-        assert signed_in(outsider).get(case.url, {**case.params, "export": file_format}).status_code == 404
-    assert not AuditEvent.objects.filter(actor=outsider, action="reports.list_exported").exists()
-    assert AuditEvent.objects.filter(actor=outsider, action="access.denied").count() == 2
+    assert_export_refused(case, outsider, signed_in)
 
 
 @pytest.mark.parametrize("name", ["quotes", "vendor invoices"])
@@ -295,14 +255,14 @@ _serial = itertools.count(1)
 def _grow_stock(w: World, count: int) -> None:
     room = w.place(f"Room {next(_serial)}")
     for _ in range(count):
-        put(w.manager, ItemFactory(preferred_vendor=vendor(f"Vendor {next(_serial)}")), room, 3)
+        put(w.user, ItemFactory(preferred_vendor=vendor(f"Vendor {next(_serial)}")), room, 3)
 
 
 def _grow_orders(w: World, count: int) -> None:
     for _ in range(count):
         company = vendor(f"Vendor {next(_serial)}")
-        order(w.north, company, w.manager, [{"description": "Gloves", "quantity": 1, "unit_price": Decimal("2")}])
-        requisition(w.manager, w.north, "5.00", status=RequisitionStatus.APPROVED, vendor_=company)
+        order(w.north, company, w.user, [{"description": "Gloves", "quantity": 1, "unit_price": Decimal("2")}])
+        requisition(w.user, w.north, "5.00", status=RequisitionStatus.APPROVED, vendor_=company)
 
 
 @pytest.mark.parametrize(("url_name", "grow"), [
@@ -313,13 +273,5 @@ def _grow_orders(w: World, count: int) -> None:
 def test_the_export_query_count_does_not_grow_with_rows(
         url_name: str, grow: Callable[[World, int], None], world: World,
         signed_in: Callable[[User], Client]) -> None:
-    client = signed_in(world.manager)
-    url = reverse(url_name)
-    grow(world, 2)
-    client.get(url, {"export": "csv"})  # warm caches (grants, practice settings)
-    with CaptureQueriesContext(connection) as few:
-        assert len(export_rows(client.get(url, {"export": "csv"}))) == 1 + 2
-    grow(world, 5)
-    with CaptureQueriesContext(connection) as many:
-        assert len(export_rows(client.get(url, {"export": "xlsx"}))) == 1 + 7
-    assert len(many) == len(few)
+    client = signed_in(world.user)
+    assert export_sizes_at_fixed_queries(client, reverse(url_name), lambda count: grow(world, count)) == (2, 7)

@@ -5,22 +5,24 @@ exports run in a fixed number of queries."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openpractice.accounts.models import User
 from openpractice.accounts.roles import Role, Tier
-from openpractice.audit.models import AuditEvent
 from openpractice.core.models import Location
 from openpractice.core.selectors import practice_today
-from openpractice.core.tests.exports import export_rows
+from openpractice.core.tests.export_cases import (
+    Case,
+    World,
+    assert_export_refused,
+    assert_exports_match_page,
+    export_sizes_at_fixed_queries,
+    table_rows,
+)
 from openpractice.vendors.choices import ContractStatus, NegotiationOutcome, VendorKind
 
 from .factories_ui import (
@@ -33,32 +35,6 @@ from .factories_ui import (
 )
 
 pytestmark = pytest.mark.django_db
-FORMATS = ("csv", "xlsx")
-
-
-@dataclass
-class World:
-    buyer: User
-    north: Location
-    south: Location
-    make_user: Callable[..., User]
-
-
-@dataclass
-class Case:
-    """A list with rows made for it: the page's rows (from its context) must be the file's rows, in order, and
-    `hidden` (rows the filters or the scope drop) must be in neither."""
-
-    url: str
-    params: dict[str, str]
-    rows: Callable[[Any], Sequence[Any]]
-    headers: tuple[str, ...]
-    key: Callable[[Any], tuple[str, ...]]
-    hidden: list[tuple[str, ...]] = field(default_factory=list)
-
-
-def _table(context: Any) -> Sequence[Any]:
-    return list(context["table"].page.object_list)
 
 
 def _vendors(w: World) -> Case:
@@ -68,7 +44,7 @@ def _vendors(w: World) -> Case:
     make_vendor(name="McKesson", categories=[gloves])
     make_vendor(name="Old Supplier", categories=[gloves], is_active=False)
     make_vendor(name="Cleaners Inc", kind=VendorKind.CLEANING)
-    return Case(reverse("vendors:vendor_list"), {"category": str(gloves.pk)}, _table,
+    return Case(reverse("vendors:vendor_list"), {"category": str(gloves.pk)}, table_rows,
                 ("Name", "Categories", "Primary contact"),
                 lambda v: (v.name, ", ".join(c.name for c in v.categories.all()),
                            ", ".join(f"{c.name} · {c.phone}" for c in v.primary_contacts)),
@@ -88,7 +64,7 @@ def _contracts(w: World) -> Case:
     make_contract(vendor=medline, title="Gloves 2026", reference="C-1", annual_value="12000.50")
     make_contract(vendor=medline, title="Gauze", status=ContractStatus.ACTIVE, ends_on=None)
     make_contract(vendor=medline, title="Old gloves", status=ContractStatus.ENDED)
-    return Case(reverse("vendors:contract_list"), {"status": ContractStatus.ACTIVE, "sort": "title"}, _table,
+    return Case(reverse("vendors:contract_list"), {"status": ContractStatus.ACTIVE, "sort": "title"}, table_rows,
                 ("Title", "Vendor", "Status", "Ends"),
                 lambda c: (c.title, c.vendor.name, c.get_status_display(), c.ends_on.isoformat() if c.ends_on else ""),
                 hidden=[("Old gloves",)])
@@ -99,17 +75,17 @@ def _decisions(w: World) -> Case:
     make_contract(vendor=medline, title="Renews soon", ends_on=today + dt.timedelta(days=70), notice_days=30)
     make_contract(vendor=medline, title="Notice passed", ends_on=today + dt.timedelta(days=10), notice_days=30)
     make_contract(vendor=medline, title="Far away", ends_on=today + dt.timedelta(days=400))
-    return Case(reverse("vendors:contract_decisions"), {}, _table, ("Title", "Notice deadline"),
+    return Case(reverse("vendors:contract_decisions"), {}, table_rows, ("Title", "Notice deadline"),
                 lambda c: (c.title, c.notice_deadline.isoformat()), hidden=[("Far away",)])
 
 
 def _negotiations(w: World) -> Case:
     medline = make_vendor(name="Medline")
-    first = make_negotiation(vendor=medline, logged_by=w.buyer, savings="1200.50")
-    first.our_people.set([w.buyer])
-    make_negotiation(vendor=medline, logged_by=w.buyer, held_on=dt.date(2026, 1, 5), savings="300.25")
-    make_negotiation(vendor=medline, logged_by=w.buyer, outcome=NegotiationOutcome.DECLINED, savings="0")
-    return Case(reverse("vendors:negotiation_list"), {"outcome": NegotiationOutcome.AGREED}, _table,
+    first = make_negotiation(vendor=medline, logged_by=w.user, savings="1200.50")
+    first.our_people.set([w.user])
+    make_negotiation(vendor=medline, logged_by=w.user, held_on=dt.date(2026, 1, 5), savings="300.25")
+    make_negotiation(vendor=medline, logged_by=w.user, outcome=NegotiationOutcome.DECLINED, savings="0")
+    return Case(reverse("vendors:negotiation_list"), {"outcome": NegotiationOutcome.AGREED}, table_rows,
                 ("Date", "Vendor", "Savings a year", "Our people"),
                 lambda n: (n.held_on.isoformat(), n.vendor.name, f"{n.annual_savings:.2f}",
                            ", ".join(p.display_name for p in n.our_people.all())))
@@ -117,12 +93,12 @@ def _negotiations(w: World) -> Case:
 
 def _rep_visits(w: World) -> Case:
     pharma = make_vendor(name="Pharma Co", kind=VendorKind.SALES)
-    visit = make_rep_visit(vendor=pharma, location=w.north, logged_by=w.buyer, policy_exceptions=["No appointment"])
-    visit.met_with.set([w.buyer])
-    make_rep_visit(vendor=pharma, location=w.north, logged_by=w.buyer, rep=make_contact(vendor=pharma, name="Ann"),
+    visit = make_rep_visit(vendor=pharma, location=w.north, logged_by=w.user, policy_exceptions=["No appointment"])
+    visit.met_with.set([w.user])
+    make_rep_visit(vendor=pharma, location=w.north, logged_by=w.user, rep=make_contact(vendor=pharma, name="Ann"),
                    visited_at=visit.visited_at - dt.timedelta(days=3))
-    make_rep_visit(vendor=make_vendor(name="Elsewhere Pharma"), location=w.south, logged_by=w.buyer)
-    return Case(reverse("vendors:repvisit_list"), {}, _table, ("Company", "Representative", "Policy exceptions"),
+    make_rep_visit(vendor=make_vendor(name="Elsewhere Pharma"), location=w.south, logged_by=w.user)
+    return Case(reverse("vendors:repvisit_list"), {}, table_rows, ("Company", "Representative", "Policy exceptions"),
                 lambda v: (v.vendor.name, v.rep.name if v.rep else v.rep_name, "; ".join(v.policy_exceptions)),
                 hidden=[("Elsewhere Pharma",)])
 
@@ -136,29 +112,15 @@ CASES: dict[str, Callable[[World], Case]] = {
 @pytest.fixture
 def world(make_user: Callable[..., User], north: Location, south: Location) -> World:
     buyer = make_user(Role.OFFICE_MANAGER, Tier.MID, locations=[north], username="buyer")
-    return World(buyer=buyer, north=north, south=south, make_user=make_user)
+    return World(user=buyer, north=north, south=south, make_user=make_user)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_list_exports_exactly_the_rows_its_page_shows_as_csv_and_xlsx(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
-    case = CASES[name](world)
-    client = signed_in(world.buyer)
-    page = client.get(case.url, case.params)
-    assert page.status_code == 200
-    assert "export=csv" in page.content.decode()
-    expected = [list(case.key(row)) for row in case.rows(page.context)]
-    assert len(expected) == 2
-    for file_format in FORMATS:
-        response = client.get(case.url, {**case.params, "export": file_format})
-        rows = export_rows(response)
-        columns = [rows[0].index(header) for header in case.headers]
-        exported = [[row[column] for column in columns] for row in rows[1:]]
-        assert exported == expected, file_format
-        for hidden in case.hidden:
-            assert not any(row[:len(hidden)] == list(hidden) for row in exported)
+    for rows in assert_exports_match_page(CASES[name](world), world, signed_in).values():
+        assert len(rows) == 1 + 2
         assert "3456789" not in str(rows)  # the tax ID stays on its own audited page
-    assert AuditEvent.objects.filter(actor=world.buyer, action="reports.list_exported").count() == 2
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -166,10 +128,7 @@ def test_a_role_that_cannot_open_a_list_cannot_export_it(
         name: str, world: World, signed_in: Callable[[User], Client]) -> None:
     case = CASES[name](world)
     outsider = world.make_user(Role.CLINICAL_STAFF)
-    for file_format in FORMATS:
-        assert signed_in(outsider).get(case.url, {**case.params, "export": file_format}).status_code == 404
-    assert not AuditEvent.objects.filter(actor=outsider, action="reports.list_exported").exists()
-    assert AuditEvent.objects.filter(actor=outsider, action="access.denied").count() == 2
+    assert_export_refused(case, outsider, signed_in)
 
 
 def _grow(w: World, count: int) -> None:
@@ -177,24 +136,16 @@ def _grow(w: World, count: int) -> None:
         vendor = make_vendor(categories=[make_category()])
         make_contact(vendor=vendor, is_primary=True)
         make_contract(vendor=vendor)
-        negotiation = make_negotiation(vendor=vendor, logged_by=w.buyer)
+        negotiation = make_negotiation(vendor=vendor, logged_by=w.user)
         negotiation.our_people.set([w.make_user(Role.BILLER)])
-        visit = make_rep_visit(vendor=vendor, location=w.north, logged_by=w.buyer,
+        visit = make_rep_visit(vendor=vendor, location=w.north, logged_by=w.user,
                                rep=make_contact(vendor=vendor))
-        visit.met_with.set([w.buyer])
+        visit.met_with.set([w.user])
 
 
 @pytest.mark.parametrize("url_name", ["vendors:vendor_list", "vendors:contract_list", "vendors:negotiation_list",
                                       "vendors:repvisit_list"])
 def test_the_export_query_count_does_not_grow_with_rows(
         url_name: str, world: World, signed_in: Callable[[User], Client]) -> None:
-    client = signed_in(world.buyer)
-    url = reverse(url_name)
-    _grow(world, 2)
-    client.get(url, {"export": "csv"})  # warm caches (grants, practice settings)
-    with CaptureQueriesContext(connection) as few:
-        assert len(export_rows(client.get(url, {"export": "csv"}))) == 1 + 2
-    _grow(world, 5)
-    with CaptureQueriesContext(connection) as many:
-        assert len(export_rows(client.get(url, {"export": "xlsx"}))) == 1 + 7
-    assert len(many) == len(few)
+    client = signed_in(world.user)
+    assert export_sizes_at_fixed_queries(client, reverse(url_name), lambda count: _grow(world, count)) == (2, 7)
