@@ -6,16 +6,19 @@ still waiting to be coded. A visit of a patient with primary coverage in force o
 claim, sent a day or two later; then, as a practice's history would have it:
 
 - about 3 % held by the scrubber and fixed a few days later; about 5 % rejected by the payer's 277CA and sent again;
-- answered by the payer's 835 two to six weeks after acceptance: the payer's payment, the contractual adjustment
+- answered by the payer's 835 two to four weeks after acceptance: the payer's payment, the contractual adjustment
   (CO-45) and the patient's share (PR-1/2/3: deductible, coinsurance, copay) moved to the patient, per line;
 - about 7 % denied (a Denial row, category from its CARC/RARC codes); most are appealed and paid on appeal, the
   rest written off some months later (an approved WriteOff, the claim closed);
 - the patients pay their share within weeks (PatientPayment rows), in two parts for some; most of the rest is
-  written off as bad debt after five to seven months, a little stays open; a few claims are never answered.
+  written off as bad debt after five to seven months, a little stays open; a few claims are never answered (and
+  written off once past the payer's filing limit).
 
 Everything dated after today has not happened: recent claims are still ready, submitted, accepted or rejected,
 recent denials open, recent patient shares unpaid, so A/R aging and the KPIs (selectors/receivables.py) read
 realistic figures. Visits of patients without coverage in force keep an open charge (self-pay), as the demo's do.
+The bulk patients' policies start up to six years back, so a covered patient whose policy started after the first
+seeded visit gets an earlier, ended primary policy (same payer or another) for the visits before it.
 
 The money follows services/ledger.py exactly: the entries a posting would write (the charge per line when the
 claim is built; per line the payer payment, CO and PR transfer pair from the 835; patient payments and write-offs
@@ -24,7 +27,8 @@ Secondary claims, claim batches and statements are not seeded: the patient's sha
 
 Loaded like benchmarks/bench_ar.py: rows of plain values (COPY on PostgreSQL, executemany on SQLite), ids given
 here, the ledger and the claims' status history appended in the order they happened, foreign keys consistent by
-construction (PostgreSQL checks them per row only when the role may not switch that off: minutes more).
+construction (PostgreSQL checks them per row only when the role may not switch that off: minutes more), and the
+tables' plain indexes dropped for the load and built again after it (each in one sorted pass).
 Deterministic for a seed and a day; ONE summary audit event; refuses, before writing anything, without the
 demo's biller and fee schedule or when billing was bulk-seeded already.
 """
@@ -88,7 +92,7 @@ EXTRA_LINE_SHARE = 0.15  # visits with a lab or procedure line besides the E/M c
 SECOND_DIAGNOSIS_SHARE = 0.3
 HELD_SHARE = 0.03  # held by the scrubber, fixed one to four days later
 REJECTED_SHARE = 0.05  # rejected by the payer's 277CA, sent again two to eight days later
-UNANSWERED_SHARE = 0.002  # accepted and never answered (lost by the payer): old open payer balances
+UNANSWERED_SHARE = 0.002  # accepted and never answered (lost by the payer): written off after a year or so
 DENIED_SHARE = 0.07
 APPEALED_SHARE = 0.8  # of denials
 PAID_ON_APPEAL_SHARE = 0.85  # of appeals
@@ -562,6 +566,12 @@ class _Claim:
             self.move(acknowledged, ACKNOWLEDGED, ClaimStatus.ACCEPTED, StatusSource.ACK_277CA,
                       "277CA A2:20: accepted for adjudication")
             if rng.random() < UNANSWERED_SHARE:
+                # Never answered: followed up for months, then written off as past the payer's filing limit.
+                give_up = acknowledged + rng.randint(200, 400)
+                if give_up <= today:
+                    posted = self.write_off(give_up, Party.PAYER, self.payer_balance,
+                                            "No answer from the payer within its filing limit")
+                    self.move(posted, WRITTEN_OFF + 5, ClaimStatus.CLOSED, StatusSource.USER, "balance written off")
                 return
             answered = _weekday(acknowledged + rng.randint(10, 30))
             if answered > today:
