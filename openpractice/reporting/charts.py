@@ -287,8 +287,9 @@ def line_chart(*, title: str, labels: Sequence[str], series: Sequence[tuple[str,
     ticks = tuple(Tick(y_of(low + step * index), _short(low + step * index, unit))
                   for index in range(round((high - low) / step) + 1))
     every = max(1, math.ceil(count / 12))
-    x_labels = tuple(Label(x_of(index), bottom + 16, text) for index, text in enumerate(labels)
-                     if index % every == 0 or index == count - 1)
+    # The last label ends at its point rather than centring on it: centred, it ran past the chart's right edge.
+    x_labels = tuple(Label(x_of(index), bottom + 16, text, "end" if index == count - 1 and count > 1 else "middle")
+                     for index, text in enumerate(labels) if index % every == 0 or index == count - 1)
     drawn = []
     for index, (name, values) in enumerate(series):
         parts: list[str] = []

@@ -146,3 +146,9 @@ def test_long_labels_are_cut_to_their_column_and_kept_whole_in_the_tooltip_and_t
     assert bar.label == name
     assert chart.table_rows == ((name, "80%"),)
     assert charts.fit("Coding", 100) == "Coding"
+
+
+def test_a_line_charts_last_month_label_ends_at_its_point_and_stays_inside_the_chart() -> None:
+    chart = charts.line_chart(title="Trend", labels=["Jan 2026", "Feb 2026", "Mar 2026"],
+                       series=[("Days in A/R", [Decimal("30"), Decimal("32"), Decimal("31")])], unit="days")
+    assert [label.anchor for label in chart.x_labels] == ["middle", "middle", "end"]
