@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "openpractice.cases",
     "openpractice.frontdesk",
     "openpractice.reporting",
+    "openpractice.integrations",
     "openpractice.api",
 ]
 

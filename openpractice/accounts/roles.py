@@ -114,6 +114,9 @@ class Perm:
     REPORTS_FINANCIAL = "reports.financial"
     REPORTS_MANAGE = "reports.manage"  # KPI targets, the operations brief's schedule and recipients, its history
     REPORTS_BUDGETS = "reports.budgets"  # set the practice's budgets
+    # Integrations
+    INTEGRATIONS_MANAGE = "integrations.manage"  # webhook subscriptions and their delivery log
+    PATIENTS_BULK_EXPORT = "patients.bulk_export"  # FHIR $export of every patient and coverage in scope
 
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
@@ -124,7 +127,7 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
 PHI_PERMISSIONS: frozenset[str] = frozenset(
     {
         Perm.PATIENTS_DEMOGRAPHICS, Perm.PATIENTS_EDIT, Perm.PATIENTS_FINANCIAL, Perm.PATIENTS_CLINICAL,
-        Perm.PATIENTS_SSN, Perm.PATIENTS_MERGE,
+        Perm.PATIENTS_SSN, Perm.PATIENTS_MERGE, Perm.PATIENTS_BULK_EXPORT,
         Perm.BILLING_VIEW, Perm.BILLING_MANAGE, Perm.BILLING_POST, Perm.BILLING_WRITE_OFF, Perm.BILLING_COLLECT,
         Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.CASES_VIEW, Perm.CASES_MANAGE,
         Perm.COMPLIANCE_INCIDENTS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.FRONTDESK_VIEW,
@@ -132,7 +135,8 @@ PHI_PERMISSIONS: frozenset[str] = frozenset(
     }
 )
 # Permissions so powerful (they hand out access) that MFA is required even without PHI.
-PRIVILEGED_PERMISSIONS: frozenset[str] = frozenset({Perm.USERS_MANAGE, Perm.PRACTICE_MANAGE})
+PRIVILEGED_PERMISSIONS: frozenset[str] = frozenset({Perm.USERS_MANAGE, Perm.PRACTICE_MANAGE,
+                                                     Perm.INTEGRATIONS_MANAGE})
 
 P = Perm
 _PM_ENTRY = {
@@ -146,7 +150,7 @@ _PM_ADVANCED = _PM_ENTRY | {
     P.USERS_MANAGE, P.PATIENTS_FINANCIAL, P.PATIENTS_MERGE, P.PAYERS_MANAGE, P.BILLING_MANAGE, P.BILLING_COLLECT,
     P.WORKFORCE_VIEW, P.WORKFORCE_MANAGE, P.WORKFORCE_HIRING, P.WORKFORCE_APPROVE_HIRING, P.WORKFORCE_SCHEDULE,
     P.WORKFORCE_PAYROLL, P.COMPLIANCE_MANAGE, P.VENDORS_MANAGE, P.REPORTS_FINANCIAL, P.CASES_STAFF,
-    P.REPORTS_MANAGE, P.REPORTS_BUDGETS,
+    P.REPORTS_MANAGE, P.REPORTS_BUDGETS, P.INTEGRATIONS_MANAGE, P.PATIENTS_BULK_EXPORT,
 }
 _PM_SENIOR = _PM_ADVANCED | {
     P.PRACTICE_MANAGE, P.BILLING_WRITE_OFF, P.WORKFORCE_PAY, P.WORKFORCE_DISCIPLINE, P.VENDORS_NEGOTIATE,
