@@ -8,6 +8,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("openpractice.reporting.urls")),
     path("accounts/", include("openpractice.accounts.urls")),
+    path("settings/integrations/", include("openpractice.integrations.urls")),
     path("settings/", include("openpractice.core.urls")),
     path("audit/", include("openpractice.audit.urls")),
     path("patients/", include("openpractice.patients.urls")),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("frontdesk/", include("openpractice.frontdesk.urls")),
     path("contact/", include("openpractice.frontdesk.urls_public")),
     path("api/v1/", api.urls),
+    path("fhir/r4/", include("openpractice.api.fhir.urls")),
 ]
 
 handler403 = "openpractice.core.views.errors.forbidden"

@@ -89,7 +89,7 @@ PUBLIC_OR_AUTH_FLOW = frozenset({
 })
 # Not UI: load-balancer probes (tested in core) and the REST API (tested by the API's own suite).
 NOT_UI_NAMES = frozenset({"healthz", "readyz"})
-NOT_UI_PREFIXES = ("api/", "static/", "media/")
+NOT_UI_PREFIXES = ("api/", "fhir/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
 GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing", "workforce", "compliance", "cases",
                 "vendors", "inventory", "facilities", "frontdesk", "reporting")

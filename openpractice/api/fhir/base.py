@@ -1,0 +1,84 @@
+"""One class per FHIR resource type we serve, registered in REGISTRY by its FHIR name.
+
+A resource type declares who may read it (`permissions`, any one of them), its search parameters (the
+allowlist), the scoped queryset of what a caller may see (from the owning app's selectors, so the location
+scope is the UI's), and the mapping of one object to a FHIR resource (a dict that validates against the R4B
+models; the tests check every type). Types that are not one model (Task, Slot) override `search` and `read`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from openpractice.accounts.permissions import can
+from openpractice.core.web import deny, get_scoped_or_404
+
+from .errors import FhirError
+from .search import Criteria, SearchParam, parse_int_id
+
+REGISTRY: dict[str, ResourceType] = {}
+
+
+def register(cls: type[ResourceType]) -> type[ResourceType]:
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+class ResourceType:
+    name: ClassVar[str]
+    # Any one of these permissions lets a caller read the type (at the locations where they hold it).
+    permissions: ClassVar[tuple[str, ...]]
+    search_params: ClassVar[dict[str, SearchParam]] = {}
+    # Stable order for paging.
+    ordering: ClassVar[tuple[str, ...]] = ("pk",)
+    # The CapabilityStatement's description of the type.
+    documentation: ClassVar[str] = ""
+    supports_create: ClassVar[bool] = False
+
+    # -- what subclasses provide -------------------------------------------------------------------------------
+
+    def scoped(self, request: HttpRequest) -> QuerySet[Any]:
+        """Everything of this type the caller may read."""
+        raise NotImplementedError
+
+    def to_resource(self, obj: Any, request: HttpRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def prepare(self, objects: list[Any], request: HttpRequest) -> None:
+        """Load what to_resource needs for a whole page at once (no query per row). Optional."""
+
+    def audit(self, objects: list[Any], request: HttpRequest) -> None:
+        """Record the reads of PHI (patients.viewed per patient shown). Optional: types without PHI skip it."""
+
+    def create(self, body: dict[str, Any], request: HttpRequest) -> Any:
+        raise FhirError(405, "not-supported", f"{self.name} cannot be created here.")
+
+    # -- the interactions (override for types that are not one model) -----------------------------------------
+
+    def check_access(self, request: HttpRequest) -> None:
+        if not any(can(request.user, permission) for permission in self.permissions):
+            raise deny(request, permission=" or ".join(self.permissions))
+
+    def search(self, request: HttpRequest, criteria: Criteria) -> tuple[int, list[Any]]:
+        queryset = self.scoped(request).filter(criteria.q()).order_by(*self.ordering)
+        total = queryset.count()
+        page = list(queryset[criteria.offset : criteria.offset + criteria.count]) if criteria.count else []
+        return total, page
+
+    def read(self, request: HttpRequest, ident: str) -> Any:
+        return get_scoped_or_404(request, self.scoped(request), permission=" or ".join(self.permissions),
+                                 pk=parse_int_id(ident))
+
+    def render(self, objects: Iterable[Any], request: HttpRequest) -> list[dict[str, Any]]:
+        rows = list(objects)
+        self.prepare(rows, request)
+        self.audit(rows, request)
+        return [self.to_resource(obj, request) for obj in rows]
+
+
+def resource_id(obj: Model) -> str:
+    return str(obj.pk)
