@@ -108,9 +108,9 @@ def fhir_endpoint(view: ViewFunc) -> ViewFunc:
             if not _authenticate(request):
                 raise FhirError(401, "login", "Authentication required: send 'Authorization: Bearer <token>'.",
                                 headers={"WWW-Authenticate": 'Bearer realm="OpenPractice FHIR"'})
-            if getattr(request, "api_auth_method", "") == "session" and request.method in UNSAFE_METHODS:
-                if check_csrf(request) is not None:
-                    raise FhirError(403, "security", "CSRF check failed: send the X-CSRFToken header.")
+            session = getattr(request, "api_auth_method", "") == "session"
+            if session and request.method in UNSAFE_METHODS and check_csrf(request) is not None:
+                raise FhirError(403, "security", "CSRF check failed: send the X-CSRFToken header.")
             _check_rate(request)
             return view(request, *args, **kwargs)
         except FhirError as error:

@@ -87,7 +87,7 @@ def token(name: str, documentation: str, codes: Callable[[str | None, str], Q]) 
     return SearchParam(name, "token", documentation, condition)
 
 
-def choice_token(name: str, documentation: str, field_name: str, mapping: dict[str, Sequence[str]]) -> SearchParam:
+def choice_token(name: str, documentation: str, field_name: str, mapping: dict[str, Sequence[Any]]) -> SearchParam:
     """A token over a fixed set of FHIR codes, each standing for some of our stored values."""
 
     def codes(system: str | None, code: str) -> Q:

@@ -45,5 +45,6 @@ def body(response: Any) -> dict[str, Any]:
 
 
 def entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "searchset"
+    assert bundle["resourceType"] == "Bundle"
+    assert bundle["type"] == "searchset"
     return [entry["resource"] for entry in bundle.get("entry", [])]

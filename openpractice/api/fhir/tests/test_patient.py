@@ -32,7 +32,8 @@ def test_read_validates_and_is_audited(front_desk_north: Any, north: Any) -> Non
     validate(resource)
     assert resource["name"][0] == {"use": "official", "family": "Lovelace", "given": ["Ada", "King"]}
     assert resource["identifier"][0]["value"] == patient.account_number
-    assert resource["gender"] == "female" and resource["birthDate"] == "1980-01-31"
+    assert resource["gender"] == "female"
+    assert resource["birthDate"] == "1980-01-31"
     assert "ssn" not in str(resource).lower()
     assert AuditEvent.objects.filter(action="patients.viewed", patient_id=patient.pk, reason="fhir").count() == 1
 
@@ -81,7 +82,8 @@ def test_paging_links_cover_every_patient_once(front_desk_north: Any, north: Any
         if not following:
             break
         bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
-    assert pages == 3 and len(seen) == 7 == len(set(seen))
+    assert pages == 3
+    assert len(seen) == 7 == len(set(seen))
 
 
 def test_search_errors_are_operation_outcomes(front_desk_north: Any) -> None:
@@ -97,7 +99,8 @@ def test_authentication_and_format(front_desk_north: Any) -> None:
     from django.test import Client
 
     response = Client().get(f"{FHIR}/Patient")
-    assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     validate(body(response))
     bad = Client().get(f"{FHIR}/Patient", headers={"Authorization": "Bearer op_nope_nope"})
     assert bad.status_code == 401
@@ -139,11 +142,13 @@ def test_create_patient(front_desk_north: Any, north: Any) -> None:
     validate(created)
     patient = Patient.objects.get(pk=int(created["id"]))
     assert (patient.last_name, patient.first_name, patient.middle_name) == ("Hopper", "Grace", "Brewster")
-    assert patient.home_location == north and response["Location"].endswith(f"/Patient/{patient.pk}")
+    assert patient.home_location == north
+    assert response["Location"].endswith(f"/Patient/{patient.pk}")
     assert AuditEvent.objects.filter(action="patients.registered", patient_id=patient.pk).exists()
     # The same person again is a possible duplicate, unless confirmed.
     again = FhirClient(front_desk_north).post("Patient", _new_patient())
-    assert again.status_code == 409 and body(again)["issue"][0]["code"] == "duplicate"
+    assert again.status_code == 409
+    assert body(again)["issue"][0]["code"] == "duplicate"
     confirmed = FhirClient(front_desk_north).post("Patient", _new_patient(), X_Confirm_Not_Duplicate="true")
     assert confirmed.status_code == 201
 
