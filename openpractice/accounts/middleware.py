@@ -22,13 +22,15 @@ SESSION_STARTED = "op_auth_started"
 SESSION_LAST_SEEN = "op_last_seen"
 # The page's idle watcher marks its own requests with this header; they are not the person being active.
 BACKGROUND_HEADER = "X-OP-Background"
-# Paths a half-signed-in user (password given, MFA not yet) may still reach. The API is listed because
-# it answers for itself: bearer tokens, and session calls only from a verified session (openpractice.api.auth).
-_MFA_EXEMPT_PREFIXES = ("/accounts/mfa/", "/accounts/logout/", "/static/", "/healthz", "/readyz", "/api/")
+# Paths a half-signed-in user (password given, MFA not yet) may still reach. The REST API and the FHIR facade are
+# listed because they answer for themselves: bearer tokens, and session calls only from a verified session
+# (openpractice.api.auth, openpractice.api.fhir.http).
+_API_PREFIXES = ("/api/", "/fhir/")
+_MFA_EXEMPT_PREFIXES = ("/accounts/mfa/", "/accounts/logout/", "/static/", "/healthz", "/readyz", *_API_PREFIXES)
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(_API_PREFIXES)
 
 
 class SessionLimitsMiddleware:
