@@ -30,6 +30,7 @@ from bench_835_read import render as render_835_read  # noqa: E402
 from bench_ar import render as render_ar  # noqa: E402
 from bench_compliance_audit import render as render_compliance_audit  # noqa: E402
 from bench_dashboards import render as render_dashboards  # noqa: E402
+from bench_fhir import render as render_fhir  # noqa: E402
 from bench_frontdesk_routing import render as render_frontdesk_routing  # noqa: E402
 from bench_inventory import render as render_inventory  # noqa: E402
 
@@ -254,6 +255,7 @@ BENCHMARKS: dict[str, Callable[[list[dict[str, Any]]], list[str]]] = {
     "bench_inventory": render_inventory,
     "bench_frontdesk_routing": render_frontdesk_routing,
     "bench_dashboards": render_dashboards,
+    "bench_fhir": render_fhir,
 }
 # Benchmarks whose script is not named after them (benchmarks/<script>.py).
 SCRIPTS: dict[str, str] = {"scrub": "bench_scrub"}

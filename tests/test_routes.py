@@ -54,6 +54,7 @@ from openpractice.facilities.tests import route_samples_assets as asset_samples
 from openpractice.facilities.tests import route_samples_safety as safety_samples
 from openpractice.facilities.tests import route_samples_work_orders as work_order_samples
 from openpractice.frontdesk.tests import route_samples as frontdesk_samples
+from openpractice.integrations.tests import route_samples as webhook_samples
 from openpractice.inventory.tests import route_samples_purchasing as purchasing_samples
 from openpractice.inventory.tests import route_samples_stock as stock_samples
 from openpractice.patients.tests.factories import route_samples
@@ -92,7 +93,7 @@ NOT_UI_NAMES = frozenset({"healthz", "readyz"})
 NOT_UI_PREFIXES = ("api/", "fhir/", "static/", "media/")
 # Tables whose rows a refused request must leave exactly as they were.
 GUARDED_APPS = ("core", "accounts", "otp_totp", "otp_static", "patients", "scheduling", "billing", "workforce", "compliance", "cases",
-                "vendors", "inventory", "facilities", "frontdesk", "reporting")
+                "vendors", "inventory", "facilities", "frontdesk", "reporting", "integrations")
 
 _MISSING = object()
 # Routes whose object is not the first word of their name; their URL kwarg is "<kind>_id".
@@ -123,7 +124,8 @@ KIND_OF_ROUTE: dict[str, str] = {"billing:eligibility_request": "coverage",
                                  "cases:case_mine_detail": "owncase"}
 # Apps that keep their samples in their own module (SAMPLES, KIND_OF_ROUTE, PRACTICE_WIDE), merged below.
 SAMPLE_MODULES: tuple[Any, ...] = (vendor_samples, stock_samples, purchasing_samples, asset_samples, safety_samples,
-                                   work_order_samples, frontdesk_samples, brief_samples, saved_samples)
+                                   work_order_samples, frontdesk_samples, brief_samples, saved_samples,
+                                   webhook_samples)
 for _module in SAMPLE_MODULES:
     KIND_OF_ROUTE.update(_module.KIND_OF_ROUTE)
 # Further URL kwargs beyond the object's id.

@@ -224,6 +224,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "OpenPractice <no-reply@openpractice.local>")
 OPENPRACTICE_BASE_URL = env("OPENPRACTICE_BASE_URL", "http://127.0.0.1:8000")
+# REST API rate limits (openpractice/api/throttling.py): per API token, or per user for browser sessions; writes
+# (POST/PUT/PATCH/DELETE) also count against the lower write limit. "off" turns one off.
+OPENPRACTICE_API_RATE_LIMIT = env("OPENPRACTICE_API_RATE_LIMIT", "600/min")
+OPENPRACTICE_API_WRITE_RATE_LIMIT = env("OPENPRACTICE_API_WRITE_RATE_LIMIT", "120/min")
+# Webhooks go to https URLs on public addresses only (no requests into the practice's own network: SSRF). True
+# allows http and private/loopback addresses, for a receiver on the same machine or network (and the tests).
+OPENPRACTICE_WEBHOOKS_ALLOW_PRIVATE = env_bool("OPENPRACTICE_WEBHOOKS_ALLOW_PRIVATE", False)
 
 HUEY = {
     "huey_class": "huey.SqliteHuey",

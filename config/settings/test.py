@@ -25,3 +25,8 @@ if not os.environ.get("OPENPRACTICE_DATA_DIR"):
 # Each test process keeps its own cache (cleared before every test): a figure cached by one test's data must never
 # answer another's, nor another worker's.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# API rate limits high enough that no test trips them (the throttling tests lower them with override_settings).
+OPENPRACTICE_API_RATE_LIMIT = "100000/min"
+OPENPRACTICE_API_WRITE_RATE_LIMIT = "100000/min"
+# The webhook tests deliver to a receiver on 127.0.0.1 over http.
+OPENPRACTICE_WEBHOOKS_ALLOW_PRIVATE = True

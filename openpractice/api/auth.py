@@ -16,7 +16,7 @@ from django.urls import reverse
 from ninja.security import APIKeyCookie, HttpBearer
 
 from openpractice.accounts.mfa import mfa_pending, user_has_confirmed_device
-from openpractice.accounts.services.tokens import token_authenticate
+from openpractice.accounts.services.tokens import token_lookup
 
 from .errors import unauthenticated
 
@@ -36,12 +36,14 @@ class BearerTokenAuth(HttpBearer):
         return self.authenticate(request, credentials)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_authenticate(token.strip())
-        if user is None:
+        found = token_lookup(token.strip())
+        if found is None:
             return None
+        user = found.user
         # The token stands for the user: the same permission table and audit rows as their own session.
         request.user = user
         request.api_auth_method = TOKEN  # type: ignore[attr-defined]
+        request.api_token_id = found.pk  # type: ignore[attr-defined]  # rate limits are per token
         return user
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -41,7 +42,8 @@ class ValidationErrorOut(ErrorOut):
 
 
 # The error bodies each operation may answer with, for the OpenAPI document.
-COMMON_RESPONSES: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
+# 429: over the caller's rate limit (api/throttling.py), with Retry-After.
+COMMON_RESPONSES: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 429: ErrorOut}
 WRITE_RESPONSES: dict[int, Any] = {**COMMON_RESPONSES, 403: ErrorOut, 422: ValidationErrorOut}
 
 
@@ -127,6 +129,17 @@ def install(api: NinjaAPI) -> None:
             status=500,
         )
 
+    def on_number_out_of_range(request: HttpRequest, exc: Any) -> HttpResponse:
+        if not number_out_of_range(exc):
+            return on_unexpected(request, exc)
+        return api.create_response(
+            request,
+            error_body("validation_error", _("The request is not valid."),
+                       errors=[{"loc": ["body"], "msg": _("A value in the request is out of range or contains a NUL "
+                                                          "character."), "type": "out_of_range"}]),
+            status=422,
+        )
+
     api.add_exception_handler(Exception, on_unexpected)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(AuthenticationError, on_authentication)
@@ -134,6 +147,51 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionDenied, on_permission_denied)
     api.add_exception_handler(NinjaValidationError, on_validation)
     api.add_exception_handler(DjangoValidationError, on_django_validation)
+    api.add_exception_handler(OverflowError, on_number_out_of_range)
+    api.add_exception_handler(DataError, on_number_out_of_range)
+
+
+def number_out_of_range(exc: BaseException) -> bool:
+    """An id or count too large for the database's integers (SQLite and PostgreSQL hold 64 bits), or text with a
+    NUL character (PostgreSQL), sent by the caller: bad input, not our failure. Pydantic's `int` has no upper
+    bound, so any integer field or parameter without `le=` can carry one as far as the query."""
+    if isinstance(exc, OverflowError):
+        return "too large to convert to SQLite INTEGER" in str(exc)
+    if not isinstance(exc, DataError):
+        return False
+    # psycopg refuses a NUL character in text before sending the query (PostgreSQL text cannot hold one).
+    if "cannot contain NUL (0x00) bytes" in str(exc):
+        return True
+    # PostgreSQL: numeric_value_out_of_range (22003), e.g. "integer out of range" on insert.
+    return getattr(exc.__cause__, "sqlstate", None) == "22003"
+
+
+def declare_input_errors(document: dict[str, Any]) -> None:
+    """Add to the OpenAPI document the errors any operation with input can answer, which routers do not list
+    one by one: 422 for a query parameter, header or body that does not validate (django-ninja checks them before
+    the operation runs), 400 for a body that is not JSON at all. Path parameters are matched by the URL patterns
+    (a bad one is a 404), so they alone do not add 422."""
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    for model in (ErrorOut, ValidationErrorOut):
+        if model.__name__ not in components:
+            generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(generated.pop("$defs", {}))
+            components[model.__name__] = generated
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            takes_input = any(parameter.get("in") != "path" for parameter in operation.get("parameters", []))
+            if (takes_input or "requestBody" in operation) and 422 not in responses and "422" not in responses:
+                responses[422] = _error_response("Unprocessable Entity", ValidationErrorOut)
+            if "requestBody" in operation and 400 not in responses and "400" not in responses:
+                responses[400] = _error_response("Bad Request", ErrorOut)
+
+
+def _error_response(description: str, schema: type[Schema]) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema.__name__}"}}}}
 
 
 def json_fallbacks(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

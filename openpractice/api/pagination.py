@@ -10,13 +10,15 @@ from ninja import Field, Schema
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+MAX_OFFSET = 2_147_483_647
 
 T = TypeVar("T")
 
 
 class PageIn(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Rows per page (1–{MAX_LIMIT}).")
-    offset: int = Field(0, ge=0, description="Rows to skip.")
+    # Bounded so that offset + limit stays a 64-bit integer: SQLite refuses larger OFFSETs with an OverflowError.
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip.")
 
 
 class Page(Schema, Generic[T]):

@@ -16,6 +16,7 @@ from . import errors
 from .auth import BearerTokenAuth, SessionMFAAuth, docs_require_sign_in
 from .routers import (
     acknowledgements,
+    appointment_types,
     appointments,
     assets,
     audit,
@@ -27,6 +28,7 @@ from .routers import (
     contracts,
     coverages,
     credentials,
+    denials,
     disclosures,
     employees,
     fee_schedules,
@@ -44,11 +46,13 @@ from .routers import (
     positions,
     practice,
     providers,
+    pto_requests,
     purchase_orders,
     queues,
     remittances,
     rep_visits,
     risks,
+    rooms,
     routing_rules,
     safety_logs,
     stock,
@@ -59,6 +63,7 @@ from .routers import (
     vendors,
     work_orders,
 )
+from .throttling import TokenRateThrottle
 
 DESCRIPTION = """\
 The OpenPractice REST API. The same permissions as the web interface apply: you see only what your roles allow,
@@ -71,10 +76,28 @@ the `X-CSRFToken` header.
 **Errors** are JSON: `{"code": "...", "message": "..."}`; validation errors (422) add an `errors` list.
 
 **Lists** take `limit` (at most 200) and `offset`, and answer `{"items": [...], "count": n}`.
+
+**Idempotency-Key.** Every POST that moves money or stock (charges, payments, 835 imports, stock movements and
+uses, purchase-order receipts and invoices, rep-visit samples) requires an `Idempotency-Key` header: a key you choose
+per operation (e.g. a UUID; printable, at most 80 characters; keys are per user and kept 24 hours). Retrying with
+the same key and body does nothing twice and answers what the first call answered (generic operations: same status
+and body plus `Idempotent-Replayed: true`; /payments and /stock-movements: 200 with the first result). The same key
+with another body or path answers 409 `idempotency_key_reused`; while the first call is still running, 409
+`idempotency_in_progress`; without the header, 400 `idempotency_key_required`. A call that failed on our side (5xx)
+keeps nothing: retry it with the same key.
+
+**Rate limits** are per API token (per user for browser sessions): by default 600 calls a minute, of which at most
+120 writes (POST, PUT, PATCH, DELETE); the server's operator may set other limits. Over a limit the API answers 429
+`throttled` with a `Retry-After` header (seconds).
 """
 
 
 class OpenPracticeAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        errors.declare_input_errors(document)
+        return document
+
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         patterns = super()._get_urls()
         for pattern in patterns:
@@ -91,6 +114,7 @@ def build_api() -> OpenPracticeAPI:
         description=DESCRIPTION,
         urls_namespace="api-v1",
         auth=[BearerTokenAuth(), SessionMFAAuth()],
+        throttle=TokenRateThrottle(),
         docs_decorator=docs_require_sign_in,
     )
     errors.install(built)
@@ -137,6 +161,10 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/kpis", kpis.router)
     built.add_router("/calendar", calendar.router)
     built.add_router("/budgets", budgets.router)
+    built.add_router("/appointment-types", appointment_types.router)
+    built.add_router("/rooms", rooms.router)
+    built.add_router("/denials", denials.router)
+    built.add_router("/pto-requests", pto_requests.router)
     return built
 
 

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationsConfig(AppConfig):
@@ -10,5 +13,13 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
+        from openpractice.accounts.roles import Perm
+        from openpractice.core.navigation import NavItem, register
+
         # The domain apps announce events through core.events; webhooks listen here (the apps never import us).
         from . import receivers  # noqa: F401
+
+        # In the practice's settings section, after core's entries (100-120) and People (130).
+        section: Any = _("Practice")
+        label: Any = _("Integrations")
+        register(NavItem(140, section, label, "integrations:webhook_list", Perm.INTEGRATIONS_MANAGE))

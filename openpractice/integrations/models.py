@@ -21,6 +21,11 @@ class WebhookEvent(models.TextChoices):
     INCIDENT_LOGGED = "incident.logged", _("Incident logged")
 
 
+# What a delivery may carry: the subscribable events, and the test ping sent from the delivery log.
+PING = "ping"
+DELIVERY_EVENTS = [*WebhookEvent.choices, (PING, _("Test ping"))]
+
+
 class WebhookSubscription(TimeStampedModel):
     """An outside system that wants to hear about some events. Deliveries carry what the owner may see: the
     owner's permissions at the event's location are checked when each event is queued."""
@@ -53,7 +58,7 @@ class WebhookDelivery(models.Model):
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    event = models.CharField(max_length=40, choices=DELIVERY_EVENTS)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

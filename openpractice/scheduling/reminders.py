@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record, record_denied
+from openpractice.core.events import emit
 from openpractice.core.selectors import practice_settings
 
 from .choices import AppointmentStatus
@@ -185,6 +186,10 @@ def appointment_respond(*, token: str, now: dt.datetime | None = None) -> Remind
             record(actor=None, action="appointment.cancelled", target=current, patient_id=current.patient_id,
                    location_id=current.location_id, changed_fields=["status", "cancel_reason"],
                    reason="by patient via reminder link")
+            emit("appointment.cancelled", location_id=current.location_id, data={
+                "appointment_id": current.pk, "patient_id": current.patient_id, "provider_id": current.provider_id,
+                "location_id": current.location_id, "start": current.starts_at.isoformat(),
+                "end": current.ends_at.isoformat(), "status": current.status})
     return ReminderLink(appointment=current, action=link.action)
 
 

@@ -29,6 +29,7 @@ from openpractice.accounts.permissions import can, has_all_locations
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record, record_denied
 from openpractice.core.choices import Weekday
+from openpractice.core.events import emit
 from openpractice.core.models import Location
 from openpractice.patients.models import Patient
 from openpractice.patients.selectors import coverages_active_on, patient_scoped
@@ -341,8 +342,17 @@ def appointment_book(*, actor: Any, patient: Patient, provider: Provider, locati
         for flag in flags:
             record(actor=actor, action="appointment.booked_flagged", target=appointment, patient_id=patient.pk,
                    location_id=location.pk, reason=flag[:200])
+        emit("appointment.booked", location_id=location.pk, data=appointment_event_data(appointment))
     appointment.booking_flags = flags  # type: ignore[attr-defined]  # for the caller to show
     return appointment
+
+
+def appointment_event_data(appointment: Appointment) -> dict[str, Any]:
+    """What a domain event (webhooks) says about an appointment: ids and times only, no patient details."""
+    return {"appointment_id": appointment.pk, "patient_id": appointment.patient_id,
+            "provider_id": appointment.provider_id, "location_id": appointment.location_id,
+            "start": appointment.starts_at.isoformat(), "end": appointment.ends_at.isoformat(),
+            "status": appointment.status}
 
 
 def _locked(appointment: Appointment) -> Appointment:
@@ -418,10 +428,14 @@ def appointment_cancel(*, actor: Any, appointment: Appointment, reason: str) -> 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"cancel_reason": _("Give the reason for the cancellation.")})
-    # The reason may name the patient's circumstances: stored on the row, not copied into the audit trail.
-    return _transition(actor=actor, appointment=appointment, action="cancelled", verb=_("cancelled"),
-                       allowed=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN],
-                       changes={"status": AppointmentStatus.CANCELLED, "cancel_reason": reason[:200]})
+    # The reason may name the patient's circumstances: stored on the row, not copied into the audit trail
+    # (nor into the domain event).
+    with transaction.atomic():
+        current = _transition(actor=actor, appointment=appointment, action="cancelled", verb=_("cancelled"),
+                              allowed=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN],
+                              changes={"status": AppointmentStatus.CANCELLED, "cancel_reason": reason[:200]})
+        emit("appointment.cancelled", location_id=current.location_id, data=appointment_event_data(current))
+    return current
 
 
 def appointment_mark_no_show(*, actor: Any, appointment: Appointment) -> Appointment:

@@ -116,6 +116,13 @@ def _parse(raw: str) -> str | None:
 
 def token_authenticate(raw: str) -> User | None:
     """The active user a presented token belongs to, or None. Revoked tokens and inactive users get None."""
+    token = token_lookup(raw)
+    return token.user if token is not None else None
+
+
+def token_lookup(raw: str) -> ApiToken | None:
+    """The live token presented (its user selected, active), or None: as token_authenticate, for callers that
+    also need to know which token it was (the API's rate limits are per token)."""
     prefix = _parse(raw)
     if prefix is None:
         return None
@@ -133,7 +140,7 @@ def token_authenticate(raw: str) -> User | None:
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
-    return token.user
+    return token
 
 
 def token_list(*, actor: Any, user: User) -> Any:

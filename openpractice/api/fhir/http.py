@@ -21,6 +21,7 @@ from ninja.utils import check_csrf
 from openpractice.accounts.mfa import mfa_pending
 
 from ..auth import BearerTokenAuth
+from ..throttling import check_rate
 from .errors import FhirError, operation_outcome, outcome_for
 
 logger = logging.getLogger("openpractice.fhir")
@@ -126,12 +127,7 @@ def fhir_endpoint(view: ViewFunc) -> ViewFunc:
 
 
 def _check_rate(request: HttpRequest) -> None:
-    """The REST API's per-token rate limit applies to FHIR calls too."""
-    try:
-        from ..throttling import check_rate
-    except ImportError:  # the throttling module is optional in early setups
-        return
+    """The REST API's per-token rate limit applies to FHIR calls too (one budget per token for both)."""
     wait = check_rate(request)
     if wait is not None:
-        raise FhirError(429, "throttled", "Too many requests: slow down.",
-                        headers={"Retry-After": str(max(1, int(wait)))})
+        raise FhirError(429, "throttled", "Too many requests: slow down.", headers={"Retry-After": str(wait)})

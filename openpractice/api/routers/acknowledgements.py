@@ -25,6 +25,9 @@ router = Router(tags=["acknowledgements"])
 
 
 class AcknowledgementOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "user_id": 12, "policy_id": 12, "policy_title": "", "version_id": 12, "version_number": 1,
+         "acknowledged_at": "2026-11-02T15:30:00Z", "attestation": ""}]}}
     id: int
     user_id: int
     policy_id: int
@@ -48,6 +51,7 @@ class AcknowledgementOut(Schema):
 
 
 class AcknowledgeIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"version_id": 3, "attested": True}]}}
     request_id: int | None = Field(None, description="Your acknowledgement request (the link in the email)",
                                    examples=[41])
     version_id: int | None = Field(None, description="Or: the policy version you were asked to acknowledge",

@@ -36,6 +36,12 @@ NULLABLE = ("purchased_on", "purchase_cost", "warranty_ends_on", "service_vendor
 
 
 class AssetOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "tag": "EQ-0042", "name": "North Clinic", "kind": "", "location_id": 12, "room": "Exam 3",
+         "manufacturer": "Midmark", "model_number": "M11", "serial_number": "SN-55012", "purchased_on": "2026-11-02",
+         "purchase_cost": "125.00", "warranty_ends_on": "2026-11-02",
+         "service_vendor": {"id": 12, "name": "North Clinic"}, "status": "open", "meter_reading": 1, "meter_unit": "",
+         "notes": "", "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     tag: str = Field(description="The number on the label, unique ignoring case")
     name: str
@@ -77,6 +83,8 @@ class AssetIn(Schema):
 
 
 class AssetPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"room": "Exam 3", "notes": "Moved from exam 2 after the remodel"}]}}
     tag: str | None = Field(None, max_length=20)
     name: str | None = Field(None, max_length=120)
     kind: AssetKind | None = None

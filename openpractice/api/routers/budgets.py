@@ -48,6 +48,9 @@ class BudgetLineOut(Schema):
 
 
 class BudgetYearOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"year": 2026, "location_id": 12,
+         "lines": [{"category": "", "month": 1, "amount": "125.00", "updated_at": "2026-11-02T15:30:00Z", "updated_by_id": None}]}]}}
     year: int
     location_id: int | None = Field(description="Empty: the practice-wide lines")
     lines: list[BudgetLineOut] = Field(description="By category and month; a month without a line has no budget")
@@ -101,6 +104,11 @@ class CashMonthOut(Schema):
 
 
 class VarianceOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"year": 2026, "location_id": 12, "whole_practice": False, "through": "2026-11-02",
+         "categories": [{"category": "", "label": "Exam room 3 sterilizer", "income": False, "actuals": "", "months": [{"budget": None, "actual": None, "variance": None, "variance_percent": None, "status": "open", "month": 1}], "year_to_date": {"budget": None, "actual": None, "variance": None, "variance_percent": None, "status": "open"}, "year_budget": None}],
+         "cash": [{"month": 1, "charges": None, "collections": None, "ratio": None}],
+         "cash_year_to_date": {"month": 1, "charges": "", "collections": "", "ratio": ""}, "payroll_without_rate": 1}]}}
     year: int
     location_id: int | None = Field(description="Empty: all the caller's locations")
     whole_practice: bool = Field(description="Every location: practice-wide budget lines count where set")

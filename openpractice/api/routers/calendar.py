@@ -47,6 +47,9 @@ class CalendarItemOut(Schema):
 
 
 class CalendarPage(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"items": [{"date": "2026-11-02", "kind": "", "module": "", "title": "Annual HIPAA privacy refresher", "status": "open", "location_id": None, "location_name": "Example", "url": "https://example.org/portal", "uid": ""}],
+         "count": 3, "sources": [""], "truncated": [""]}]}}
     items: list[CalendarItemOut]
     count: int = Field(description="Items matching the query, over all pages.")
     sources: list[str] = Field(description="The sources your roles open (empty: none, hence no item)")

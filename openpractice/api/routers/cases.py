@@ -37,6 +37,11 @@ SEE_LABEL = f"{Perm.CASES_VIEW} or {Perm.CASES_STAFF}"
 
 class CaseListOut(Schema):
     """A row of the list: no words of the complaint (they are read one case at a time, audited)."""
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "kind": "", "category_id": 12, "category": "", "location_id": 12,
+         "subject": "Refill request", "severity": "", "confidentiality": "", "status": "open",
+         "received_on": "2026-11-02", "acknowledge_due_on": "2026-11-02", "resolve_due_on": "2026-11-02",
+         "overdue": False, "escalated_at": "2026-11-02T15:30:00Z", "assignee_id": 12}]}}
 
     id: int
     number: str = Field(description="CASE-00001")
@@ -64,7 +69,7 @@ class CaseListOut(Schema):
         return _overdue(obj)
 
 
-class EntryOut(Schema):
+class CaseEntryOut(Schema):
     id: int
     kind: str = Field(description="note, action, contact, status, assigned, escalated, letter")
     body: str
@@ -73,6 +78,16 @@ class EntryOut(Schema):
 
 
 class CaseOut(CaseListOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "kind": "", "category_id": 12, "category": "", "location_id": 12,
+         "subject": "Refill request", "severity": "", "confidentiality": "", "status": "open",
+         "received_on": "2026-11-02", "acknowledge_due_on": "2026-11-02", "resolve_due_on": "2026-11-02",
+         "overdue": False, "escalated_at": "2026-11-02T15:30:00Z", "assignee_id": 12, "narrative": "",
+         "complainant_name": "Example", "complainant_contact": "", "acknowledged_at": "2026-11-02T15:30:00Z",
+         "resolved_at": "2026-11-02T15:30:00Z", "closed_at": "2026-11-02T15:30:00Z", "outcome": "", "resolution": "",
+         "filed_by_id": 12, "patient_id": 12, "claim_id": 12, "employee_id": 12, "respondent_id": 12, "incident_id": 12,
+         "timeline": [{"id": 12, "kind": "", "body": "", "author_id": None, "created_at": "2026-11-02T15:30:00Z"}],
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     narrative: str = Field(description="What the complainant says")
     complainant_name: str
     complainant_contact: str
@@ -87,7 +102,7 @@ class CaseOut(CaseListOut):
     employee_id: int | None = Field(description="The employee raising a staff case")
     respondent_id: int | None = Field(description="The colleague a staff case concerns")
     incident_id: int | None = Field(description="The privacy incident a privacy complaint opened")
-    timeline: list[EntryOut] = Field(description="Notes, actions and what the system did, oldest first")
+    timeline: list[CaseEntryOut] = Field(description="Notes, actions and what the system did, oldest first")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -98,6 +113,10 @@ class CaseOut(CaseListOut):
 
 class FiledOut(Schema):
     """What the filer sees of the case: its status and the dates promised."""
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "kind": "", "category_id": 12, "subject": "Refill request", "status": "open",
+         "received_on": "2026-11-02", "acknowledge_due_on": "2026-11-02", "resolve_due_on": "2026-11-02", "outcome": "",
+         "created_at": "2026-11-02T15:30:00Z"}]}}
 
     id: int
     number: str
@@ -114,6 +133,9 @@ class FiledOut(Schema):
 
 class CaseStateOut(Schema):
     """A case's state after an action."""
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "status": "open", "acknowledged_at": "2026-11-02T15:30:00Z",
+         "resolved_at": "2026-11-02T15:30:00Z", "outcome": "", "updated_at": "2026-11-02T15:30:00Z"}]}}
 
     id: int
     number: str
@@ -144,7 +166,8 @@ class CaseIn(Schema):
     own_grievance: bool = Field(False, description="A staff case you raise yourself: it links your HR record")
 
 
-class AcknowledgeIn(Schema):
+class CaseAcknowledgeIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"note": "Acknowledged; we will call you within two days."}]}}
     note: str = Field("", max_length=2000, description="What the timeline says (default: Acknowledged.)")
 
 
@@ -258,7 +281,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Any:
              url_name="case_acknowledge", summary="Acknowledge a new case",
              description=f"Needs `{Perm.CASES_MANAGE}` (patient cases) or `{Perm.CASES_STAFF}` (staff cases) where "
                          "the case is, or to be its assignee. Only a new case can be acknowledged (else 422).")
-def case_acknowledge(request: HttpRequest, case_id: int, payload: AcknowledgeIn) -> Any:
+def case_acknowledge(request: HttpRequest, case_id: int, payload: CaseAcknowledgeIn) -> Any:
     case = _workable(request, case_id)
     return services.case_acknowledge(actor=request.user, case=case, note=payload.note)
 

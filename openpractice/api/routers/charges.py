@@ -22,6 +22,7 @@ from openpractice.scheduling.models import Provider
 from openpractice.scheduling.selectors import appointment_list, referring_provider_list
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
+from ..idempotency import idempotent
 from ..pagination import Page, PageIn, paginate
 from ..schemas.charges import ChargeFilters, ChargeIn, ChargeLineIn, ChargeOut
 
@@ -98,6 +99,7 @@ def _add_lines(request: HttpRequest, charge: Charge, lines: list[ChargeLineIn]) 
                          "page (ICD-10-CM valid and billable on the date of service, CPT/HCPCS, modifiers, "
                          "pointers, fee schedule); a single error and nothing is saved (422, with the field, e.g. "
                          "`lines.2.procedure_code`).")
+@idempotent
 def charge_create(request: HttpRequest, payload: ChargeIn) -> Any:
     require(request, Perm.BILLING_MANAGE)
     actor = request.user

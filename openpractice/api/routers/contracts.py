@@ -32,6 +32,13 @@ router = Router(tags=["contracts"])
 
 
 class ContractOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "kind": "", "title": "Annual HIPAA privacy refresher",
+         "reference": "auth 829301", "terms": "", "starts_on": "2026-11-02", "ends_on": "2026-11-02",
+         "auto_renews": False, "renewal_months": 1, "notice_days": 30, "notice_deadline": "2026-11-02",
+         "days_to_notice_deadline": 30, "annual_value": "", "handles_phi": False, "status": "open",
+         "has_document": False, "document_name": "Example", "owner_id": 12, "created_at": "2026-11-02T15:30:00Z",
+         "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     vendor: VendorRefOut
     kind: str = Field(description="supply, service, maintenance, cleaning, gpo or lease")
@@ -88,6 +95,7 @@ class ContractIn(Schema):
 
 
 class ContractPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"notice_days": 90, "auto_renews": False}]}}
     kind: ContractKind | None = None
     title: str | None = Field(None, max_length=200)
     reference: str | None = Field(None, max_length=60)

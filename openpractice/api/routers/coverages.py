@@ -14,6 +14,7 @@ from openpractice.patients import selectors, services
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
 from ..pagination import Page, PageIn, paginate
 from ..schemas.coverages import CoverageIn, CoverageOut, CoveragePatchIn
+from ..schemas.supply import refuse_nulls
 
 router = Router(tags=["coverages"])
 
@@ -74,4 +75,7 @@ def coverage_update(request: HttpRequest, coverage_id: int, payload: CoveragePat
     require(request, Perm.PATIENTS_EDIT)
     coverage = get_scoped_or_404(request, selectors.coverage_scoped(actor=request.user, permission=Perm.PATIENTS_EDIT),
                                  permission=Perm.PATIENTS_EDIT, pk=coverage_id)
-    return services.coverage_update(actor=request.user, coverage=coverage, data=payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    # null clears only what may be empty; anything else would reach the database's NOT NULL as a 500.
+    refuse_nulls(data, nullable=("plan", "subscriber_date_of_birth", "effective_to"))
+    return services.coverage_update(actor=request.user, coverage=coverage, data=data)

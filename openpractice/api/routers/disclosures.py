@@ -29,6 +29,10 @@ PERM = selectors.PERM
 
 
 class DisclosureOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "patient_id": 12, "disclosed_on": "2026-11-02", "recipient": "", "recipient_address": "",
+         "purpose": "", "purpose_detail": "", "information": "", "location_id": 12, "incident_id": 12,
+         "recorded_by_id": 12, "recorded_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     patient_id: int
     disclosed_on: dt.date

@@ -29,6 +29,12 @@ def _last4(value: str) -> str:
 
 
 class EmployeeOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "employee_number": "", "user_id": 12, "first_name": "Jordan", "last_name": "Sample",
+         "preferred_name": "", "email": "jordan.sample@example.org", "phone": "555-0100", "position_id": 12,
+         "position_since": "2026-11-02", "location_id": 12, "manager_id": 12, "employment_type": "", "flsa_status": "",
+         "education": "", "hire_date": "2026-11-02", "status": "open", "termination_date": "2026-11-02",
+         "ssn_last4": "6789", "bank_account_last4": "", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     employee_number: str
     user_id: int | None
@@ -61,6 +67,10 @@ class EmployeeOut(Schema):
 
 
 class EmployeeIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"employee_number": "E-0131", "first_name": "Dana", "last_name": "Whitfield",
+         "email": "dana.whitfield@example.org", "phone": "555-0142", "position": 4, "location": 1,
+         "hire_date": "2026-01-05", "pto_hours_per_year": "80.00"}]}}
     employee_number: str
     first_name: str
     last_name: str
@@ -91,6 +101,7 @@ class EmployeeIn(Schema):
 
 
 class EmployeePatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"phone": "555-0143", "city": "Raleigh"}]}}
     employee_number: str | None = None
     first_name: str | None = None
     last_name: str | None = None

@@ -52,6 +52,14 @@ class StateCountOut(Schema):
 
 
 class IncidentOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "title": "Annual HIPAA privacy refresher", "kind": "", "location_id": 12,
+         "discovered_on": "2026-11-02", "occurred_on": "2026-11-02", "description": "", "phi_involved": "",
+         "individuals_affected": 1, "states": [{"state": "NC", "individuals": 1}], "affected_patients": 1,
+         "status": "open", "determination": "", "determination_reason": "", "determined_at": "2026-11-02T15:30:00Z",
+         "reported_by_id": 12, "closed_at": "2026-11-02T15:30:00Z", "created_at": "2026-11-02T15:30:00Z",
+         "updated_at": "2026-11-02T15:30:00Z",
+         "deadlines": [{"id": 12, "audience": "", "state": "NC", "due_on": "2026-11-02", "days_left": 30, "done_on": None, "note": ""}]}]}}
     id: int
     title: str
     kind: str
@@ -89,6 +97,9 @@ class IncidentOut(Schema):
 
 class ReportOut(Schema):
     """What a reporter sees of their report: its status."""
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "title": "Annual HIPAA privacy refresher", "discovered_on": "2026-11-02", "status": "open",
+         "created_at": "2026-11-02T15:30:00Z"}]}}
 
     id: int
     title: str

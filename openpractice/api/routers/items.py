@@ -30,6 +30,9 @@ router = Router(tags=["items"])
 
 
 class PriceOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "packaging_id": 12, "vendor_sku": "GLV-NIT-M-100",
+         "price": "", "effective_from": "2026-11-02", "effective_to": "2026-11-02", "contract_id": 12, "current": False}]}}
     id: int
     vendor: VendorRefOut
     packaging_id: int | None = Field(description="Empty: priced per base unit")
@@ -47,6 +50,11 @@ class PriceOut(Schema):
 
 
 class ItemListOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "category": "", "base_unit": "each",
+         "lot_tracked": False, "preferred_vendor": {"id": 12, "name": "North Clinic"}, "description": "",
+         "is_active": True, "packagings": [{"id": 12, "name": "North Clinic", "base_quantity": 3}],
+         "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     sku: str = Field(description="The practice's item number")
     name: str
@@ -65,6 +73,13 @@ class ItemListOut(Schema):
 
 
 class ItemOut(ItemListOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "category": "", "base_unit": "each",
+         "lot_tracked": False, "preferred_vendor": {"id": 12, "name": "North Clinic"}, "description": "",
+         "is_active": True, "packagings": [{"id": 12, "name": "North Clinic", "base_quantity": 3}],
+         "updated_at": "2026-11-02T15:30:00Z",
+         "prices": [{"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "packaging_id": None, "vendor_sku": "GLV-NIT-M-100", "price": "", "effective_from": "2026-11-02", "effective_to": None, "contract_id": None, "current": False}],
+         "created_at": "2026-11-02T15:30:00Z"}]}}
     prices: list[PriceOut] = Field(description="Every vendor's price schedule lines, newest first per vendor")
     created_at: dt.datetime
 
@@ -92,6 +107,8 @@ class ItemIn(Schema):
 
 
 class ItemPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"name": "Nitrile exam gloves, medium", "preferred_vendor_id": 3}]}}
     sku: str | None = Field(None, max_length=40)
     name: str | None = Field(None, max_length=200)
     category: ItemCategory | None = None

@@ -54,6 +54,10 @@ class KpiOut(Schema):
 
 
 class KpiListOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"start": "2026-11-02", "end": "2026-11-02", "previous_start": "2026-11-02", "previous_end": "2026-11-02",
+         "location_id": 12,
+         "kpis": [{"key": "days_in_ar", "label": "Exam room 3 sterilizer", "unit": "", "better": "", "definition": "", "snapshot": False, "value": None, "previous": None, "target": None, "warn_at": None, "status": "open", "detail": ""}]}]}}
     start: dt.date
     end: dt.date
     previous_start: dt.date
@@ -76,6 +80,8 @@ class TrendPointOut(Schema):
 
 
 class TrendOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"key": "", "months": 1, "end": "2026-11-02", "points": [{"month": "2026-11-02", "value": None}]}]}}
     key: str
     months: int
     end: dt.date

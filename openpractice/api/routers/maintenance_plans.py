@@ -41,6 +41,12 @@ class AssetRefOut(Schema):
 
 
 class PlanOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "asset": {"id": 12, "tag": "EQ-0042", "name": "North Clinic", "location_id": 12},
+         "title": "Annual HIPAA privacy refresher", "interval": 1, "interval_unit": "", "next_due_on": "2026-11-02",
+         "next_due_meter": 1, "lead_days": 30, "priority": "", "assignee_id": 12,
+         "vendor": {"id": 12, "name": "North Clinic"}, "is_active": True, "checklist": [""],
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     asset: AssetRefOut
     title: str
@@ -81,6 +87,7 @@ class PlanIn(Schema):
 
 
 class PlanPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"lead_days": 14, "is_active": True}]}}
     title: str | None = Field(None, max_length=120)
     interval: int | None = Field(None, ge=1, le=32_767)
     interval_unit: IntervalUnit | None = None

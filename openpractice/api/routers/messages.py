@@ -45,6 +45,13 @@ SEEN = "a message the caller may see"
 
 class MessageOut(Schema):
     """A row of the list: who it is from and where it stands; not the text (read one message at a time)."""
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "channel": "", "status": "open", "priority": "", "category": "",
+         "subject": "Refill request", "sender_name": "Example", "sender_user_id": 12, "queue_id": 12, "queue": "",
+         "assignee_id": 12, "location_id": 12, "patient_id": 12, "received_at": "2026-11-02T15:30:00Z",
+         "first_response_due": "2026-11-02T15:30:00Z", "resolve_due": "2026-11-02T15:30:00Z",
+         "first_response_at": "2026-11-02T15:30:00Z", "closed_at": "2026-11-02T15:30:00Z", "outcome": "",
+         "first_response_breached": False, "resolve_breached": False}]}}
 
     id: int
     number: str = Field(description="MSG-000042")
@@ -82,6 +89,16 @@ class EntryOut(Schema):
 
 
 class MessageDetailOut(MessageOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "channel": "", "status": "open", "priority": "", "category": "",
+         "subject": "Refill request", "sender_name": "Example", "sender_user_id": 12, "queue_id": 12, "queue": "",
+         "assignee_id": 12, "location_id": 12, "patient_id": 12, "received_at": "2026-11-02T15:30:00Z",
+         "first_response_due": "2026-11-02T15:30:00Z", "resolve_due": "2026-11-02T15:30:00Z",
+         "first_response_at": "2026-11-02T15:30:00Z", "closed_at": "2026-11-02T15:30:00Z", "outcome": "",
+         "first_response_breached": False, "resolve_breached": False, "body": "", "sender_email": "person@example.org",
+         "sender_phone": "", "callback_number": "", "outcome_note": "", "claim_id": 12, "appointment_id": 12,
+         "case_id": 12, "work_order_id": 12, "may_work": False,
+         "timeline": [{"id": 12, "kind": "", "created_at": "2026-11-02T15:30:00Z", "author_id": None, "body": "", "to_queue_id": None, "to_user_id": None}]}]}}
     body: str = Field(description="What the sender wrote")
     sender_email: str
     sender_phone: str
@@ -115,6 +132,8 @@ class MessageIn(Schema):
 
 
 class MessagePatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"outcome_note": "Called back; refill request sent to the provider"}]}}
     priority: Priority | None = None
     category: Category | None = None
     status: Literal["closed"] | None = Field(None, description="closed: close it (needs outcome)")

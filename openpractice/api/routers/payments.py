@@ -19,6 +19,7 @@ from openpractice.core.web import deny, get_scoped_or_404, require
 from openpractice.patients.selectors import patient_record_viewed
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES, ErrorOut, error_body
+from ..idempotency import IDEMPOTENCY_PARAMETER
 from ..pagination import Page, PageIn, paginate
 from ..schemas.payments import PaymentApplicationOut, PaymentDetailOut, PaymentFilters, PaymentIn, PaymentOut
 
@@ -79,10 +80,7 @@ def payment_detail(request: HttpRequest, payment_id: int) -> Any:
 
 @router.post("", response={200: PaymentDetailOut, 201: PaymentDetailOut, 400: ErrorOut, 409: ErrorOut,
                            **WRITE_RESPONSES},
-             url_name="payment_create", openapi_extra={"parameters": [{
-                 "in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
-                 "schema": {"type": "string", "maxLength": services.MAX_KEY_LENGTH},
-                 "description": "One key per payment (e.g. a UUID): a retry with the same key posts nothing."}]},
+             url_name="payment_create", openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
              summary="Record a patient payment, exactly once per Idempotency-Key",
              description=f"Needs `{Perm.BILLING_COLLECT}` at the patient's home location. The money goes to the "
                          "patient's open balances claim by claim, oldest date of service first; the rest stays on "

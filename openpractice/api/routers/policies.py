@@ -31,6 +31,11 @@ BODY_EXAMPLE = "<h2>Purpose</h2><p>Staff use and disclose only the minimum neces
 
 
 class PolicyOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "title": "Annual HIPAA privacy refresher", "category": "", "owner_id": 12, "review_months": 1,
+         "retired_at": "2026-11-02T15:30:00Z", "current_version": 1, "current_effective_on": "2026-11-02",
+         "next_review_on": "2026-11-02", "in_progress_version": 1, "in_progress_status": "",
+         "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     title: str
     category: str
@@ -69,6 +74,11 @@ class VersionOut(Schema):
 
 
 class PolicyDetailOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "title": "Annual HIPAA privacy refresher", "category": "", "owner_id": 12, "review_months": 1,
+         "retired_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z",
+         "current_version": {"id": 12, "number": 1, "status": "open", "body_html": "", "change_summary": "", "effective_on": "2026-11-02", "next_review_on": "2026-11-02", "published_at": "2026-11-02T15:30:00Z"},
+         "in_progress_version": {"id": 12, "number": 1, "status": "open", "body_html": "", "change_summary": "", "effective_on": "2026-11-02", "next_review_on": "2026-11-02", "published_at": "2026-11-02T15:30:00Z"}}]}}
     id: int
     title: str
     category: str

@@ -27,6 +27,12 @@ router = Router(tags=["positions"])
 
 
 class PositionOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "title": "Annual HIPAA privacy refresher", "role": "", "tier": "", "department_id": 12,
+         "location_id": 12, "reports_to_id": 12, "next_position_id": 12, "required_education": "",
+         "required_certifications": [""], "preferred_certifications": [""], "min_months_in_previous_role": 1,
+         "pay_basis": "", "pay_min": "", "pay_max": "", "headcount": 3, "description": "", "is_active": True,
+         "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     title: str
     role: str = Field(description="System role a person in this position gets; empty if none")
@@ -57,6 +63,7 @@ class PositionOut(Schema):
 
 
 class PositionPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"headcount": 4}]}}
     title: str | None = Field(None, max_length=120)
     role: str | None = None
     tier: str | None = None
@@ -76,6 +83,8 @@ class PositionPatchIn(Schema):
 
 
 class PositionIn(PositionPatchIn):
+    model_config = {"json_schema_extra": {"examples": [
+        {"title": "Medical assistant", "location_id": 1, "pay_min": "17.50", "pay_max": "22.00", "headcount": 3}]}}
     title: str = Field(max_length=120)  # type: ignore[assignment]
 
 

@@ -12,6 +12,7 @@ from openpractice.core.web import require
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
 from ..schemas.practice import PracticeOut, PracticePatchIn
+from ..schemas.supply import refuse_nulls
 
 router = Router(tags=["practice"])
 
@@ -34,4 +35,6 @@ def practice_patch(request: HttpRequest, payload: PracticePatchIn) -> Any:
     practice = practice_get()
     if practice is None:
         raise Http404
-    return practice_update(actor=request.user, practice=practice, data=payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    refuse_nulls(data)  # every practice setting is required: null would reach the database's NOT NULL as a 500
+    return practice_update(actor=request.user, practice=practice, data=data)

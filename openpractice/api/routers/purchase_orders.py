@@ -27,6 +27,7 @@ from openpractice.inventory.services import orders as order_services
 from openpractice.inventory.services import purchasing as services
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
+from ..idempotency import idempotent
 from ..pagination import Page, PageIn, paginate
 from ..schemas.supply import ItemRefOut, LotOut, PackagingOut, PlaceRefOut, VendorRefOut, unknown
 
@@ -51,6 +52,13 @@ class OrderLineOut(Schema):
 
 
 class OrderOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "vendor": {"id": 12, "name": "North Clinic"}, "location_id": 12,
+         "receive_into": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "status": "open",
+         "expected_on": "2026-11-02", "notes": "", "requisition_ids": [12], "created_by_id": 12,
+         "sent_at": "2026-11-02T15:30:00Z", "sent_to": "orders@supplier.example", "total": "125.00",
+         "lines": [{"id": 12, "item": None, "description": "", "vendor_sku": "GLV-NIT-M-100", "packaging": None, "quantity": 3, "unit_price": "125.00", "amount": "125.00", "on_contract": False, "received": 3, "damaged": 1, "cancelled": 1, "back_ordered": 1}],
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     number: str = Field(description="PO-2025-00001")
     vendor: VendorRefOut
@@ -103,6 +111,10 @@ class ReceiptOut(Schema):
 
 
 class InvoiceOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "order_id": 12, "number": "INV-1042", "invoice_date": "2026-11-02", "due_on": "2026-11-02",
+         "total": "125.00", "status": "open", "variances": [""], "entered_by_id": 12,
+         "created_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     order_id: int
     number: str
@@ -116,6 +128,15 @@ class InvoiceOut(Schema):
 
 
 class OrderDetailOut(OrderOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "vendor": {"id": 12, "name": "North Clinic"}, "location_id": 12,
+         "receive_into": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "status": "open",
+         "expected_on": "2026-11-02", "notes": "", "requisition_ids": [12], "created_by_id": 12,
+         "sent_at": "2026-11-02T15:30:00Z", "sent_to": "orders@supplier.example", "total": "125.00",
+         "lines": [{"id": 12, "item": None, "description": "", "vendor_sku": "GLV-NIT-M-100", "packaging": None, "quantity": 3, "unit_price": "125.00", "amount": "125.00", "on_contract": False, "received": 3, "damaged": 1, "cancelled": 1, "back_ordered": 1}],
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z",
+         "receipts": [{"id": 12, "received_at": "2026-11-02T15:30:00Z", "received_by_id": 12, "place_id": 12, "packing_slip": "", "note": "", "lines": [{"order_line_id": 12, "quantity": 3, "damaged": 1, "lot": None}]}],
+         "invoices": [{"id": 12, "order_id": 12, "number": "INV-1042", "invoice_date": "2026-11-02", "due_on": None, "total": "125.00", "status": "open", "variances": [""], "entered_by_id": 12, "created_at": "2026-11-02T15:30:00Z"}]}]}}
     receipts: list[ReceiptOut]
     invoices: list[InvoiceOut]
 
@@ -259,6 +280,7 @@ def purchase_order_send(request: HttpRequest, order_id: int) -> Any:
                          "stock as base units (by lot for items that track lots); damaged ones are noted and stay "
                          "owed. A line cannot receive more than is still owed (422). The answer is the order, partly "
                          "received or received.")
+@idempotent
 def purchase_order_receive(request: HttpRequest, order_id: int, payload: ReceiptIn) -> Any:
     require(request, Perm.INVENTORY_USE)
     order = _order(request, order_id)
@@ -281,6 +303,7 @@ def purchase_order_receive(request: HttpRequest, order_id: int, payload: Receipt
                          "against what was received and its price against the order, and the total against the "
                          "lines: anything off is listed in `variances` and the invoice waits (`variance`); "
                          "otherwise it is `ready` to pay. An invoice number is entered once per vendor (422).")
+@idempotent
 def purchase_order_invoice(request: HttpRequest, order_id: int, payload: InvoiceIn) -> Any:
     require(request, Perm.INVENTORY_MANAGE)
     order = _order(request, order_id)

@@ -40,6 +40,11 @@ class MemberOut(Schema):
 
 
 class QueueOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "department_id": 12, "role": "", "location_id": 12, "is_default": False,
+         "is_active": True, "first_response_minutes": 60, "resolve_minutes": 60, "signature": "", "reply_address": "",
+         "members": [{"user_id": 12, "name": "North Clinic", "is_lead": False}], "open_messages": 1,
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     name: str
     department_id: int | None
@@ -67,6 +72,7 @@ class QueueOut(Schema):
 
 
 class QueuePatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"first_response_minutes": 60, "resolve_minutes": 480}]}}
     name: str | None = Field(None, min_length=1, max_length=80)
     department_id: int | None = Field(None, ge=1, le=MAX_ID)
     role: Role | None = Field(None, description="null: none")
@@ -82,6 +88,8 @@ class QueuePatchIn(Schema):
 
 
 class QueueIn(QueuePatchIn):
+    model_config = {"json_schema_extra": {"examples": [
+        {"name": "Billing questions", "role": "biller", "first_response_minutes": 60, "resolve_minutes": 480}]}}
     name: str = Field(min_length=1, max_length=80, examples=["Billing questions"])  # type: ignore[assignment]
 
 

@@ -24,6 +24,7 @@ from openpractice.billing.services.acknowledgements import MAX_FILE_BYTES
 from openpractice.core.web import get_scoped_or_404, require
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES, error_body
+from ..idempotency import idempotent
 from ..pagination import Page, PageIn, paginate
 from ..schemas.remittances import (
     ImportSummaryOut,
@@ -82,6 +83,7 @@ def remittance_detail(request: HttpRequest, remittance_id: int) -> Any:
                          "posted, 200 for a dry run or a duplicate (already imported: nothing posted, `notices` "
                          "says so). A damaged or unbalanced file is refused with 422 naming the segment; nothing "
                          "is posted. A file paying claims at locations where you may not post is refused with 403.")
+@idempotent
 def remittance_import_create(request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False) -> Any:
     require(request, Perm.BILLING_POST)
     if not file.size:

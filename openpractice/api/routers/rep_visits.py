@@ -30,6 +30,7 @@ from openpractice.vendors.models import RepVisit, VendorContact
 from openpractice.vendors.services import vendors as services
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
+from ..idempotency import idempotent
 from ..pagination import Page, PageIn, paginate
 from ..schemas.supply import ItemRefOut, LotOut, VendorRefOut, unknown
 
@@ -46,6 +47,12 @@ class SampleOut(Schema):
 
 
 class RepVisitOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "rep_id": 12, "rep_name": "Jordan Pike",
+         "location_id": 12, "visited_at": "2026-11-02T15:30:00Z", "had_appointment": False, "met_with_ids": [12],
+         "products": "", "notes": "", "policy_exceptions": [""],
+         "samples": [{"movement_id": 12, "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"}, "lot": None, "quantity": 3, "place_id": 12}],
+         "logged_by_id": 12, "created_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     vendor: VendorRefOut
     rep_id: int | None = Field(description="The vendor contact who came")
@@ -167,6 +174,7 @@ def rep_visit_detail(request: HttpRequest, visit_id: int) -> Any:
                          "too when samples were left. The visit is logged even when it broke the practice's "
                          "rep-access policy (`policy_exceptions` says how). The visit and its samples are saved "
                          "together or not at all.")
+@idempotent
 def rep_visit_create(request: HttpRequest, payload: RepVisitIn) -> Any:
     require(request, Perm.VENDORS_MANAGE)
     actor = request.user

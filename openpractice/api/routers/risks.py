@@ -31,6 +31,11 @@ Band = Literal["low", "medium", "high", "critical"]
 
 
 class RiskOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "title": "Annual HIPAA privacy refresher", "safeguard": "", "description": "", "likelihood": 1,
+         "impact": 1, "score": 1, "band": "", "owner_id": 12, "remediation": "", "due_on": "2026-11-02",
+         "overdue": False, "status": "open", "closed_at": "2026-11-02T15:30:00Z", "closing_note": "",
+         "assessment_id": 12, "question_id": 12, "created_by_id": 12, "created_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     title: str
     safeguard: str
@@ -69,6 +74,7 @@ class RiskIn(Schema):
 
 
 class RiskPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"likelihood": 3, "impact": 4, "due_on": "2027-03-31"}]}}
     title: str | None = Field(None, max_length=200)
     safeguard: Safeguard | None = None
     description: str | None = None

@@ -28,6 +28,7 @@ from openpractice.scheduling.models import Provider
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
 from ..pagination import Page, PageIn, paginate
+from ..schemas.common import LocalTime
 from ..schemas.supply import referenced, refuse_nulls
 
 router = Router(tags=["routing-rules"])
@@ -36,6 +37,12 @@ CONFIGURE = Perm.FRONTDESK_CONFIGURE
 
 
 class RuleOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "position": 1, "is_active": True, "channels": [""], "categories": [""],
+         "subject_words": "", "body_words": "", "sender_contains": "", "location_id": 12, "provider_id": 12,
+         "hours": "", "time_from": "08:30:00", "time_to": "08:30:00", "queue_id": 12, "queue": "", "assign_to_id": 12,
+         "round_robin": False, "priority": "", "first_response_minutes": 60, "resolve_minutes": 60, "matched_count": 3,
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     name: str
     position: int = Field(description="Rules are tried by position, then id")
@@ -48,8 +55,8 @@ class RuleOut(Schema):
     location_id: int | None = Field(description="Only messages at this location; empty: practice-wide")
     provider_id: int | None = Field(description="Only messages whose patient's next (else last) visit is with them")
     hours: str = Field(description="any, open (while the location is open) or closed (out of hours)")
-    time_from: dt.time | None = Field(description="Practice-local; a window may pass midnight")
-    time_to: dt.time | None
+    time_from: LocalTime | None = Field(description="Practice-local; a window may pass midnight")
+    time_to: LocalTime | None
     queue_id: int
     queue: str
     assign_to_id: int | None
@@ -78,8 +85,8 @@ class RulePatchIn(Schema):
     location_id: int | None = Field(None, ge=1, le=MAX_ID, description="null: practice-wide")
     provider_id: int | None = Field(None, ge=1, le=MAX_ID, description="null: any provider")
     hours: RuleHours | None = None
-    time_from: dt.time | None = Field(None, description="Give both ends or neither; null clears")
-    time_to: dt.time | None = None
+    time_from: LocalTime | None = Field(None, description="Give both ends or neither; null clears")
+    time_to: LocalTime | None = None
     queue_id: int | None = Field(None, ge=1, le=MAX_ID)
     assign_to_id: int | None = Field(None, ge=1, le=MAX_ID, description="A member of the queue or a holder of its "
                                                                         "role; null: nobody")

@@ -42,6 +42,13 @@ class CheckpointRefOut(Schema):
 
 
 class SafetyLogOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12,
+         "checkpoint": {"id": 12, "name": "North Clinic", "kind": "", "frequency": "", "location_id": 12, "room": "Exam 3", "minimum": "", "maximum": "", "unit": ""},
+         "log_date": "2026-11-02", "slot": "", "value": "", "passed": False, "out_of_range": False,
+         "needs_action": False, "notes": "", "recorded_by_id": 12, "recorded_at": "2026-11-02T15:30:00Z",
+         "alerted_at": "2026-11-02T15:30:00Z", "corrective_action": "", "corrective_action_by_id": 12,
+         "corrective_action_at": "2026-11-02T15:30:00Z", "superseded_by_id": 12}]}}
     id: int
     checkpoint: CheckpointRefOut
     log_date: dt.date

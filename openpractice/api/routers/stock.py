@@ -28,6 +28,10 @@ ID = Field(None, ge=1, le=2_147_483_647)
 
 
 class StockLevelOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"},
+         "place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "location_id": 12,
+         "lot": {"id": 12, "number": "INV-1042", "expires_on": "2026-11-02"}, "quantity": 3, "expires_in_days": 30}]}}
     id: int
     item: ItemRefOut
     place: PlaceRefOut
@@ -48,6 +52,8 @@ class StockLevelOut(Schema):
 
 
 class PlaceOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12, "location": "", "is_active": True}]}}
     id: int
     name: str
     kind: str = Field(description="supply_room, exam_room, samples, office or other")
@@ -62,6 +68,10 @@ class PlaceOut(Schema):
 
 class ReorderOut(Schema):
     """A par level at or below its reorder point."""
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"},
+         "place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "par": 1, "reorder_point": 1,
+         "on_hand": 3, "needed": 1, "preferred_vendor_id": 12}]}}
 
     id: int
     item: ItemRefOut

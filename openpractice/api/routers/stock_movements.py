@@ -26,6 +26,7 @@ from openpractice.inventory.selectors import stock as selectors
 from openpractice.inventory.services import stock as services
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES, ErrorOut, error_body
+from ..idempotency import IDEMPOTENCY_PARAMETER
 from ..pagination import Page, PageIn, paginate
 from ..schemas.supply import ItemRefOut, LotOut, PlaceRefOut, unknown
 
@@ -39,6 +40,14 @@ ApiKind = Literal["receive", "consume", "transfer", "adjust_in", "adjust_out", "
 
 
 class MovementOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "",
+         "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"},
+         "lot": {"id": 12, "number": "INV-1042", "expires_on": "2026-11-02"}, "quantity": 3,
+         "from_place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12},
+         "to_place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "unit_cost": "125.00",
+         "reason": "", "actor_id": 12, "occurred_at": "2026-11-02T15:30:00Z", "receipt_line_id": 12,
+         "count_line_id": 12, "rep_visit_id": 12}]}}
     id: int
     operation: uuid.UUID = Field(description="The movements of one call share it (a use taken from two lots)")
     kind: str = Field(description="receive, consume, transfer, adjust_in, adjust_out, expire, dispose or sample")
@@ -57,6 +66,10 @@ class MovementOut(Schema):
 
 
 class OperationOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "", "item_id": 12, "quantity": 3,
+         "replayed": False,
+         "movements": [{"id": 12, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "", "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"}, "lot": None, "quantity": 3, "from_place": None, "to_place": None, "unit_cost": None, "reason": "", "actor_id": None, "occurred_at": "2026-11-02T15:30:00Z", "receipt_line_id": None, "count_line_id": None, "rep_visit_id": None}]}]}}
     operation: uuid.UUID
     kind: str
     item_id: int
@@ -99,6 +112,9 @@ class UsesIn(Schema):
 
 
 class UsesOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "quantity": 3, "replayed": False,
+         "movements": [{"id": 12, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "", "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"}, "lot": None, "quantity": 3, "from_place": None, "to_place": None, "unit_cost": None, "reason": "", "actor_id": None, "occurred_at": "2026-11-02T15:30:00Z", "receipt_line_id": None, "count_line_id": None, "rep_visit_id": None}]}]}}
     operation: uuid.UUID
     quantity: int = Field(description="Base units, over all the movements")
     replayed: bool = Field(description="True: the key was used before with this body; nothing new was recorded")
@@ -235,10 +251,7 @@ def stock_movement_detail(request: HttpRequest, movement_id: int) -> Any:
 
 
 @router.post("", response={200: OperationOut, 201: OperationOut, 400: ErrorOut, 409: ErrorOut, **WRITE_RESPONSES},
-             url_name="stock_movement_create", openapi_extra={"parameters": [{
-                 "in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
-                 "schema": {"type": "string", "maxLength": services.MAX_KEY_LENGTH},
-                 "description": "One key per movement (e.g. a UUID): a retry with the same key moves nothing."}]},
+             url_name="stock_movement_create", openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
              summary="Record a stock movement, exactly once per Idempotency-Key",
              description=f"Needs `{Perm.INVENTORY_USE}` at the places' locations to receive, use or transfer, and "
                          f"`{Perm.INVENTORY_MANAGE}` there to adjust, expire or dispose (with a reason). Stock is "
@@ -298,10 +311,7 @@ def _use_lines(payload: UsesIn) -> list[services.UseLine]:
 
 
 @router.post("/uses", response={200: UsesOut, 201: UsesOut, 400: ErrorOut, 409: ErrorOut, **WRITE_RESPONSES},
-             url_name="stock_movement_uses", openapi_extra={"parameters": [{
-                 "in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
-                 "schema": {"type": "string", "maxLength": services.MAX_KEY_LENGTH},
-                 "description": "One key per use (e.g. a UUID): a retry with the same key moves nothing."}]},
+             url_name="stock_movement_uses", openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
              summary="Record the use of several items from one place, all or none, exactly once per Idempotency-Key",
              description=f"Needs `{Perm.INVENTORY_USE}` at the place's location. The supplies of a visit, say: each "
                          "line is taken first expiry first out unless `lot_id` names the lot, in one transaction; "

@@ -29,6 +29,10 @@ router = Router(tags=["timesheets"])
 
 
 class TimeEntryOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "employee_id": 12, "employee_number": "", "employee_name": "Example", "work_date": "2026-11-02",
+         "kind": "", "source": "", "clock_in": "2026-11-02T15:30:00Z", "clock_out": "2026-11-02T15:30:00Z", "hours": "",
+         "note": ""}]}}
     id: int
     employee_id: int
     employee_number: str
@@ -58,6 +62,8 @@ class TimeEntryFilters(PageIn):
 
 
 class TimeEntryIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"work_date": "2026-11-23", "hours": "8.00", "note": "Covered the front desk"}]}}
     employee_id: int | None = Field(None, description="Empty: your own employee record")
     work_date: dt.date
     kind: TimeKind = TimeKind.WORKED
@@ -66,6 +72,7 @@ class TimeEntryIn(Schema):
 
 
 class TimeEntryPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"hours": "7.50"}]}}
     work_date: dt.date | None = None
     kind: TimeKind | None = None
     hours: Decimal | None = Field(None, ge=0, le=24)

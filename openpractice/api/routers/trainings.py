@@ -28,6 +28,11 @@ router = Router(tags=["trainings"])
 
 
 class TrainingOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "employee_id": 12, "employee_name": "Example", "course_id": 12, "course_code": "",
+         "course_title": "", "is_hipaa": False, "assigned_on": "2026-11-02", "due_on": "2026-11-02", "status": "open",
+         "overdue": False, "completed_on": "2026-11-02", "valid_until": "2026-11-02", "score": "", "note": "",
+         "has_certificate": False}]}}
     id: int
     employee_id: int
     employee_name: str
@@ -78,6 +83,7 @@ class TrainingFilters(PageIn):
 
 
 class TrainingIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"employee_id": 31, "course_id": 5, "due_on": "2026-12-31"}]}}
     employee_id: int
     course_id: int
     due_on: dt.date | None = Field(None, description="Empty: the course's due-within days from today")
@@ -85,6 +91,7 @@ class TrainingIn(Schema):
 
 
 class TrainingPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"due_on": "2027-01-31"}]}}
     due_on: dt.date | None = None
     note: str | None = Field(None, max_length=300)
 

@@ -36,6 +36,10 @@ class CategoryOut(Schema):
 
 
 class ContactOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "title": "Annual HIPAA privacy refresher",
+         "email": "jordan.sample@example.org", "phone": "555-0100", "is_primary": False, "is_sales_rep": False,
+         "is_active": True}]}}
     id: int
     name: str
     title: str
@@ -47,6 +51,14 @@ class ContactOut(Schema):
 
 
 class VendorOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "kind": "", "categories": [{"id": 12, "name": "North Clinic"}],
+         "account_number": "A100245", "tax_id_last4": "6789", "payment_terms": "", "order_email": "person@example.org",
+         "phone": "555-0100", "website": "",
+         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
+         "handles_phi": False, "notes": "", "is_active": True,
+         "contacts": [{"id": 12, "name": "North Clinic", "title": "Annual HIPAA privacy refresher", "email": "jordan.sample@example.org", "phone": "555-0100", "is_primary": False, "is_sales_rep": False, "is_active": True}],
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     name: str
     kind: str = Field(description="supplier, service, maintenance, cleaning or sales")
@@ -112,6 +124,8 @@ class VendorIn(Schema):
 
 
 class VendorPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"order_email": "orders@supplier.example", "phone": "555-0150"}]}}
     name: str | None = Field(None, max_length=200)
     kind: VendorKind | None = None
     category_ids: list[int] | None = Field(None, max_length=20, description="Replaces the categories")

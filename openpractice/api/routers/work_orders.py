@@ -33,20 +33,30 @@ router = Router(tags=["work-orders"])
 MAX_ID = 2_147_483_647
 
 
-class AssetRefOut(Schema):
+class WorkOrderAssetOut(Schema):
     id: int
     tag: str
     name: str
 
 
 class WorkOrderOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "title": "Annual HIPAA privacy refresher", "description": "",
+         "location_id": 12, "room": "Exam 3", "asset": {"id": 12, "tag": "EQ-0042", "name": "North Clinic"},
+         "source": "", "priority": "", "status": "open", "asset_down": False, "reported_by_id": 12,
+         "assigned_to_id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "respond_by": "2026-11-02T15:30:00Z",
+         "resolve_by": "2026-11-02T15:30:00Z", "overdue": False, "scheduled_for": "2026-11-02T15:30:00Z",
+         "dispatched_at": "2026-11-02T15:30:00Z", "responded_at": "2026-11-02T15:30:00Z",
+         "completed_at": "2026-11-02T15:30:00Z", "verified_at": "2026-11-02T15:30:00Z", "verified_by_id": 12,
+         "escalated_at": "2026-11-02T15:30:00Z", "created_at": "2026-11-02T15:30:00Z",
+         "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     number: str = Field(description="WO-00042")
     title: str
     description: str
     location_id: int
     room: str
-    asset: AssetRefOut | None
+    asset: WorkOrderAssetOut | None
     source: str = Field(description="reported, preventive, cleaning or safety")
     priority: str = Field(description="urgent, high, normal or low")
     status: str = Field(description="new, scheduled, in_progress, waiting_parts, done, verified or cancelled")
@@ -104,6 +114,19 @@ class EventOut(Schema):
 
 
 class WorkOrderDetailOut(WorkOrderOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "number": "INV-1042", "title": "Annual HIPAA privacy refresher", "description": "",
+         "location_id": 12, "room": "Exam 3", "asset": {"id": 12, "tag": "EQ-0042", "name": "North Clinic"},
+         "source": "", "priority": "", "status": "open", "asset_down": False, "reported_by_id": 12,
+         "assigned_to_id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "respond_by": "2026-11-02T15:30:00Z",
+         "resolve_by": "2026-11-02T15:30:00Z", "overdue": False, "scheduled_for": "2026-11-02T15:30:00Z",
+         "dispatched_at": "2026-11-02T15:30:00Z", "responded_at": "2026-11-02T15:30:00Z",
+         "completed_at": "2026-11-02T15:30:00Z", "verified_at": "2026-11-02T15:30:00Z", "verified_by_id": 12,
+         "escalated_at": "2026-11-02T15:30:00Z", "created_at": "2026-11-02T15:30:00Z",
+         "updated_at": "2026-11-02T15:30:00Z",
+         "costs": [{"id": 12, "kind": "", "description": "", "hours": None, "amount": "125.00", "invoice_number": "", "via_vendor_link": False, "recorded_by_id": None, "recorded_at": "2026-11-02T15:30:00Z"}],
+         "checklist": [{"id": 12, "position": 1, "text": "", "done": False, "done_at": None}], "photo_ids": [12],
+         "events": [{"at": "2026-11-02T15:30:00Z", "kind": "", "actor_id": None, "by_vendor_id": None, "status_from": "", "status_to": "", "note": ""}]}]}}
     costs: list[CostOut]
     checklist: list[ChecklistItemOut]
     photo_ids: list[int] = Field(description="Photos (open them in the web interface)")
@@ -137,6 +160,7 @@ class ProblemIn(Schema):
 
 
 class WorkOrderPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"assigned_to_id": 9, "note": "Vendor confirmed the visit"}]}}
     priority: Priority | None = Field(None, description=f"Needs `{Perm.FACILITIES_MANAGE}`; restarts the SLA")
     assigned_to_id: int | None = Field(None, ge=1, le=MAX_ID, description="A staff member with facilities "
                                        "access at the location; null: nobody")

@@ -26,6 +26,13 @@ class ProviderRefOut(Schema):
 
 
 class AppointmentOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "provider": {"id": 12, "display_name": "Avery Example, MD"},
+         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "room": {"id": 12, "name": "North Clinic"},
+         "appointment_type": {"id": 12, "name": "North Clinic"}, "starts_at": "2026-11-02T15:30:00Z",
+         "ends_at": "2026-11-02T15:30:00Z", "status": "open", "checked_in_at": "2026-11-02T15:30:00Z",
+         "checked_out_at": "2026-11-02T15:30:00Z", "notes": ""}]}}
     id: int
     patient: PatientRefOut
     provider: ProviderRefOut
@@ -54,6 +61,9 @@ class AppointmentFilters(Schema):
 
 
 class AppointmentIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"patient": 1042, "provider": 7, "location": 1, "appointment_type": 2, "room": 4,
+         "starts_at": "2026-12-03T15:30:00Z", "notes": "Follow-up, blood pressure check"}]}}
     patient: int
     provider: int
     location: int
@@ -66,6 +76,9 @@ class AppointmentIn(Schema):
 
 
 class AppointmentPatch(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"action": "reschedule", "starts_at": "2026-12-04T14:00:00Z", "reason": "Patient asked for a later day"},
+        {"action": "cancel", "reason": "Patient is ill"}]}}
     action: Literal["reschedule", "cancel"]
     starts_at: dt.datetime | None = Field(None, description="reschedule: the new start.")
     provider: int | None = Field(None, description="reschedule: another provider (optional).")

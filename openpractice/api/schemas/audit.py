@@ -18,12 +18,22 @@ class AuditEventFilterIn(Schema):
     @classmethod
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
         # Storage is UTC: a time without an offset is read as UTC rather than guessed.
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
-        return value
+        # In UTC before it reaches the query: PostgreSQL refuses offsets past ±15:59 that ISO 8601 allows.
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("out of range") from None
 
 
 class AuditEventOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"seq": 1, "occurred_at": "2026-11-02T15:30:00Z", "actor_id": 12, "actor_label": "", "action": "",
+         "object_type": "", "object_id": "", "patient_id": 12, "location_id": 12, "ip_address": "", "user_agent": "",
+         "outcome": "", "changed_fields": [""], "reason": "", "hash": ""}]}}
     seq: int
     occurred_at: dt.datetime
     actor_id: int | None

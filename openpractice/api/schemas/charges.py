@@ -35,6 +35,16 @@ class ChargeClaimRefOut(Schema):
 
 
 class ChargeOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "appointment_id": 12,
+         "place_of_service": "11", "rendering_provider": {"id": 12, "display_name": "Avery Example, MD"},
+         "billing_provider": {"id": 12, "display_name": "Avery Example, MD"}, "referring_provider_id": 12,
+         "prior_authorization": "", "date_of_service": "2026-11-02", "status": "open", "diagnoses": ["I10"],
+         "lines": [{"id": 12, "line_number": 1, "procedure_code": "99213", "modifiers": ["25"], "units": "1", "service_date_from": "2026-11-02", "service_date_to": "2026-11-02", "pointers": [1], "amount": "125.00"}],
+         "total": "125.00",
+         "claims": [{"id": 12, "claim_number": "C-2026-000187", "status": "open", "payer_rank": 1, "frequency_code": ""}],
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     patient: PatientRefOut
     location: LocationRefOut
@@ -90,6 +100,12 @@ class ChargeLineIn(Schema):
 
 
 class ChargeIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"patient_id": 1042, "location_id": 1, "rendering_provider_id": 7, "date_of_service": "2026-11-02",
+         "place_of_service": "11", "diagnoses": ["E11.9", "I10"],
+         "lines": [{"procedure_code": "99214", "modifiers": ["25"], "pointers": [1, 2]},
+                   {"procedure_code": "J1100", "units": "2", "amount": "30.00", "pointers": [1]}]},
+        {"appointment_id": 5530, "diagnoses": ["J06.9"], "lines": [{"procedure_code": "99213"}]}]}}
     appointment_id: int | None = Field(None, description="A checked-out visit: patient, location, provider and "
                                                           "date come from it and the fields below are ignored.")
     patient_id: int | None = None

@@ -15,6 +15,13 @@ from .common import LocationRefOut
 
 
 class ClaimOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "claim_number": "C-2026-000187", "payer_claim_number": "", "charge_id": 12,
+         "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "payer": {"id": 12, "name": "North Clinic"},
+         "payer_rank": 1, "status": "open", "frequency_code": "", "original_claim_id": 12,
+         "date_of_service": "2026-11-02", "total_charge": "", "submitted_at": "2026-11-02T15:30:00Z",
+         "scrubbed_at": "2026-11-02T15:30:00Z", "error_count": 3, "warning_count": 3}]}}
     id: int
     claim_number: str = Field(description="CLM01, ours.")
     payer_claim_number: str
@@ -60,6 +67,20 @@ class ClaimAdjustmentOut(Schema):
 
 
 class ClaimDetailOut(ClaimOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "claim_number": "C-2026-000187", "payer_claim_number": "", "charge_id": 12,
+         "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "payer": {"id": 12, "name": "North Clinic"},
+         "payer_rank": 1, "status": "open", "frequency_code": "", "original_claim_id": 12,
+         "date_of_service": "2026-11-02", "total_charge": "", "submitted_at": "2026-11-02T15:30:00Z",
+         "scrubbed_at": "2026-11-02T15:30:00Z", "error_count": 3, "warning_count": 3, "place_of_service": "11",
+         "rendering_provider": {"id": 12, "display_name": "Avery Example, MD"},
+         "billing_provider": {"id": 12, "display_name": "Avery Example, MD"}, "referring_provider_id": 12,
+         "prior_authorization": "", "diagnoses": ["I10"],
+         "lines": [{"line_number": 1, "procedure_code": "99213", "modifiers": ["25"], "units": "1", "service_date_from": "2026-11-02", "service_date_to": "2026-11-02", "pointers": [1], "amount": "125.00"}],
+         "issues": [{"rule": "", "severity": "", "line_number": None, "message": "", "fix_hint": ""}],
+         "prior_payer_paid": "", "prior_payer_paid_on": "2026-11-02",
+         "prior_adjustments": [{"group_code": "", "reason_code": "", "amount": "125.00"}]}]}}
     place_of_service: str
     rendering_provider: ProviderRefOut
     billing_provider: ProviderRefOut | None
@@ -103,6 +124,9 @@ class ActorOut(Schema):
 
 
 class ClaimStatusChangeOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"at": "2026-11-02T15:30:00Z", "from_status": "", "to_status": "", "source": "",
+         "actor": {"id": 12, "username": "jsample"}, "reason": ""}]}}
     at: dt.datetime
     from_status: str = Field(description="Empty for the first entry (the claim was built).")
     to_status: str
@@ -120,5 +144,7 @@ class ClaimFilters(Schema):
 
 
 class ClaimStatusIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"to_status": "accepted", "reason": "277CA: accepted by the payer"}]}}
     to_status: str = Field(description="draft, accepted, rejected, paid, partial, denied, appealed or closed.")
     reason: str = Field("", max_length=500, description="Required for denied, appealed and closed.")

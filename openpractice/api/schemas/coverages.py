@@ -7,6 +7,13 @@ from ninja import Field, Schema
 
 
 class CoverageOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "patient_id": 12, "rank": 1, "payer_id": 12, "plan_id": 12, "member_id": "XJH123456789",
+         "group_number": "GRP-004512", "subscriber_relationship": "", "subscriber_first_name": "Example",
+         "subscriber_last_name": "Example", "subscriber_date_of_birth": "2026-11-02", "subscriber_sex": "",
+         "subscriber_address_line1": "", "subscriber_address_line2": "", "subscriber_city": "", "subscriber_state": "",
+         "subscriber_postal_code": "", "effective_from": "2026-11-02", "effective_to": "2026-11-02", "copay": "",
+         "is_active": True}]}}
     id: int
     patient_id: int
     rank: int = Field(description="1 primary, 2 secondary, 3 tertiary")
@@ -31,6 +38,9 @@ class CoverageOut(Schema):
 
 
 class CoverageIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"patient": 1042, "rank": 1, "payer": 12, "member_id": "XJH123456789", "group_number": "GRP-004512",
+         "subscriber_relationship": "self", "effective_from": "2026-01-01", "copay": "25.00"}]}}
     patient: int
     rank: int = 1
     payer: int
@@ -53,6 +63,7 @@ class CoverageIn(Schema):
 
 
 class CoveragePatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"effective_to": "2026-12-31"}]}}
     rank: int | None = None
     payer: int | None = None
     plan: int | None = None

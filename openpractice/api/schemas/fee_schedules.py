@@ -13,6 +13,10 @@ class PayerRefOut(Schema):
 
 
 class FeeScheduleOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "payer": {"id": 12, "name": "North Clinic"}, "is_standard": False,
+         "effective_from": "2026-11-02", "effective_to": "2026-11-02", "entry_count": 3,
+         "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     name: str
     payer: PayerRefOut | None = Field(description="Empty for the practice's standard fees")
@@ -29,6 +33,8 @@ class FeeScheduleOut(Schema):
 
 
 class FeeScheduleIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"name": "Commercial 2027", "payer_id": 12, "effective_from": "2027-01-01"}]}}
     name: str = Field(max_length=80)
     payer_id: int | None = Field(None, description="A payer's id for its contract schedule; empty for standard fees")
     effective_from: dt.date
@@ -36,6 +42,7 @@ class FeeScheduleIn(Schema):
 
 
 class FeeSchedulePatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"effective_to": "2027-12-31"}]}}
     name: str | None = Field(None, max_length=80)
     payer_id: int | None = None
     effective_from: dt.date | None = None
@@ -43,6 +50,8 @@ class FeeSchedulePatchIn(Schema):
 
 
 class FeeEntryOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "procedure_code": "99213", "modifier": "25", "amount": "125.00"}]}}
     id: int
     procedure_code: str = Field(description="CPT or HCPCS code")
     modifier: str = Field(description="Empty for the fee of the bare code")
@@ -50,4 +59,5 @@ class FeeEntryOut(Schema):
 
 
 class FeeEntryIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"amount": "180.00"}]}}
     amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2, description="More than 0, at most 2 decimals")

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ninja import Schema
 
-from .common import AddressOut, address_of
+from .common import AddressOut, LocalTime, address_of
 
 
 class OpeningHoursOut(Schema):
     weekday: int
     weekday_name: str
-    opens_at: dt.time
-    closes_at: dt.time
+    opens_at: LocalTime
+    closes_at: LocalTime
 
     @staticmethod
     def resolve_weekday_name(obj: Any) -> str:
@@ -20,6 +19,11 @@ class OpeningHoursOut(Schema):
 
 
 class LocationOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "code": "north", "place_of_service": "11",
+         "place_of_service_name": "Example", "phone": "555-0100", "npi": "1234567893", "is_active": True,
+         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
+         "opening_hours": [{"weekday": 1, "weekday_name": "Example", "opens_at": "08:30:00", "closes_at": "08:30:00"}]}]}}
     id: int
     name: str
     code: str

@@ -13,6 +13,11 @@ class GrantOut(Schema):
 
 
 class MeOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "username": "jsample", "display_name": "Avery Example, MD", "email": "jordan.sample@example.org",
+         "auth_method": "", "roles": [{"role": "", "tier": "", "all_locations": False, "location_ids": [12]}],
+         "tiers": [""], "all_locations": False, "locations": [{"id": 12, "name": "North Clinic", "code": "north"}],
+         "permissions": [""]}]}}
     id: int
     username: str
     display_name: str

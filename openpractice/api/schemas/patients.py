@@ -9,6 +9,15 @@ from .common import AddressOut, address_of
 
 
 class PatientOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "account_number": "A100245", "first_name": "Jordan", "middle_name": "", "last_name": "Sample",
+         "date_of_birth": "1984-07-19", "sex": "F",
+         "address": {"line1": "100 Example Street", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
+         "phone_mobile": "555-0100", "phone_home": "", "email": "jordan.sample@example.org",
+         "preferred_contact": "phone", "preferred_language": "en", "home_location_id": 1, "guarantor_id": None,
+         "emergency_contact_name": "Casey Sample", "emergency_contact_phone": "555-0101",
+         "emergency_contact_relationship": "spouse", "ssn_last4": "6789", "is_active": True, "merged_into_id": None,
+         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     account_number: str
     first_name: str
@@ -39,6 +48,11 @@ class PatientOut(Schema):
 
 
 class PatientIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"first_name": "Jordan", "last_name": "Sample", "date_of_birth": "1984-07-19", "sex": "F",
+         "address_line1": "100 Example Street", "city": "Springfield", "state": "NC", "postal_code": "27601",
+         "phone_mobile": "555-0100", "email": "jordan.sample@example.org", "preferred_language": "en",
+         "home_location": 1}]}}
     first_name: str
     middle_name: str = ""
     last_name: str
@@ -65,6 +79,7 @@ class PatientIn(Schema):
 
 
 class PatientPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"phone_mobile": "555-0199", "preferred_language": "es"}]}}
     first_name: str | None = None
     middle_name: str | None = None
     last_name: str | None = None

@@ -16,6 +16,12 @@ class PayerPlanOut(Schema):
 
 
 class PayerOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "payer_id": "EXHP1",
+         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
+         "claim_filing_indicator": "", "timely_filing_days": 30, "phone": "555-0100", "portal_url": "", "notes": "",
+         "is_active": True, "plans": [{"id": 12, "name": "North Clinic", "plan_type": "", "is_active": True}],
+         "updated_at": "2026-11-02T15:30:00Z"}]}}
     id: int
     name: str
     payer_id: str = Field(description="Electronic payer ID")
@@ -39,6 +45,9 @@ class PayerOut(Schema):
 
 
 class PayerIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"name": "Example Health Plan", "payer_id": "EXHP1", "address_line1": "PO Box 1000", "city": "Durham",
+         "state": "NC", "postal_code": "27702", "claim_filing_indicator": "CI", "timely_filing_days": 180}]}}
     name: str
     payer_id: str = ""
     address_line1: str
@@ -54,6 +63,7 @@ class PayerIn(Schema):
 
 
 class PayerPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"timely_filing_days": 90}]}}
     name: str | None = None
     payer_id: str | None = None
     address_line1: str | None = None

@@ -17,6 +17,12 @@ from .common import LocationRefOut
 
 
 class PaymentOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "amount": "125.00", "method": "",
+         "reference": "auth 829301", "received_on": "2026-11-02", "note": "",
+         "received_by": {"id": 12, "username": "jsample"}, "created_at": "2026-11-02T15:30:00Z", "applied": "",
+         "credit": "", "refunded": ""}]}}
     id: int
     patient: PatientRefOut
     location: LocationRefOut
@@ -60,6 +66,14 @@ class RefundOut(Schema):
 
 
 class PaymentDetailOut(PaymentOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "amount": "125.00", "method": "",
+         "reference": "auth 829301", "received_on": "2026-11-02", "note": "",
+         "received_by": {"id": 12, "username": "jsample"}, "created_at": "2026-11-02T15:30:00Z", "applied": "",
+         "credit": "", "refunded": "",
+         "applications": [{"claim_id": None, "claim_number": "C-2026-000187", "date_of_service": None, "amount": "125.00"}],
+         "refunds": [{"id": 12, "amount": "125.00", "method": "", "refunded_on": "2026-11-02", "reason": ""}]}]}}
     applications: list[PaymentApplicationOut] = Field(description="Where the money went, oldest claim first; the "
                                                                   "credit kept on the account last.")
     refunds: list[RefundOut]
@@ -77,6 +91,9 @@ class PaymentFilters(Schema):
 
 
 class PaymentIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"patient_id": 1042, "amount": "40.00", "method": "card", "received_on": "2026-11-20",
+         "reference": "auth 829301"}]}}
     patient_id: int
     amount: Decimal = Field(description="More than 0, at most 2 decimals, at most 100000.00.")
     method: str = Field(description="cash, card, check or ach.")

@@ -9,6 +9,12 @@ from .common import AddressOut, address_of
 
 
 class PracticeOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "name": "North Clinic", "legal_name": "Example Family Medicine PLLC", "ein": "12-3456789",
+         "group_npi": "1234567893", "kind": "", "kind_name": "Example", "timezone": "America/New_York",
+         "phone": "555-0100",
+         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
+         "idle_timeout_minutes": 60, "absolute_session_hours": 1, "updated_at": None}]}}
     id: int
     name: str
     legal_name: str
@@ -35,7 +41,8 @@ class PracticeOut(Schema):
 class PracticePatchIn(Schema):
     """Only the fields sent are changed. Values are validated by the same rules as the settings page."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"phone": "555-0110", "idle_timeout_minutes": 15}]})
 
     name: str | None = Field(None, max_length=120)
     legal_name: str | None = Field(None, max_length=120)

@@ -8,6 +8,10 @@ from .common import LocationRefOut
 
 
 class ProviderOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "first_name": "Jordan", "last_name": "Sample", "credential": "MD", "kind": "", "npi": "1234567893",
+         "taxonomy_code": "207Q00000X", "is_billing": False, "is_rendering": False, "is_active": True,
+         "locations": [{"id": 12, "name": "North Clinic", "code": "north"}]}]}}
     id: int
     first_name: str
     last_name: str
@@ -27,6 +31,9 @@ class ProviderOut(Schema):
 
 
 class ProviderIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"first_name": "Avery", "last_name": "Example", "credential": "MD", "kind": "physician", "npi": "1234567893",
+         "taxonomy_code": "207Q00000X", "locations": [1]}]}}
     first_name: str
     last_name: str
     credential: str = Field(description="MD, DO, DDS, NP, PA …")
@@ -39,6 +46,7 @@ class ProviderIn(Schema):
 
 
 class ProviderPatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"credential": "DO"}]}}
     first_name: str | None = None
     last_name: str | None = None
     credential: str | None = None

@@ -17,6 +17,11 @@ ZERO = Decimal("0.00")
 
 class ImportSummaryOut(Schema):
     """What an import did; the keys of `openpractice billing import-835 --json`."""
+    model_config = {"json_schema_extra": {"examples": [
+        {"payments": 1, "claims_matched": 1, "claims_unmatched": 1, "paid_total": "125.00",
+         "adjustment_total": "125.00", "patient_responsibility_total": "125.00", "denied_claims": 1,
+         "reversed_claims": 1, "duplicates_skipped": 1, "errors": [""], "notices": [""], "dry_run": False,
+         "import_id": 12}]}}
 
     payments: int = Field(0, description="Payments (ST-SE transaction sets) in the file.")
     claims_matched: int = 0
@@ -34,6 +39,10 @@ class ImportSummaryOut(Schema):
 
 
 class RemittanceImportOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "filename": "", "sha256": "", "size": 1, "status": "open", "error": "",
+         "imported_by": {"id": 12, "username": "jsample"}, "imported_at": "2026-11-02T15:30:00Z",
+         "summary": {"payments": 1, "claims_matched": 1, "claims_unmatched": 1, "paid_total": "125.00", "adjustment_total": "125.00", "patient_responsibility_total": "125.00", "denied_claims": 1, "reversed_claims": 1, "duplicates_skipped": 1, "errors": [""], "notices": [""], "dry_run": False, "import_id": 12}}]}}
     id: int
     filename: str
     sha256: str
@@ -55,6 +64,11 @@ class RemittanceImportOut(Schema):
 
 
 class RemittanceOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "import_id": 12, "payer": {"id": 12, "name": "North Clinic"}, "payer_key": "",
+         "payer_name": "Example", "trace_number": "TRN-88421", "payment_method": "", "payment_amount": "125.00",
+         "credit_debit": "", "payment_date": "2026-11-02", "production_date": "2026-11-02", "payee_npi": "",
+         "posted_at": "2026-11-02T15:30:00Z", "claim_count": 3}]}}
     id: int
     import_id: int = Field(description="The file this payment came in.")
     payer: RefOut | None = Field(description="Our payer, when the 835 names one we know.")
@@ -148,6 +162,14 @@ class ProviderAdjustmentOut(Schema):
 
 
 class RemittanceDetailOut(RemittanceOut):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "import_id": 12, "payer": {"id": 12, "name": "North Clinic"}, "payer_key": "",
+         "payer_name": "Example", "trace_number": "TRN-88421", "payment_method": "", "payment_amount": "125.00",
+         "credit_debit": "", "payment_date": "2026-11-02", "production_date": "2026-11-02", "payee_npi": "",
+         "posted_at": "2026-11-02T15:30:00Z", "claim_count": 3,
+         "claims": [{"id": 12, "claim_number": "C-2026-000187", "claim_id": None, "patient": None, "location_id": None, "match": "", "status_code": "", "charge_amount": "125.00", "paid_amount": "125.00", "patient_responsibility": None, "filing_indicator": "", "payer_claim_number": "", "patient_name": "Example", "member_id": "XJH123456789", "service_date": None, "remark_codes": [""], "reverses_id": None, "note": "", "adjustments": [{"group_code": "", "reason_code": "", "amount": "125.00", "quantity": None}], "lines": [{"position": 1, "claim_line_id": None, "procedure_code": "99213", "modifiers": [], "charge_amount": "125.00", "paid_amount": "125.00", "units": None, "service_date": None, "control_number": "", "allowed_amount": None, "remark_codes": [], "adjustments": []}]}],
+         "claims_not_shown": 1,
+         "provider_adjustments": [{"reason_code": "", "reference": "auth 829301", "fiscal_period_date": None, "amount": "125.00"}]}]}}
     claims: list[ClaimPaymentOut] = Field(description="The claim payments you may see, in file order.")
     claims_not_shown: int = Field(description="Claim payments at locations you do not cover (or unmatched).")
     provider_adjustments: list[ProviderAdjustmentOut]

@@ -30,6 +30,12 @@ class RoleOut(Schema):
 
 
 class UserOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"id": 12, "username": "jsample", "email": "jordan.sample@example.org", "first_name": "Jordan",
+         "last_name": "Sample", "display_name": "Avery Example, MD", "job_title": "", "is_active": True,
+         "status": "open", "date_joined": "2026-11-02T15:30:00Z", "last_login": "2026-11-02T15:30:00Z",
+         "deactivated_at": "2026-11-02T15:30:00Z",
+         "roles": [{"role": "", "role_name": "Example", "tier": "", "tier_name": "Example", "all_locations": False, "locations": [{"id": 12, "name": "North Clinic", "code": "north"}]}]}]}}
     id: int
     username: str
     email: str

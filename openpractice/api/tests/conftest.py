@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -30,7 +31,9 @@ class TokenClient:
         return self.client.patch(path, data, content_type="application/json", headers=self.headers)
 
     def post(self, path: str, data: Any = None) -> Any:
-        return self.client.post(path, data or {}, content_type="application/json", headers=self.headers)
+        # A fresh Idempotency-Key on every call, as a well-behaved client sends on POSTs that move money or stock.
+        headers = {**self.headers, "Idempotency-Key": str(uuid.uuid4())}
+        return self.client.post(path, data or {}, content_type="application/json", headers=headers)
 
 
 def user_without_roles() -> User:
@@ -41,6 +44,17 @@ def user_without_roles() -> User:
 def token_client_for(user: User) -> TokenClient:
     _token, secret = token_create(actor=user, user=user, name="tests")
     return TokenClient(secret)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """schemathesis names its per-operation tests alike ("test_x"); pytest-xdist keys work by test id, so under
+    `-n` all but one operation would silently not run. The operation goes into the id (before xdist adds its
+    "@group" suffix, hence tryfirst)."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and not item.nodeid.endswith("]"):
+            item._nodeid = f"{item.nodeid}[{label}]"
 
 
 @pytest.fixture

@@ -183,6 +183,26 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("get", f"{API}/budgets"),
     ("put", f"{API}/budgets"),
     ("get", f"{API}/budgets/variance"),
+    ("get", f"{API}/appointment-types"),
+    ("post", f"{API}/appointment-types"),
+    ("get", f"{API}/appointment-types/1"),
+    ("patch", f"{API}/appointment-types/1"),
+    ("get", f"{API}/rooms"),
+    ("post", f"{API}/rooms"),
+    ("get", f"{API}/rooms/1"),
+    ("patch", f"{API}/rooms/1"),
+    ("get", f"{API}/denials"),
+    ("get", f"{API}/denials/1"),
+    ("post", f"{API}/denials/1/assign"),
+    ("post", f"{API}/denials/1/notes"),
+    ("post", f"{API}/denials/1/appeal"),
+    ("post", f"{API}/denials/1/corrected"),
+    ("post", f"{API}/denials/1/close"),
+    ("get", f"{API}/pto-requests"),
+    ("post", f"{API}/pto-requests"),
+    ("get", f"{API}/pto-requests/1"),
+    ("post", f"{API}/pto-requests/1/cancel"),
+    ("post", f"{API}/pto-requests/1/decide"),
 ]
 # Path parameters of the OpenAPI document, replaced by the sample id used above.
 PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "{patient_id}", "{coverage_id}",
@@ -191,7 +211,8 @@ PATH_IDS = ("{location_id}", "{user_id}", "{provider_id}", "{appointment_id}", "
             "{import_id}", "{position_id}", "{employee_id}", "{credential_id}", "{training_id}",
             "{entry_id}", "{policy_id}", "{incident_id}", "{disclosure_id}", "{case_id}", "{risk_id}",
             "{vendor_id}", "{contract_id}", "{visit_id}", "{item_id}", "{level_id}", "{movement_id}", "{order_id}",
-            "{asset_id}", "{plan_id}", "{work_order_id}", "{message_id}", "{rule_id}", "{queue_id}", "{key}")
+            "{asset_id}", "{plan_id}", "{work_order_id}", "{message_id}", "{rule_id}", "{queue_id}", "{key}",
+            "{appointment_type_id}", "{room_id}", "{denial_id}", "{pto_request_id}")
 
 
 def _sample_path(path: str) -> str:

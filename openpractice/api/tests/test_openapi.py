@@ -226,6 +226,18 @@ def test_the_openapi_document_lists_every_endpoint(document: dict[str, Any]) -> 
         ("PATCH", "/api/v1/queues/{queue_id}"),
         ("GET", "/api/v1/kpis"), ("GET", "/api/v1/kpis/{key}/trend"), ("GET", "/api/v1/calendar"),
         ("GET", "/api/v1/budgets"), ("PUT", "/api/v1/budgets"), ("GET", "/api/v1/budgets/variance"),
+        ("GET", "/api/v1/appointment-types"), ("POST", "/api/v1/appointment-types"),
+        ("GET", "/api/v1/appointment-types/{appointment_type_id}"),
+        ("PATCH", "/api/v1/appointment-types/{appointment_type_id}"),
+        ("GET", "/api/v1/rooms"), ("POST", "/api/v1/rooms"), ("GET", "/api/v1/rooms/{room_id}"),
+        ("PATCH", "/api/v1/rooms/{room_id}"),
+        ("GET", "/api/v1/denials"), ("GET", "/api/v1/denials/{denial_id}"),
+        ("POST", "/api/v1/denials/{denial_id}/assign"), ("POST", "/api/v1/denials/{denial_id}/notes"),
+        ("POST", "/api/v1/denials/{denial_id}/appeal"), ("POST", "/api/v1/denials/{denial_id}/corrected"),
+        ("POST", "/api/v1/denials/{denial_id}/close"),
+        ("GET", "/api/v1/pto-requests"), ("POST", "/api/v1/pto-requests"),
+        ("GET", "/api/v1/pto-requests/{pto_request_id}"), ("POST", "/api/v1/pto-requests/{pto_request_id}/cancel"),
+        ("POST", "/api/v1/pto-requests/{pto_request_id}/decide"),
     }
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from openpractice.audit import services as audit
 from openpractice.core.bulk_insert import insert_rows
+from openpractice.core.events import emit
 from openpractice.core.lookups import any_of_chunk_size
 
 from ..choices import CLAIM_TRANSITIONS, ClaimStatus, StatusSource
@@ -62,7 +63,15 @@ def claim_transition(
         audit.record(actor=actor, action="billing.claim_status_changed", target=locked,
                      patient_id=locked.patient_id, location_id=locked.location_id, changed_fields=["status"],
                      reason=f"{from_status} -> {to_status} ({source})")
+    _emit_status_changed(locked, from_status=from_status, to_status=to_status, source=source)
     return change
+
+
+def _emit_status_changed(claim: Claim, *, from_status: str, to_status: str, source: str) -> None:
+    """The domain event (webhooks): ids and statuses only."""
+    emit("claim.status_changed", location_id=claim.location_id, data={
+        "claim_id": claim.pk, "claim_number": claim.claim_number, "patient_id": claim.patient_id,
+        "location_id": claim.location_id, "old_status": from_status, "new_status": to_status, "source": source})
 
 
 class StatusMove(NamedTuple):
@@ -122,8 +131,11 @@ def claims_transition(
         insert_rows(ClaimStatusChange, ("claim", "from_status", "to_status", "reason"),
                     history[start:start + chunk * 5], constants={"source": source, "actor": getattr(actor, "pk", None),
                                                                       "at": now})
+    first_from = {change.claim_id: change.from_status for change in reversed(changes)}
     for claim, _to, _why in moves:
         claim.status = current[claim.pk]
         if claim.pk in moved and claim.status == ClaimStatus.SUBMITTED:
             claim.submitted_at = now
+        if claim.pk in first_from:  # one event per claim, from where it was to where it ended
+            _emit_status_changed(claim, from_status=first_from.pop(claim.pk), to_status=claim.status, source=source)
     return changes

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
 from openpractice.audit.services import record
+from openpractice.core.events import emit
 from openpractice.patients.models import Patient
 
 from ..choices import EntryKind, Party, PaymentMethod, WriteOffStatus
@@ -207,6 +208,10 @@ def patient_payment_record_outcome(*, actor: Any, patient: Patient, amount: Any,
         _audit(actor=actor, action="billing.patient_payment_recorded", target=payment, patient_id=patient.pk,
                location_id=payment.location_id,
                reason=f"{method}; applied to {applied} claim(s)")
+        emit("payment.posted", location_id=payment.location_id, data={
+            "payment_id": payment.pk, "kind": "patient", "patient_id": patient.pk,
+            "location_id": payment.location_id, "amount": str(payment.amount), "method": method,
+            "received_on": payment.received_on.isoformat(), "claims_paid": applied})
     return PaymentOutcome(payment, created=True)
 
 

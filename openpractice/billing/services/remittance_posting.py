@@ -61,6 +61,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.audit.services import Event as AuditEntry
 from openpractice.audit.services import record, record_many
 from openpractice.core.bulk_insert import insert_rows
+from openpractice.core.events import emit
 from openpractice.core.gc_pause import gc_paused
 from openpractice.core.lookups import any_of_chunk_size
 from openpractice.core.models import Location
@@ -777,6 +778,14 @@ class _Posting:
         ledger_post(actor=self.actor, entries=entries, posted_on=self.today)
         Denial.objects.bulk_create(denials)
         _audit_claims(self.actor, audits)
+        for item in posted:  # the domain event (webhooks), one per claim paid, at the claim's location
+            assert item.claim is not None
+            emit("payment.posted", location_id=item.claim.location_id, data={
+                "payment_id": self.remittance.pk, "kind": "era", "remittance_claim_id": item.rc.pk,
+                "claim_id": item.claim.pk, "claim_number": item.claim.claim_number,
+                "patient_id": item.claim.patient_id, "location_id": item.claim.location_id,
+                "amount": str(_money(item.payment.paid_amount)), "status_code": item.payment.status_code,
+                "trace_number": self.trace, "payer_id": self.remittance.payer_id})
 
     @staticmethod
     def _patients_with_secondary(items: Sequence[_Item]) -> set[int]:

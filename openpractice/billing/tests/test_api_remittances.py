@@ -3,6 +3,7 @@ PLB), the imported files, and importing an 835 (multipart; dry run)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -186,7 +187,7 @@ def test_a_north_biller_reads_files_paying_north_claims_without_their_messages(
 def upload(client: TokenClient, text: str, **fields: str) -> Any:
     return client.client.post(f"{API}/remittances/imports",
                               {"file": SimpleUploadedFile("era.835", text.encode()), **fields},
-                              headers=client.headers)
+                              headers={**client.headers, "Idempotency-Key": str(uuid.uuid4())})
 
 
 def accepted_claim(actor: User, location: Location) -> Claim:

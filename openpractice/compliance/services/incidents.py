@@ -29,6 +29,7 @@ from openpractice.accounts.permissions import can, reachable_location_ids, refus
 from openpractice.accounts.roles import Perm
 from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.audit.services import record
+from openpractice.core.events import emit
 from openpractice.core.models import Location
 from openpractice.core.pdf import render_pdf
 from openpractice.core.selectors import practice_get, practice_settings, practice_timezone_name, practice_today
@@ -88,6 +89,11 @@ def incident_report(*, actor: Any, title: str, kind: str, location: Location | N
         incident.save(force_insert=True)
         record(actor=actor, action="compliance.incident_reported", target=incident,
                location_id=incident.location_id, changed_fields=INCIDENT_FIELDS)
+        # The domain event (webhooks): no title or description (free text may name a patient).
+        emit("incident.logged", location_id=incident.location_id, data={
+            "incident_id": incident.pk, "category": incident.kind, "status": incident.status,
+            "location_id": incident.location_id, "discovered_on": incident.discovered_on.isoformat(),
+            "occurred_at": incident.occurred_on.isoformat() if incident.occurred_on else None})
     return incident
 
 

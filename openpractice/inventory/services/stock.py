@@ -27,10 +27,11 @@ from django.utils.translation import gettext as _
 
 from openpractice.accounts.permissions import can, refuse
 from openpractice.accounts.roles import Perm
+from openpractice.core.events import emit
 from openpractice.core.selectors import practice_today
 
 from ..choices import MovementKind
-from ..models import Item, Lot, StockLevel, StockMovement, StoragePlace
+from ..models import Item, Lot, ParLevel, StockLevel, StockMovement, StoragePlace
 
 MAX_KEY_LENGTH = 80
 
@@ -214,6 +215,7 @@ def _take_out(*, actor: Any, kind: str, item: Item, place: StoragePlace, quantit
         if taken_lot is not False:
             if to_place is not None:
                 _add(_level(item, to_place, Lot(pk=taken_lot) if taken_lot else None), quantity)
+            _announce_below_par(place, {item.pk: quantity})
             return Operation((_movement(
                 item=item, lot_id=taken_lot, kind=kind, quantity=quantity, from_place=place, to_place=to_place,
                 reason=reason, actor=actor, operation=operation, idempotency_key=idempotency_key, **source),))
@@ -237,7 +239,25 @@ def _take_out(*, actor: Any, kind: str, item: Item, place: StoragePlace, quantit
                 reason=reason, actor=actor, operation=operation,
                 idempotency_key=idempotency_key if not movements else "", **source))
             remaining -= taken
+        _announce_below_par(place, {item.pk: quantity})
     return Operation(tuple(movements))
+
+
+def _announce_below_par(place: StoragePlace, taken: dict[int, int]) -> None:
+    """The domain event (webhooks) when taking stock brings an item with a par level here to its reorder point
+    or below: once, as it crosses (not on every later use). Two queries, only when the items have par levels."""
+    pars = {item_id: (par, point) for item_id, par, point in ParLevel.objects.filter(
+        place=place, item_id__in=list(taken)).values_list("item_id", "par", "reorder_point")}
+    if not pars:
+        return
+    on_hand = dict(StockLevel.objects.filter(place=place, item_id__in=list(pars)).values("item_id")
+                   .annotate(total=Sum("quantity")).values_list("item_id", "total"))
+    for item_id, (par, point) in sorted(pars.items()):
+        after = int(on_hand.get(item_id) or 0)
+        if after <= point < after + taken[item_id]:
+            emit("stock.below_par", location_id=place.location_id, data={
+                "item_id": item_id, "place_id": place.pk, "location_id": place.location_id, "on_hand": after,
+                "par": par, "reorder_point": point})
 
 
 def stock_consume(*, actor: Any, item: Item, place: StoragePlace, quantity: int, reason: str = "",
@@ -410,6 +430,10 @@ def stock_consume_many(*, actor: Any, place: StoragePlace, lines: Sequence[UseLi
         if _take_many(takes) != len(takes):
             raise ValidationError({"lines": _("The stock changed meanwhile; try again.")})
         StockMovement.objects.bulk_create(pending)
+        used: dict[int, int] = {}
+        for line in lines:
+            used[line.item.pk] = used.get(line.item.pk, 0) + line.quantity
+        _announce_below_par(place, used)
     return Operation(tuple(pending))
 
 

@@ -32,6 +32,7 @@ from ..mapping import (
     reference,
     telecom,
 )
+from ..phi import audit_patients
 from ..search import choice_token, date, parse_int_id, string, token
 
 HOME_LOCATION_EXTENSION = f"{SYSTEM_BASE}/StructureDefinition/home-location"
@@ -83,8 +84,7 @@ class PatientResource(ResourceType):
         return selectors.patient_scoped(actor=request.user)
 
     def audit(self, objects: list[Any], request: HttpRequest) -> None:
-        for patient in objects:
-            selectors.patient_record_viewed(actor=request.user, patient=patient, how="fhir")
+        audit_patients(request.user, [(patient.pk, patient.home_location_id) for patient in objects])
 
     def to_resource(self, patient: Patient, request: HttpRequest) -> dict[str, Any]:
         telecoms = []
