@@ -259,6 +259,9 @@ def time_entry_update(*, actor: Any, entry: TimeEntry, data: Mapping[str, Any]) 
 # --- PTO ------------------------------------------------------------------------------------------------------
 
 
+MAX_PTO_REQUEST_DAYS = 366
+
+
 def pto_request_create(*, actor: Any, employee: Employee, starts_on: dt.date, ends_on: dt.date,
                        hours: Decimal | None = None, reason: str = "") -> PtoRequest:
     """Ask for time off from `starts_on` to `ends_on`; hours default to 8 per weekday in the range."""
@@ -267,6 +270,10 @@ def pto_request_create(*, actor: Any, employee: Employee, starts_on: dt.date, en
     _ensure_not_terminated(employee)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The last day cannot be before the first.")}, code="dates_order")
+    if (ends_on - starts_on).days >= MAX_PTO_REQUEST_DAYS:
+        # A longer absence is a leave of absence, handled by HR, not a time-off request (and a typo'd year).
+        raise ValidationError({"ends_on": ValidationError(_("A time-off request covers at most %(days)s days."),
+                                                          code="too_long", params={"days": MAX_PTO_REQUEST_DAYS})})
     weekdays = weekdays_between(starts_on, ends_on)
     if not weekdays:
         raise ValidationError({"ends_on": _("The request covers no weekday.")}, code="no_weekday")

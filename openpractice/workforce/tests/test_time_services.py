@@ -140,6 +140,18 @@ def test_pto_request_approval_writes_eight_hours_per_weekday(staff: tuple[User, 
     assert AuditEvent.objects.filter(action="workforce.pto_approved").count() == 1
 
 
+def test_a_pto_request_longer_than_a_year_is_refused(staff: tuple[User, Employee]) -> None:
+    user, employee = staff
+    with pytest.raises(ValidationError) as refused:
+        services.pto_request_create(actor=user, employee=employee, starts_on=MONDAY,
+                                    ends_on=MONDAY + dt.timedelta(days=services.MAX_PTO_REQUEST_DAYS))
+    assert refused.value.error_dict["ends_on"][0].code == "too_long"
+    assert not PtoRequest.objects.exists()
+    longest = services.pto_request_create(actor=user, employee=employee, starts_on=MONDAY,
+                                          ends_on=MONDAY + dt.timedelta(days=services.MAX_PTO_REQUEST_DAYS - 1))
+    assert longest.pk is not None
+
+
 def test_uneven_pto_hours_are_spread_with_the_remainder_on_the_last_day(staff: tuple[User, Employee]) -> None:
     user, employee = staff
     request = services.pto_request_create(actor=user, employee=employee, starts_on=MONDAY,
