@@ -26,8 +26,9 @@ router = Router(tags=["acknowledgements"])
 
 class AcknowledgementOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "user_id": 12, "policy_id": 12, "policy_title": "", "version_id": 12, "version_number": 1,
-         "acknowledged_at": "2026-11-02T15:30:00Z", "attestation": ""}]}}
+        {"id": 1180, "user_id": 14, "policy_id": 6, "policy_title": "Minimum necessary use of PHI", "version_id": 58,
+         "version_number": 3, "acknowledged_at": "2026-02-03T14:22:09Z",
+         "attestation": "I have read and understood this policy."}]}}
     id: int
     user_id: int
     policy_id: int

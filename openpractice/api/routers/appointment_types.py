@@ -26,8 +26,8 @@ COLOUR = r"^#[0-9a-fA-F]{6}$"
 
 class AppointmentTypeOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "duration_minutes": 60, "colour": "", "needs_room": False, "is_active": True,
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 2, "name": "Follow-up visit", "duration_minutes": 20, "colour": "#2E7D32", "needs_room": True,
+         "is_active": True, "created_at": "2024-01-15T14:00:00Z", "updated_at": "2025-06-10T12:30:00Z"}]}}
     id: int
     name: str
     duration_minutes: int

@@ -37,11 +37,12 @@ NULLABLE = ("purchased_on", "purchase_cost", "warranty_ends_on", "service_vendor
 
 class AssetOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "tag": "EQ-0042", "name": "North Clinic", "kind": "", "location_id": 12, "room": "Exam 3",
-         "manufacturer": "Midmark", "model_number": "M11", "serial_number": "SN-55012", "purchased_on": "2026-11-02",
-         "purchase_cost": "125.00", "warranty_ends_on": "2026-11-02",
-         "service_vendor": {"id": 12, "name": "North Clinic"}, "status": "open", "meter_reading": 1, "meter_unit": "",
-         "notes": "", "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 64, "tag": "EQ-0064", "name": "Vaccine refrigerator", "kind": "refrigerator", "location_id": 1,
+         "room": "Lab", "manufacturer": "Helmer", "model_number": "HPR120", "serial_number": "H120-2231874",
+         "purchased_on": "2022-04-12", "purchase_cost": "6840.00", "warranty_ends_on": "2027-04-11",
+         "service_vendor": {"id": 22, "name": "Carolina Biomedical Services"}, "status": "in_service",
+         "meter_reading": 0, "meter_unit": "", "notes": "", "created_at": "2022-04-14T15:10:00Z",
+         "updated_at": "2026-11-17T20:45:00Z"}]}}
     id: int
     tag: str = Field(description="The number on the label, unique ignoring case")
     name: str

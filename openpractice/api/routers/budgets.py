@@ -49,8 +49,8 @@ class BudgetLineOut(Schema):
 
 class BudgetYearOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"year": 2026, "location_id": 12,
-         "lines": [{"category": "", "month": 1, "amount": "125.00", "updated_at": "2026-11-02T15:30:00Z", "updated_by_id": None}]}]}}
+        {"year": 2026, "location_id": 1,
+         "lines": [{"category": "charges", "month": 1, "amount": "182000.00", "updated_at": "2025-12-12T15:00:00Z", "updated_by_id": 3}, {"category": "supplies", "month": 1, "amount": "6500.00", "updated_at": "2025-12-12T15:00:00Z", "updated_by_id": 3}]}]}}
     year: int
     location_id: int | None = Field(description="Empty: the practice-wide lines")
     lines: list[BudgetLineOut] = Field(description="By category and month; a month without a line has no budget")
@@ -105,10 +105,11 @@ class CashMonthOut(Schema):
 
 class VarianceOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"year": 2026, "location_id": 12, "whole_practice": False, "through": "2026-11-02",
-         "categories": [{"category": "", "label": "Exam room 3 sterilizer", "income": False, "actuals": "", "months": [{"budget": None, "actual": None, "variance": None, "variance_percent": None, "status": "open", "month": 1}], "year_to_date": {"budget": None, "actual": None, "variance": None, "variance_percent": None, "status": "open"}, "year_budget": None}],
-         "cash": [{"month": 1, "charges": None, "collections": None, "ratio": None}],
-         "cash_year_to_date": {"month": 1, "charges": "", "collections": "", "ratio": ""}, "payroll_without_rate": 1}]}}
+        {"year": 2026, "location_id": 1, "whole_practice": False, "through": "2026-10-31",
+         "categories": [{"category": "supplies", "label": "Supplies", "income": False, "actuals": "shown", "months": [{"budget": "6500.00", "actual": "6212.40", "variance": "-287.60", "variance_percent": "-4.4", "status": "favourable", "month": 10}], "year_to_date": {"budget": "65000.00", "actual": "66930.15", "variance": "1930.15", "variance_percent": "3.0", "status": "unfavourable"}, "year_budget": "78000.00"}],
+         "cash": [{"month": 10, "charges": "184220.00", "collections": "121857.30", "ratio": "66.1"}],
+         "cash_year_to_date": {"month": 0, "charges": "1795410.00", "collections": "1174203.85", "ratio": "65.4"},
+         "payroll_without_rate": 0}]}}
     year: int
     location_id: int | None = Field(description="Empty: all the caller's locations")
     whole_practice: bool = Field(description="Every location: practice-wide budget lines count where set")

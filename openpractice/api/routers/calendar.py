@@ -48,8 +48,9 @@ class CalendarItemOut(Schema):
 
 class CalendarPage(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"items": [{"date": "2026-11-02", "kind": "", "module": "", "title": "Annual HIPAA privacy refresher", "status": "open", "location_id": None, "location_name": "Example", "url": "https://example.org/portal", "uid": ""}],
-         "count": 3, "sources": [""], "truncated": [""]}]}}
+        {"items": [{"date": "2026-12-05", "kind": "breach_notice", "module": "compliance", "title": "Notify individuals: Lab results faxed to the wrong number", "status": "done", "location_id": 2, "location_name": "Cary Office", "url": "/compliance/incidents/9/", "uid": "breach-21"}, {"date": "2026-12-14", "kind": "credential_expiry", "module": "workforce", "title": "BLS expires: Alex Moreno", "status": "due_soon", "location_id": 1, "location_name": "Raleigh Main", "url": "/workforce/credentials/93/", "uid": "credential-93"}, {"date": "2027-01-15", "kind": "maintenance_due", "module": "facilities", "title": "Autoclave spore test and door seal check (EQ-0031)", "status": "upcoming", "location_id": 1, "location_name": "Raleigh Main", "url": "/facilities/maintenance/plans/24/", "uid": "plan-24-20270115"}],
+         "count": 3, "sources": ["credentials", "training", "breach_notices", "maintenance", "work_orders"],
+         "truncated": []}]}}
     items: list[CalendarItemOut]
     count: int = Field(description="Items matching the query, over all pages.")
     sources: list[str] = Field(description="The sources your roles open (empty: none, hence no item)")

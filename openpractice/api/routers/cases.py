@@ -38,10 +38,11 @@ SEE_LABEL = f"{Perm.CASES_VIEW} or {Perm.CASES_STAFF}"
 class CaseListOut(Schema):
     """A row of the list: no words of the complaint (they are read one case at a time, audited)."""
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "kind": "", "category_id": 12, "category": "", "location_id": 12,
-         "subject": "Refill request", "severity": "", "confidentiality": "", "status": "open",
-         "received_on": "2026-11-02", "acknowledge_due_on": "2026-11-02", "resolve_due_on": "2026-11-02",
-         "overdue": False, "escalated_at": "2026-11-02T15:30:00Z", "assignee_id": 12}]}}
+        {"id": 46, "number": "CASE-2026-0046", "kind": "patient", "category_id": 3, "category": "Billing dispute",
+         "location_id": 1, "subject": "Charged twice for the October visit", "severity": "medium",
+         "confidentiality": "normal", "status": "acknowledged", "received_on": "2026-11-09",
+         "acknowledge_due_on": "2026-11-14", "resolve_due_on": "2026-12-09", "overdue": False, "escalated_at": None,
+         "assignee_id": 14}]}}
 
     id: int
     number: str = Field(description="CASE-00001")
@@ -79,15 +80,17 @@ class CaseEntryOut(Schema):
 
 class CaseOut(CaseListOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "kind": "", "category_id": 12, "category": "", "location_id": 12,
-         "subject": "Refill request", "severity": "", "confidentiality": "", "status": "open",
-         "received_on": "2026-11-02", "acknowledge_due_on": "2026-11-02", "resolve_due_on": "2026-11-02",
-         "overdue": False, "escalated_at": "2026-11-02T15:30:00Z", "assignee_id": 12, "narrative": "",
-         "complainant_name": "Example", "complainant_contact": "", "acknowledged_at": "2026-11-02T15:30:00Z",
-         "resolved_at": "2026-11-02T15:30:00Z", "closed_at": "2026-11-02T15:30:00Z", "outcome": "", "resolution": "",
-         "filed_by_id": 12, "patient_id": 12, "claim_id": 12, "employee_id": 12, "respondent_id": 12, "incident_id": 12,
-         "timeline": [{"id": 12, "kind": "", "body": "", "author_id": None, "created_at": "2026-11-02T15:30:00Z"}],
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 46, "number": "CASE-2026-0046", "kind": "patient", "category_id": 3, "category": "Billing dispute",
+         "location_id": 1, "subject": "Charged twice for the October visit", "severity": "medium",
+         "confidentiality": "normal", "status": "acknowledged", "received_on": "2026-11-09",
+         "acknowledge_due_on": "2026-11-14", "resolve_due_on": "2026-12-09", "overdue": False, "escalated_at": None,
+         "assignee_id": 14, "narrative": "Patient says the 2026-10-14 visit appears twice on the November statement.",
+         "complainant_name": "Jordan Sample", "complainant_contact": "919-555-0100",
+         "acknowledged_at": "2026-11-10T15:32:00Z", "resolved_at": None, "closed_at": None, "outcome": "",
+         "resolution": "", "filed_by_id": 6, "patient_id": 1042, "claim_id": 2291, "employee_id": None,
+         "respondent_id": None, "incident_id": None,
+         "timeline": [{"id": 301, "kind": "status", "body": "new → acknowledged", "author_id": 14, "created_at": "2026-11-10T15:32:00Z"}, {"id": 302, "kind": "contact", "body": "Called the patient; statement reprint requested.", "author_id": 14, "created_at": "2026-11-10T15:40:00Z"}],
+         "created_at": "2026-11-09T19:05:00Z", "updated_at": "2026-11-10T15:40:00Z"}]}}
     narrative: str = Field(description="What the complainant says")
     complainant_name: str
     complainant_contact: str
@@ -114,9 +117,10 @@ class CaseOut(CaseListOut):
 class FiledOut(Schema):
     """What the filer sees of the case: its status and the dates promised."""
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "kind": "", "category_id": 12, "subject": "Refill request", "status": "open",
-         "received_on": "2026-11-02", "acknowledge_due_on": "2026-11-02", "resolve_due_on": "2026-11-02", "outcome": "",
-         "created_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 46, "number": "CASE-2026-0046", "kind": "patient", "category_id": 3,
+         "subject": "Charged twice for the October visit", "status": "new", "received_on": "2026-11-09",
+         "acknowledge_due_on": "2026-11-14", "resolve_due_on": "2026-12-09", "outcome": "",
+         "created_at": "2026-11-09T19:05:00Z"}]}}
 
     id: int
     number: str
@@ -134,8 +138,8 @@ class FiledOut(Schema):
 class CaseStateOut(Schema):
     """A case's state after an action."""
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "status": "open", "acknowledged_at": "2026-11-02T15:30:00Z",
-         "resolved_at": "2026-11-02T15:30:00Z", "outcome": "", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 46, "number": "CASE-2026-0046", "status": "resolved", "acknowledged_at": "2026-11-10T15:32:00Z",
+         "resolved_at": "2026-11-16T20:10:00Z", "outcome": "upheld", "updated_at": "2026-11-16T20:10:00Z"}]}}
 
     id: int
     number: str

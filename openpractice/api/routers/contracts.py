@@ -33,12 +33,13 @@ router = Router(tags=["contracts"])
 
 class ContractOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "kind": "", "title": "Annual HIPAA privacy refresher",
-         "reference": "auth 829301", "terms": "", "starts_on": "2026-11-02", "ends_on": "2026-11-02",
-         "auto_renews": False, "renewal_months": 1, "notice_days": 30, "notice_deadline": "2026-11-02",
-         "days_to_notice_deadline": 30, "annual_value": "", "handles_phi": False, "status": "open",
-         "has_document": False, "document_name": "Example", "owner_id": 12, "created_at": "2026-11-02T15:30:00Z",
-         "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 12, "vendor": {"id": 17, "name": "Medline Industries"}, "kind": "supply",
+         "title": "Medical supplies prime vendor agreement", "reference": "MED-PV-2025-118",
+         "terms": "Net 30; free freight over $250", "starts_on": "2025-07-01", "ends_on": "2027-06-30",
+         "auto_renews": True, "renewal_months": 12, "notice_days": 90, "notice_deadline": "2027-04-01",
+         "days_to_notice_deadline": 123, "annual_value": "38000.00", "handles_phi": False, "status": "active",
+         "has_document": True, "document_name": "medline-prime-vendor-2025.pdf", "owner_id": 3,
+         "created_at": "2025-06-20T14:00:00Z", "updated_at": "2025-06-24T17:30:00Z"}]}}
     id: int
     vendor: VendorRefOut
     kind: str = Field(description="supply, service, maintenance, cleaning, gpo or lease")

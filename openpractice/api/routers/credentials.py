@@ -27,9 +27,10 @@ router = Router(tags=["credentials"])
 
 class CredentialOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "employee_id": 12, "credential_type": "", "credential_name": "Example", "number": "INV-1042",
-         "state": "NC", "issued_on": "2026-11-02", "expires_on": "2026-11-02", "replaces_id": 12, "renewed_by_id": 12,
-         "verified": False, "verified_at": "2026-11-02T15:30:00Z", "verification_method": "", "has_evidence": False}]}}
+        {"id": 88, "employee_id": 31, "credential_type": "RN", "credential_name": "Registered nurse licence",
+         "number": "NC-RN-238814", "state": "NC", "issued_on": "2026-02-20", "expires_on": "2028-02-29",
+         "replaces_id": 61, "renewed_by_id": None, "verified": True, "verified_at": "2026-02-24T16:10:00Z",
+         "verification_method": "primary_source", "has_evidence": True}]}}
     id: int
     employee_id: int
     credential_type: str = Field(description="Catalog code, e.g. CMPE, RN, DEA")
@@ -69,8 +70,8 @@ class CredentialOut(Schema):
 
 class CredentialIn(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"employee_id": 31, "credential_type": "rn_license", "number": "RN-2231984", "state": "NC",
-         "issued_on": "2024-03-01", "expires_on": "2026-02-28"}]}}
+        {"employee_id": 31, "credential_type": "RN", "number": "NC-RN-238814", "state": "NC", "issued_on": "2026-02-20",
+         "expires_on": "2028-02-29"}]}}
     employee_id: int
     credential_type: str = Field(description="Catalog code")
     number: str = ""
@@ -80,7 +81,8 @@ class CredentialIn(Schema):
 
 
 class CredentialPatchIn(Schema):
-    model_config = {"json_schema_extra": {"examples": [{"number": "RN-2231984", "expires_on": "2028-02-29"}]}}
+    model_config = {"json_schema_extra": {"examples": [
+        {"number": "NC-RN-238814", "expires_on": "2028-02-29"}]}}
     number: str | None = None
     state: str | None = None
     issued_on: dt.date | None = None

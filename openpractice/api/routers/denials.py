@@ -34,10 +34,11 @@ ID = Field(None, ge=1, le=2_147_483_647)
 
 class DenialOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "claim_id": 12, "claim_number": "C-2026-000187", "patient_id": 12, "payer_id": 12,
-         "payer_name": "Example", "location_id": 12, "category": "", "reason_codes": [""], "remark_codes": [""],
-         "amount": "125.00", "status": "open", "next_step": "", "assigned_to_id": 12, "remittance_id": 12,
-         "created_at": "2026-11-02T15:30:00Z", "resolved_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 93, "claim_id": 2310, "claim_number": "C-2026-000195", "patient_id": 1077, "payer_id": 5,
+         "payer_name": "Aetna", "location_id": 2, "category": "authorization", "reason_codes": ["CO-197"],
+         "remark_codes": ["N54"], "amount": "412.00", "status": "open",
+         "next_step": "Request a retro-authorization, then send a corrected claim", "assigned_to_id": 14,
+         "remittance_id": 64, "created_at": "2026-11-12T14:05:33Z", "resolved_at": None}]}}
     id: int
     claim_id: int
     claim_number: str
@@ -87,11 +88,14 @@ class DenialOut(Schema):
 
 class DenialDetailOut(DenialOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "claim_id": 12, "claim_number": "C-2026-000187", "patient_id": 12, "payer_id": 12,
-         "payer_name": "Example", "location_id": 12, "category": "", "reason_codes": [""], "remark_codes": [""],
-         "amount": "125.00", "status": "open", "next_step": "", "assigned_to_id": 12, "remittance_id": 12,
-         "created_at": "2026-11-02T15:30:00Z", "resolved_at": "2026-11-02T15:30:00Z", "note": "", "claim_status": "",
-         "payer_claim_number": "", "date_of_service": "2026-11-02", "total_charge": "", "corrected_claim_ids": [12]}]}}
+        {"id": 93, "claim_id": 2310, "claim_number": "C-2026-000195", "patient_id": 1077, "payer_id": 5,
+         "payer_name": "Aetna", "location_id": 2, "category": "authorization", "reason_codes": ["CO-197"],
+         "remark_codes": ["N54"], "amount": "412.00", "status": "open",
+         "next_step": "Request a retro-authorization, then send a corrected claim", "assigned_to_id": 14,
+         "remittance_id": 64, "created_at": "2026-11-12T14:05:33Z", "resolved_at": None,
+         "note": "Prior auth was obtained for 72148, not 72141.", "claim_status": "denied",
+         "payer_claim_number": "EV2026311-00981", "date_of_service": "2026-10-21", "total_charge": "412.00",
+         "corrected_claim_ids": []}]}}
     note: str = Field(description="What was done, dated and signed, oldest first; never rewritten")
     claim_status: str
     payer_claim_number: str
@@ -134,7 +138,9 @@ class AssignIn(Schema):
     assignee_id: int | None = Field(description="Someone who manages billing at the claim's location; null: nobody",
                                     ge=1, le=2_147_483_647, examples=[12])
 
-    model_config = {"json_schema_extra": {"examples": [{"assignee_id": 12}, {"assignee_id": None}]}}
+    model_config = {"json_schema_extra": {"examples": [
+        {"assignee_id": 14},
+        {"assignee_id": None}]}}
 
 
 class NoteIn(Schema):

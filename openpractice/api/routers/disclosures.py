@@ -30,9 +30,10 @@ PERM = selectors.PERM
 
 class DisclosureOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "patient_id": 12, "disclosed_on": "2026-11-02", "recipient": "", "recipient_address": "",
-         "purpose": "", "purpose_detail": "", "information": "", "location_id": 12, "incident_id": 12,
-         "recorded_by_id": 12, "recorded_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 17, "patient_id": 1042, "disclosed_on": "2026-09-08", "recipient": "Wake County Health Department",
+         "recipient_address": "10 Sunnybrook Rd, Raleigh, NC 27610", "purpose": "public_health",
+         "purpose_detail": "Reportable condition", "information": "Lab result and visit note of 2026-09-02",
+         "location_id": 1, "incident_id": None, "recorded_by_id": 3, "recorded_at": "2026-09-08T18:20:00Z"}]}}
     id: int
     patient_id: int
     disclosed_on: dt.date

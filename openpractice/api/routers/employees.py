@@ -30,11 +30,12 @@ def _last4(value: str) -> str:
 
 class EmployeeOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "employee_number": "", "user_id": 12, "first_name": "Jordan", "last_name": "Sample",
-         "preferred_name": "", "email": "jordan.sample@example.org", "phone": "555-0100", "position_id": 12,
-         "position_since": "2026-11-02", "location_id": 12, "manager_id": 12, "employment_type": "", "flsa_status": "",
-         "education": "", "hire_date": "2026-11-02", "status": "open", "termination_date": "2026-11-02",
-         "ssn_last4": "6789", "bank_account_last4": "", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 21, "employee_number": "E-0021", "user_id": 14, "first_name": "Maria", "last_name": "Lopez",
+         "preferred_name": "", "email": "maria.lopez@example.org", "phone": "919-555-0123", "position_id": 5,
+         "position_since": "2025-04-07", "location_id": 1, "manager_id": 8, "employment_type": "full_time",
+         "flsa_status": "non_exempt", "education": "associate", "hire_date": "2025-04-07", "status": "active",
+         "termination_date": None, "ssn_last4": "4821", "bank_account_last4": "0937",
+         "updated_at": "2026-06-30T13:00:00Z"}]}}
     id: int
     employee_number: str
     user_id: int | None

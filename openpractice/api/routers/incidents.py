@@ -53,13 +53,15 @@ class StateCountOut(Schema):
 
 class IncidentOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "title": "Annual HIPAA privacy refresher", "kind": "", "location_id": 12,
-         "discovered_on": "2026-11-02", "occurred_on": "2026-11-02", "description": "", "phi_involved": "",
-         "individuals_affected": 1, "states": [{"state": "NC", "individuals": 1}], "affected_patients": 1,
-         "status": "open", "determination": "", "determination_reason": "", "determined_at": "2026-11-02T15:30:00Z",
-         "reported_by_id": 12, "closed_at": "2026-11-02T15:30:00Z", "created_at": "2026-11-02T15:30:00Z",
-         "updated_at": "2026-11-02T15:30:00Z",
-         "deadlines": [{"id": 12, "audience": "", "state": "NC", "due_on": "2026-11-02", "days_left": 30, "done_on": None, "note": ""}]}]}}
+        {"id": 9, "title": "Lab results faxed to the wrong number", "kind": "misdirected", "location_id": 2,
+         "discovered_on": "2026-10-06", "occurred_on": "2026-10-03",
+         "description": "One page of lab results was faxed to a local business instead of the specialist.",
+         "phi_involved": "Name, date of birth, lab values", "individuals_affected": 1,
+         "states": [{"state": "NC", "individuals": 1}], "affected_patients": 1, "status": "assessed",
+         "determination": "breach", "determination_reason": "The recipient could not confirm destruction.",
+         "determined_at": "2026-10-10T19:00:00Z", "reported_by_id": 6, "closed_at": None,
+         "created_at": "2026-10-06T14:30:00Z", "updated_at": "2026-10-10T19:00:00Z",
+         "deadlines": [{"id": 21, "audience": "individuals", "state": "", "due_on": "2026-12-05", "days_left": 6, "done_on": "2026-10-14", "note": "Letter mailed"}, {"id": 22, "audience": "hhs_annual", "state": "", "due_on": "2027-03-01", "days_left": 92, "done_on": None, "note": ""}]}]}}
     id: int
     title: str
     kind: str
@@ -98,8 +100,8 @@ class IncidentOut(Schema):
 class ReportOut(Schema):
     """What a reporter sees of their report: its status."""
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "title": "Annual HIPAA privacy refresher", "discovered_on": "2026-11-02", "status": "open",
-         "created_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 9, "title": "Lab results faxed to the wrong number", "discovered_on": "2026-10-06", "status": "open",
+         "created_at": "2026-10-06T14:30:00Z"}]}}
 
     id: int
     title: str

@@ -31,8 +31,8 @@ router = Router(tags=["items"])
 
 class PriceOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "packaging_id": 12, "vendor_sku": "GLV-NIT-M-100",
-         "price": "", "effective_from": "2026-11-02", "effective_to": "2026-11-02", "contract_id": 12, "current": False}]}}
+        {"id": 640, "vendor": {"id": 17, "name": "Medline Industries"}, "packaging_id": 51, "vendor_sku": "MDS195085",
+         "price": "12.50", "effective_from": "2026-07-01", "effective_to": None, "contract_id": 12, "current": True}]}}
     id: int
     vendor: VendorRefOut
     packaging_id: int | None = Field(description="Empty: priced per base unit")
@@ -51,10 +51,11 @@ class PriceOut(Schema):
 
 class ItemListOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "category": "", "base_unit": "each",
-         "lot_tracked": False, "preferred_vendor": {"id": 12, "name": "North Clinic"}, "description": "",
-         "is_active": True, "packagings": [{"id": 12, "name": "North Clinic", "base_quantity": 3}],
-         "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 301, "sku": "GLV-NIT-M", "name": "Nitrile exam gloves, medium", "category": "supply",
+         "base_unit": "each", "lot_tracked": False, "preferred_vendor": {"id": 17, "name": "Medline Industries"},
+         "description": "Powder-free, latex-free", "is_active": True,
+         "packagings": [{"id": 51, "name": "Box of 100", "base_quantity": 100}, {"id": 52, "name": "Case of 10 boxes", "base_quantity": 1000}],
+         "updated_at": "2026-09-02T18:11:40Z"}]}}
     id: int
     sku: str = Field(description="The practice's item number")
     name: str
@@ -74,12 +75,13 @@ class ItemListOut(Schema):
 
 class ItemOut(ItemListOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "category": "", "base_unit": "each",
-         "lot_tracked": False, "preferred_vendor": {"id": 12, "name": "North Clinic"}, "description": "",
-         "is_active": True, "packagings": [{"id": 12, "name": "North Clinic", "base_quantity": 3}],
-         "updated_at": "2026-11-02T15:30:00Z",
-         "prices": [{"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "packaging_id": None, "vendor_sku": "GLV-NIT-M-100", "price": "", "effective_from": "2026-11-02", "effective_to": None, "contract_id": None, "current": False}],
-         "created_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 301, "sku": "GLV-NIT-M", "name": "Nitrile exam gloves, medium", "category": "supply",
+         "base_unit": "each", "lot_tracked": False, "preferred_vendor": {"id": 17, "name": "Medline Industries"},
+         "description": "Powder-free, latex-free", "is_active": True,
+         "packagings": [{"id": 51, "name": "Box of 100", "base_quantity": 100}, {"id": 52, "name": "Case of 10 boxes", "base_quantity": 1000}],
+         "updated_at": "2026-09-02T18:11:40Z",
+         "prices": [{"id": 640, "vendor": {"id": 17, "name": "Medline Industries"}, "packaging_id": 51, "vendor_sku": "MDS195085", "price": "12.50", "effective_from": "2026-07-01", "effective_to": None, "contract_id": 12, "current": True}, {"id": 588, "vendor": {"id": 17, "name": "Medline Industries"}, "packaging_id": 51, "vendor_sku": "MDS195085", "price": "13.10", "effective_from": "2025-07-01", "effective_to": "2026-06-30", "contract_id": 12, "current": False}],
+         "created_at": "2024-02-01T15:00:00Z"}]}}
     prices: list[PriceOut] = Field(description="Every vendor's price schedule lines, newest first per vendor")
     created_at: dt.datetime
 
@@ -108,7 +110,7 @@ class ItemIn(Schema):
 
 class ItemPatchIn(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"name": "Nitrile exam gloves, medium", "preferred_vendor_id": 3}]}}
+        {"name": "Nitrile exam gloves, medium", "preferred_vendor_id": 17}]}}
     sku: str | None = Field(None, max_length=40)
     name: str | None = Field(None, max_length=200)
     category: ItemCategory | None = None

@@ -55,9 +55,9 @@ class KpiOut(Schema):
 
 class KpiListOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"start": "2026-11-02", "end": "2026-11-02", "previous_start": "2026-11-02", "previous_end": "2026-11-02",
-         "location_id": 12,
-         "kpis": [{"key": "days_in_ar", "label": "Exam room 3 sterilizer", "unit": "", "better": "", "definition": "", "snapshot": False, "value": None, "previous": None, "target": None, "warn_at": None, "status": "open", "detail": ""}]}]}}
+        {"start": "2026-10-01", "end": "2026-10-30", "previous_start": "2026-09-01", "previous_end": "2026-09-30",
+         "location_id": None,
+         "kpis": [{"key": "days_in_ar", "label": "Days in A/R", "unit": "days", "better": "at_most", "definition": "Receivables divided by the average daily charges of the period", "snapshot": False, "value": "34.2", "previous": "36.8", "target": "35.0", "warn_at": "40.0", "status": "met", "detail": "$412,880.15 in A/R / $12,071.20 a day"}]}]}}
     start: dt.date
     end: dt.date
     previous_start: dt.date
@@ -81,7 +81,8 @@ class TrendPointOut(Schema):
 
 class TrendOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"key": "", "months": 1, "end": "2026-11-02", "points": [{"month": "2026-11-02", "value": None}]}]}}
+        {"key": "days_in_ar", "months": 3, "end": "2026-10-31",
+         "points": [{"month": "2026-08-01", "value": "38.1"}, {"month": "2026-09-01", "value": "36.8"}, {"month": "2026-10-01", "value": "34.2"}]}]}}
     key: str
     months: int
     end: dt.date

@@ -42,11 +42,12 @@ class AssetRefOut(Schema):
 
 class PlanOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "asset": {"id": 12, "tag": "EQ-0042", "name": "North Clinic", "location_id": 12},
-         "title": "Annual HIPAA privacy refresher", "interval": 1, "interval_unit": "", "next_due_on": "2026-11-02",
-         "next_due_meter": 1, "lead_days": 30, "priority": "", "assignee_id": 12,
-         "vendor": {"id": 12, "name": "North Clinic"}, "is_active": True, "checklist": [""],
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 18, "asset": {"id": 64, "tag": "EQ-0064", "name": "Vaccine refrigerator", "location_id": 1},
+         "title": "Annual calibration and coil cleaning", "interval": 12, "interval_unit": "months",
+         "next_due_on": "2027-04-15", "next_due_meter": None, "lead_days": 30, "priority": "normal",
+         "assignee_id": None, "vendor": {"id": 22, "name": "Carolina Biomedical Services"}, "is_active": True,
+         "checklist": ["Check the thermometer against a reference probe", "Clean the condenser coils"],
+         "created_at": "2022-04-14T15:20:00Z", "updated_at": "2026-04-16T18:00:00Z"}]}}
     id: int
     asset: AssetRefOut
     title: str

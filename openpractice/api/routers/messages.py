@@ -46,12 +46,12 @@ SEEN = "a message the caller may see"
 class MessageOut(Schema):
     """A row of the list: who it is from and where it stands; not the text (read one message at a time)."""
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "channel": "", "status": "open", "priority": "", "category": "",
-         "subject": "Refill request", "sender_name": "Example", "sender_user_id": 12, "queue_id": 12, "queue": "",
-         "assignee_id": 12, "location_id": 12, "patient_id": 12, "received_at": "2026-11-02T15:30:00Z",
-         "first_response_due": "2026-11-02T15:30:00Z", "resolve_due": "2026-11-02T15:30:00Z",
-         "first_response_at": "2026-11-02T15:30:00Z", "closed_at": "2026-11-02T15:30:00Z", "outcome": "",
-         "first_response_breached": False, "resolve_breached": False}]}}
+        {"id": 5127, "number": "MSG-2026-05127", "channel": "phone", "status": "open", "priority": "normal",
+         "category": "prescription", "subject": "Refill request: lisinopril 10 mg", "sender_name": "Jordan Sample",
+         "sender_user_id": None, "queue_id": 2, "queue": "Clinical – Raleigh", "assignee_id": 31, "location_id": 1,
+         "patient_id": 1042, "received_at": "2026-11-23T14:12:00Z", "first_response_due": "2026-11-23T18:12:00Z",
+         "resolve_due": "2026-11-24T14:12:00Z", "first_response_at": "2026-11-23T15:40:18Z", "closed_at": None,
+         "outcome": "", "first_response_breached": False, "resolve_breached": False}]}}
 
     id: int
     number: str = Field(description="MSG-000042")
@@ -90,15 +90,16 @@ class EntryOut(Schema):
 
 class MessageDetailOut(MessageOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "channel": "", "status": "open", "priority": "", "category": "",
-         "subject": "Refill request", "sender_name": "Example", "sender_user_id": 12, "queue_id": 12, "queue": "",
-         "assignee_id": 12, "location_id": 12, "patient_id": 12, "received_at": "2026-11-02T15:30:00Z",
-         "first_response_due": "2026-11-02T15:30:00Z", "resolve_due": "2026-11-02T15:30:00Z",
-         "first_response_at": "2026-11-02T15:30:00Z", "closed_at": "2026-11-02T15:30:00Z", "outcome": "",
-         "first_response_breached": False, "resolve_breached": False, "body": "", "sender_email": "person@example.org",
-         "sender_phone": "", "callback_number": "", "outcome_note": "", "claim_id": 12, "appointment_id": 12,
-         "case_id": 12, "work_order_id": 12, "may_work": False,
-         "timeline": [{"id": 12, "kind": "", "created_at": "2026-11-02T15:30:00Z", "author_id": None, "body": "", "to_queue_id": None, "to_user_id": None}]}]}}
+        {"id": 5127, "number": "MSG-2026-05127", "channel": "phone", "status": "open", "priority": "normal",
+         "category": "prescription", "subject": "Refill request: lisinopril 10 mg", "sender_name": "Jordan Sample",
+         "sender_user_id": None, "queue_id": 2, "queue": "Clinical – Raleigh", "assignee_id": 31, "location_id": 1,
+         "patient_id": 1042, "received_at": "2026-11-23T14:12:00Z", "first_response_due": "2026-11-23T18:12:00Z",
+         "resolve_due": "2026-11-24T14:12:00Z", "first_response_at": "2026-11-23T15:40:18Z", "closed_at": None,
+         "outcome": "", "first_response_breached": False, "resolve_breached": False,
+         "body": "Out of lisinopril on Friday; please send to the Walgreens on Glenwood.", "sender_email": "",
+         "sender_phone": "919-555-0100", "callback_number": "919-555-0100", "outcome_note": "", "claim_id": None,
+         "appointment_id": None, "case_id": None, "work_order_id": None, "may_work": True,
+         "timeline": [{"id": 20331, "kind": "inbound", "created_at": "2026-11-23T14:12:00Z", "author_id": 6, "body": "Call logged by the front desk", "to_queue_id": None, "to_user_id": None}, {"id": 20338, "kind": "assigned", "created_at": "2026-11-23T15:40:18Z", "author_id": 31, "body": "", "to_queue_id": None, "to_user_id": 31}]}]}}
     body: str = Field(description="What the sender wrote")
     sender_email: str
     sender_phone: str

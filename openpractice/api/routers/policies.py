@@ -32,10 +32,9 @@ BODY_EXAMPLE = "<h2>Purpose</h2><p>Staff use and disclose only the minimum neces
 
 class PolicyOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "title": "Annual HIPAA privacy refresher", "category": "", "owner_id": 12, "review_months": 1,
-         "retired_at": "2026-11-02T15:30:00Z", "current_version": 1, "current_effective_on": "2026-11-02",
-         "next_review_on": "2026-11-02", "in_progress_version": 1, "in_progress_status": "",
-         "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 6, "title": "Minimum necessary use of PHI", "category": "privacy", "owner_id": 4, "review_months": 12,
+         "retired_at": None, "current_version": 3, "current_effective_on": "2026-02-01", "next_review_on": "2027-02-01",
+         "in_progress_version": None, "in_progress_status": None, "updated_at": "2026-01-20T16:00:00Z"}]}}
     id: int
     title: str
     category: str
@@ -75,10 +74,10 @@ class VersionOut(Schema):
 
 class PolicyDetailOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "title": "Annual HIPAA privacy refresher", "category": "", "owner_id": 12, "review_months": 1,
-         "retired_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z",
-         "current_version": {"id": 12, "number": 1, "status": "open", "body_html": "", "change_summary": "", "effective_on": "2026-11-02", "next_review_on": "2026-11-02", "published_at": "2026-11-02T15:30:00Z"},
-         "in_progress_version": {"id": 12, "number": 1, "status": "open", "body_html": "", "change_summary": "", "effective_on": "2026-11-02", "next_review_on": "2026-11-02", "published_at": "2026-11-02T15:30:00Z"}}]}}
+        {"id": 6, "title": "Minimum necessary use of PHI", "category": "privacy", "owner_id": 4, "review_months": 12,
+         "retired_at": None, "updated_at": "2026-11-24T15:05:00Z",
+         "current_version": {"id": 58, "number": 3, "status": "published", "body_html": "<p>Staff access only the minimum PHI ...</p>", "change_summary": "Added texting rules", "effective_on": "2026-02-01", "next_review_on": "2027-02-01", "published_at": "2026-01-20T16:00:00Z"},
+         "in_progress_version": {"id": 71, "number": 4, "status": "draft", "body_html": "<p>Staff access only ...</p>", "change_summary": "Portal messages", "effective_on": None, "next_review_on": None, "published_at": None}}]}}
     id: int
     title: str
     category: str

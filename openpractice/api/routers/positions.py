@@ -28,11 +28,12 @@ router = Router(tags=["positions"])
 
 class PositionOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "title": "Annual HIPAA privacy refresher", "role": "", "tier": "", "department_id": 12,
-         "location_id": 12, "reports_to_id": 12, "next_position_id": 12, "required_education": "",
-         "required_certifications": [""], "preferred_certifications": [""], "min_months_in_previous_role": 1,
-         "pay_basis": "", "pay_min": "", "pay_max": "", "headcount": 3, "description": "", "is_active": True,
-         "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 5, "title": "Billing specialist", "role": "biller", "tier": "standard", "department_id": 2,
+         "location_id": None, "reports_to_id": 2, "next_position_id": 6, "required_education": "high_school",
+         "required_certifications": [], "preferred_certifications": ["CEHRS"], "min_months_in_previous_role": 0,
+         "pay_basis": "hourly", "pay_min": "20.00", "pay_max": "27.50", "headcount": 3,
+         "description": "Codes visits, works claim edits, denials and patient balances.", "is_active": True,
+         "updated_at": "2026-01-08T14:00:00Z"}]}}
     id: int
     title: str
     role: str = Field(description="System role a person in this position gets; empty if none")

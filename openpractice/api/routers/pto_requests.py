@@ -33,10 +33,10 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL in text
 
 class PtoRequestOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "employee_id": 12, "employee_number": "", "employee_name": "Example", "starts_on": "2026-11-02",
-         "ends_on": "2026-11-02", "hours": "", "reason": "", "status": "open", "decided_by_id": 12,
-         "decided_at": "2026-11-02T15:30:00Z", "decision_note": "", "created_by_id": 12,
-         "created_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 140, "employee_id": 21, "employee_number": "E-0021", "employee_name": "Maria Lopez",
+         "starts_on": "2026-12-22", "ends_on": "2026-12-24", "hours": "24.00", "reason": "Holiday travel",
+         "status": "approved", "decided_by_id": 3, "decided_at": "2026-11-18T14:30:00Z", "decision_note": "",
+         "created_by_id": 14, "created_at": "2026-11-17T16:02:00Z"}]}}
     id: int
     employee_id: int
     employee_number: str

@@ -53,12 +53,12 @@ class OrderLineOut(Schema):
 
 class OrderOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "vendor": {"id": 12, "name": "North Clinic"}, "location_id": 12,
-         "receive_into": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "status": "open",
-         "expected_on": "2026-11-02", "notes": "", "requisition_ids": [12], "created_by_id": 12,
-         "sent_at": "2026-11-02T15:30:00Z", "sent_to": "orders@supplier.example", "total": "125.00",
-         "lines": [{"id": 12, "item": None, "description": "", "vendor_sku": "GLV-NIT-M-100", "packaging": None, "quantity": 3, "unit_price": "125.00", "amount": "125.00", "on_contract": False, "received": 3, "damaged": 1, "cancelled": 1, "back_ordered": 1}],
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 412, "number": "PO-2026-0412", "vendor": {"id": 17, "name": "Medline Industries"}, "location_id": 1,
+         "receive_into": {"id": 9, "name": "Raleigh supply room", "kind": "supply_room", "location_id": 1},
+         "status": "partial", "expected_on": "2026-11-18", "notes": "", "requisition_ids": [388], "created_by_id": 3,
+         "sent_at": "2026-11-13T15:02:44Z", "sent_to": "orders@medline.example", "total": "187.50",
+         "lines": [{"id": 1650, "item": {"id": 301, "sku": "GLV-NIT-M", "name": "Nitrile exam gloves, medium", "base_unit": "each"}, "description": "Nitrile exam gloves, medium, box of 100", "vendor_sku": "MDS195085", "packaging": {"id": 51, "name": "Box of 100", "base_quantity": 100}, "quantity": 15, "unit_price": "12.50", "amount": "187.50", "on_contract": True, "received": 10, "damaged": 0, "cancelled": 0, "back_ordered": 5}],
+         "created_at": "2026-11-13T14:55:10Z", "updated_at": "2026-11-18T16:20:31Z"}]}}
     id: int
     number: str = Field(description="PO-2025-00001")
     vendor: VendorRefOut
@@ -112,9 +112,9 @@ class ReceiptOut(Schema):
 
 class InvoiceOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "order_id": 12, "number": "INV-1042", "invoice_date": "2026-11-02", "due_on": "2026-11-02",
-         "total": "125.00", "status": "open", "variances": [""], "entered_by_id": 12,
-         "created_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 233, "order_id": 412, "number": "MED-88213407", "invoice_date": "2026-11-18", "due_on": "2026-12-18",
+         "total": "125.00", "status": "entered", "variances": [], "entered_by_id": 3,
+         "created_at": "2026-11-19T13:41:02Z"}]}}
     id: int
     order_id: int
     number: str
@@ -129,14 +129,14 @@ class InvoiceOut(Schema):
 
 class OrderDetailOut(OrderOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "vendor": {"id": 12, "name": "North Clinic"}, "location_id": 12,
-         "receive_into": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "status": "open",
-         "expected_on": "2026-11-02", "notes": "", "requisition_ids": [12], "created_by_id": 12,
-         "sent_at": "2026-11-02T15:30:00Z", "sent_to": "orders@supplier.example", "total": "125.00",
-         "lines": [{"id": 12, "item": None, "description": "", "vendor_sku": "GLV-NIT-M-100", "packaging": None, "quantity": 3, "unit_price": "125.00", "amount": "125.00", "on_contract": False, "received": 3, "damaged": 1, "cancelled": 1, "back_ordered": 1}],
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z",
-         "receipts": [{"id": 12, "received_at": "2026-11-02T15:30:00Z", "received_by_id": 12, "place_id": 12, "packing_slip": "", "note": "", "lines": [{"order_line_id": 12, "quantity": 3, "damaged": 1, "lot": None}]}],
-         "invoices": [{"id": 12, "order_id": 12, "number": "INV-1042", "invoice_date": "2026-11-02", "due_on": None, "total": "125.00", "status": "open", "variances": [""], "entered_by_id": 12, "created_at": "2026-11-02T15:30:00Z"}]}]}}
+        {"id": 412, "number": "PO-2026-0412", "vendor": {"id": 17, "name": "Medline Industries"}, "location_id": 1,
+         "receive_into": {"id": 9, "name": "Raleigh supply room", "kind": "supply_room", "location_id": 1},
+         "status": "partial", "expected_on": "2026-11-18", "notes": "", "requisition_ids": [388], "created_by_id": 3,
+         "sent_at": "2026-11-13T15:02:44Z", "sent_to": "orders@medline.example", "total": "187.50",
+         "lines": [{"id": 1650, "item": {"id": 301, "sku": "GLV-NIT-M", "name": "Nitrile exam gloves, medium", "base_unit": "each"}, "description": "Nitrile exam gloves, medium, box of 100", "vendor_sku": "MDS195085", "packaging": {"id": 51, "name": "Box of 100", "base_quantity": 100}, "quantity": 15, "unit_price": "12.50", "amount": "187.50", "on_contract": True, "received": 10, "damaged": 0, "cancelled": 0, "back_ordered": 5}],
+         "created_at": "2026-11-13T14:55:10Z", "updated_at": "2026-11-18T16:20:31Z",
+         "receipts": [{"id": 97, "received_at": "2026-11-18T16:20:31Z", "received_by_id": 6, "place_id": 9, "packing_slip": "PS-7731904", "note": "5 boxes back-ordered", "lines": [{"order_line_id": 1650, "quantity": 10, "damaged": 0, "lot": None}]}],
+         "invoices": [{"id": 233, "order_id": 412, "number": "MED-88213407", "invoice_date": "2026-11-18", "due_on": "2026-12-18", "total": "125.00", "status": "entered", "variances": [], "entered_by_id": 3, "created_at": "2026-11-19T13:41:02Z"}]}]}}
     receipts: list[ReceiptOut]
     invoices: list[InvoiceOut]
 

@@ -41,10 +41,11 @@ class MemberOut(Schema):
 
 class QueueOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "department_id": 12, "role": "", "location_id": 12, "is_default": False,
-         "is_active": True, "first_response_minutes": 60, "resolve_minutes": 60, "signature": "", "reply_address": "",
-         "members": [{"user_id": 12, "name": "North Clinic", "is_lead": False}], "open_messages": 1,
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 2, "name": "Clinical – Raleigh", "department_id": 3, "role": "clinical_staff", "location_id": 1,
+         "is_default": False, "is_active": True, "first_response_minutes": 240, "resolve_minutes": 1440,
+         "signature": "Piedmont Family Medicine – clinical team", "reply_address": "clinical@piedmontfm.example",
+         "members": [{"user_id": 31, "name": "Alex Moreno, RN", "is_lead": True}, {"user_id": 35, "name": "Sam Patel, CMA", "is_lead": False}],
+         "open_messages": 7, "created_at": "2025-02-03T15:00:00Z", "updated_at": "2026-08-19T13:45:00Z"}]}}
     id: int
     name: str
     department_id: int | None

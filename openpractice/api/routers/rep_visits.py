@@ -48,11 +48,11 @@ class SampleOut(Schema):
 
 class RepVisitOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "rep_id": 12, "rep_name": "Jordan Pike",
-         "location_id": 12, "visited_at": "2026-11-02T15:30:00Z", "had_appointment": False, "met_with_ids": [12],
-         "products": "", "notes": "", "policy_exceptions": [""],
-         "samples": [{"movement_id": 12, "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"}, "lot": None, "quantity": 3, "place_id": 12}],
-         "logged_by_id": 12, "created_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 52, "vendor": {"id": 26, "name": "Seqirus"}, "rep_id": 44, "rep_name": "Jordan Pike", "location_id": 1,
+         "visited_at": "2026-09-15T17:30:00Z", "had_appointment": True, "met_with_ids": [7],
+         "products": "Flu vaccine 2026-27 season", "notes": "", "policy_exceptions": [],
+         "samples": [{"movement_id": 88201, "item": {"id": 318, "sku": "VAC-FLU-QIV", "name": "Influenza vaccine, quadrivalent 0.5 mL", "base_unit": "dose"}, "lot": {"id": 77, "number": "FL4472B", "expires_on": "2027-06-30"}, "quantity": 10, "place_id": 15}],
+         "logged_by_id": 6, "created_at": "2026-09-15T18:02:00Z"}]}}
     id: int
     vendor: VendorRefOut
     rep_id: int | None = Field(description="The vendor contact who came")

@@ -32,10 +32,11 @@ Band = Literal["low", "medium", "high", "critical"]
 
 class RiskOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "title": "Annual HIPAA privacy refresher", "safeguard": "", "description": "", "likelihood": 1,
-         "impact": 1, "score": 1, "band": "", "owner_id": 12, "remediation": "", "due_on": "2026-11-02",
-         "overdue": False, "status": "open", "closed_at": "2026-11-02T15:30:00Z", "closing_note": "",
-         "assessment_id": 12, "question_id": 12, "created_by_id": 12, "created_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 23, "title": "Shared login on the front-desk PC", "safeguard": "technical",
+         "description": "Two receptionists use one Windows account at check-in.", "likelihood": 4, "impact": 3,
+         "score": 12, "band": "high", "owner_id": 4, "remediation": "Individual accounts with badge tap login",
+         "due_on": "2026-12-31", "overdue": False, "status": "open", "closed_at": None, "closing_note": "",
+         "assessment_id": 3, "question_id": 41, "created_by_id": 4, "created_at": "2026-07-08T14:00:00Z"}]}}
     id: int
     title: str
     safeguard: str

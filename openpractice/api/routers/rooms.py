@@ -30,8 +30,8 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL in text
 
 class RoomOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "location": {"id": 12, "name": "North Clinic", "code": "north"},
-         "is_active": True, "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 4, "name": "Exam 3", "location": {"id": 1, "name": "Raleigh Main", "code": "ral"}, "is_active": True,
+         "created_at": "2024-01-15T14:00:00Z", "updated_at": "2024-01-15T14:00:00Z"}]}}
     id: int
     name: str
     location: LocationRefOut

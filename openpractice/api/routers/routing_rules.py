@@ -38,11 +38,12 @@ CONFIGURE = Perm.FRONTDESK_CONFIGURE
 
 class RuleOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "position": 1, "is_active": True, "channels": [""], "categories": [""],
-         "subject_words": "", "body_words": "", "sender_contains": "", "location_id": 12, "provider_id": 12,
-         "hours": "", "time_from": "08:30:00", "time_to": "08:30:00", "queue_id": 12, "queue": "", "assign_to_id": 12,
-         "round_robin": False, "priority": "", "first_response_minutes": 60, "resolve_minutes": 60, "matched_count": 3,
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 8, "name": "Refill requests to clinical", "position": 2, "is_active": True, "channels": ["phone", "web"],
+         "categories": ["prescription"], "subject_words": "refill, prescription", "body_words": "",
+         "sender_contains": "", "location_id": 1, "provider_id": None, "hours": "any", "time_from": None,
+         "time_to": None, "queue_id": 2, "queue": "Clinical – Raleigh", "assign_to_id": None, "round_robin": True,
+         "priority": "normal", "first_response_minutes": 240, "resolve_minutes": 1440, "matched_count": 318,
+         "created_at": "2025-02-03T15:10:00Z", "updated_at": "2026-05-12T12:00:00Z"}]}}
     id: int
     name: str
     position: int = Field(description="Rules are tried by position, then id")

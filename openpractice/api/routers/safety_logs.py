@@ -43,12 +43,13 @@ class CheckpointRefOut(Schema):
 
 class SafetyLogOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12,
-         "checkpoint": {"id": 12, "name": "North Clinic", "kind": "", "frequency": "", "location_id": 12, "room": "Exam 3", "minimum": "", "maximum": "", "unit": ""},
-         "log_date": "2026-11-02", "slot": "", "value": "", "passed": False, "out_of_range": False,
-         "needs_action": False, "notes": "", "recorded_by_id": 12, "recorded_at": "2026-11-02T15:30:00Z",
-         "alerted_at": "2026-11-02T15:30:00Z", "corrective_action": "", "corrective_action_by_id": 12,
-         "corrective_action_at": "2026-11-02T15:30:00Z", "superseded_by_id": 12}]}}
+        {"id": 7719,
+         "checkpoint": {"id": 11, "name": "Vaccine refrigerator", "kind": "fridge_temp", "frequency": "twice_daily", "location_id": 1, "room": "Lab", "minimum": "2.0", "maximum": "8.0", "unit": "°C"},
+         "log_date": "2026-11-17", "slot": "am", "value": "9.4", "passed": False, "out_of_range": True,
+         "needs_action": False, "notes": "Door found ajar", "recorded_by_id": 31, "recorded_at": "2026-11-17T13:02:00Z",
+         "alerted_at": "2026-11-17T13:02:05Z",
+         "corrective_action": "Vaccines moved to the backup unit; work order WO-2026-0219 opened",
+         "corrective_action_by_id": 3, "corrective_action_at": "2026-11-17T13:25:00Z", "superseded_by_id": None}]}}
     id: int
     checkpoint: CheckpointRefOut
     log_date: dt.date

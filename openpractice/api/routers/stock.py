@@ -29,9 +29,10 @@ ID = Field(None, ge=1, le=2_147_483_647)
 
 class StockLevelOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"},
-         "place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "location_id": 12,
-         "lot": {"id": 12, "number": "INV-1042", "expires_on": "2026-11-02"}, "quantity": 3, "expires_in_days": 30}]}}
+        {"id": 2204,
+         "item": {"id": 318, "sku": "VAC-FLU-QIV", "name": "Influenza vaccine, quadrivalent 0.5 mL", "base_unit": "dose"},
+         "place": {"id": 15, "name": "Vaccine refrigerator", "kind": "supply_room", "location_id": 1}, "location_id": 1,
+         "lot": {"id": 77, "number": "FL4472B", "expires_on": "2027-06-30"}, "quantity": 34, "expires_in_days": 213}]}}
     id: int
     item: ItemRefOut
     place: PlaceRefOut
@@ -53,7 +54,8 @@ class StockLevelOut(Schema):
 
 class PlaceOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12, "location": "", "is_active": True}]}}
+        {"id": 9, "name": "Raleigh supply room", "kind": "supply_room", "location_id": 1, "location": "Raleigh Main",
+         "is_active": True}]}}
     id: int
     name: str
     kind: str = Field(description="supply_room, exam_room, samples, office or other")
@@ -69,9 +71,10 @@ class PlaceOut(Schema):
 class ReorderOut(Schema):
     """A par level at or below its reorder point."""
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"},
-         "place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "par": 1, "reorder_point": 1,
-         "on_hand": 3, "needed": 1, "preferred_vendor_id": 12}]}}
+        {"id": 1310,
+         "item": {"id": 301, "sku": "GLV-NIT-M", "name": "Nitrile exam gloves, medium", "base_unit": "each"},
+         "place": {"id": 9, "name": "Raleigh supply room", "kind": "supply_room", "location_id": 1}, "par": 2000,
+         "reorder_point": 800, "on_hand": 650, "needed": 1350, "preferred_vendor_id": 17}]}}
 
     id: int
     item: ItemRefOut

@@ -41,13 +41,12 @@ ApiKind = Literal["receive", "consume", "transfer", "adjust_in", "adjust_out", "
 
 class MovementOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "",
-         "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"},
-         "lot": {"id": 12, "number": "INV-1042", "expires_on": "2026-11-02"}, "quantity": 3,
-         "from_place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12},
-         "to_place": {"id": 12, "name": "North Clinic", "kind": "", "location_id": 12}, "unit_cost": "125.00",
-         "reason": "", "actor_id": 12, "occurred_at": "2026-11-02T15:30:00Z", "receipt_line_id": 12,
-         "count_line_id": 12, "rep_visit_id": 12}]}}
+        {"id": 90412, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "consume",
+         "item": {"id": 318, "sku": "VAC-FLU-QIV", "name": "Influenza vaccine, quadrivalent 0.5 mL", "base_unit": "dose"},
+         "lot": {"id": 77, "number": "FL4472B", "expires_on": "2027-06-30"}, "quantity": 1,
+         "from_place": {"id": 15, "name": "Vaccine refrigerator", "kind": "supply_room", "location_id": 1},
+         "to_place": None, "unit_cost": "18.40", "reason": "", "actor_id": 31, "occurred_at": "2026-11-20T15:02:11Z",
+         "receipt_line_id": None, "count_line_id": None, "rep_visit_id": None}]}}
     id: int
     operation: uuid.UUID = Field(description="The movements of one call share it (a use taken from two lots)")
     kind: str = Field(description="receive, consume, transfer, adjust_in, adjust_out, expire, dispose or sample")
@@ -67,9 +66,9 @@ class MovementOut(Schema):
 
 class OperationOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "", "item_id": 12, "quantity": 3,
+        {"operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "consume", "item_id": 318, "quantity": 1,
          "replayed": False,
-         "movements": [{"id": 12, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "", "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"}, "lot": None, "quantity": 3, "from_place": None, "to_place": None, "unit_cost": None, "reason": "", "actor_id": None, "occurred_at": "2026-11-02T15:30:00Z", "receipt_line_id": None, "count_line_id": None, "rep_visit_id": None}]}]}}
+         "movements": [{"id": 90412, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "consume", "item": {"id": 318, "sku": "VAC-FLU-QIV", "name": "Influenza vaccine, quadrivalent 0.5 mL", "base_unit": "dose"}, "lot": {"id": 77, "number": "FL4472B", "expires_on": "2027-06-30"}, "quantity": 1, "from_place": {"id": 15, "name": "Vaccine refrigerator", "kind": "supply_room", "location_id": 1}, "to_place": None, "unit_cost": "18.40", "reason": "", "actor_id": 31, "occurred_at": "2026-11-20T15:02:11Z", "receipt_line_id": None, "count_line_id": None, "rep_visit_id": None}]}]}}
     operation: uuid.UUID
     kind: str
     item_id: int
@@ -113,8 +112,8 @@ class UsesIn(Schema):
 
 class UsesOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "quantity": 3, "replayed": False,
-         "movements": [{"id": 12, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "", "item": {"id": 12, "sku": "GLV-NIT-M", "name": "North Clinic", "base_unit": "each"}, "lot": None, "quantity": 3, "from_place": None, "to_place": None, "unit_cost": None, "reason": "", "actor_id": None, "occurred_at": "2026-11-02T15:30:00Z", "receipt_line_id": None, "count_line_id": None, "rep_visit_id": None}]}]}}
+        {"operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "quantity": 1, "replayed": False,
+         "movements": [{"id": 90412, "operation": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f", "kind": "consume", "item": {"id": 318, "sku": "VAC-FLU-QIV", "name": "Influenza vaccine, quadrivalent 0.5 mL", "base_unit": "dose"}, "lot": {"id": 77, "number": "FL4472B", "expires_on": "2027-06-30"}, "quantity": 1, "from_place": {"id": 15, "name": "Vaccine refrigerator", "kind": "supply_room", "location_id": 1}, "to_place": None, "unit_cost": "18.40", "reason": "", "actor_id": 31, "occurred_at": "2026-11-20T15:02:11Z", "receipt_line_id": None, "count_line_id": None, "rep_visit_id": None}]}]}}
     operation: uuid.UUID
     quantity: int = Field(description="Base units, over all the movements")
     replayed: bool = Field(description="True: the key was used before with this body; nothing new was recorded")

@@ -30,9 +30,9 @@ router = Router(tags=["timesheets"])
 
 class TimeEntryOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "employee_id": 12, "employee_number": "", "employee_name": "Example", "work_date": "2026-11-02",
-         "kind": "", "source": "", "clock_in": "2026-11-02T15:30:00Z", "clock_out": "2026-11-02T15:30:00Z", "hours": "",
-         "note": ""}]}}
+        {"id": 30551, "employee_id": 21, "employee_number": "E-0021", "employee_name": "Maria Lopez",
+         "work_date": "2026-11-20", "kind": "worked", "source": "clock", "clock_in": "2026-11-20T13:02:00Z",
+         "clock_out": "2026-11-20T21:34:00Z", "hours": "8.53", "note": ""}]}}
     id: int
     employee_id: int
     employee_number: str

@@ -29,10 +29,10 @@ router = Router(tags=["trainings"])
 
 class TrainingOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "employee_id": 12, "employee_name": "Example", "course_id": 12, "course_code": "",
-         "course_title": "", "is_hipaa": False, "assigned_on": "2026-11-02", "due_on": "2026-11-02", "status": "open",
-         "overdue": False, "completed_on": "2026-11-02", "valid_until": "2026-11-02", "score": "", "note": "",
-         "has_certificate": False}]}}
+        {"id": 612, "employee_id": 21, "employee_name": "Maria Lopez", "course_id": 2, "course_code": "HIPAA-PRIV",
+         "course_title": "Annual HIPAA privacy refresher", "is_hipaa": True, "assigned_on": "2026-01-05",
+         "due_on": "2026-01-31", "status": "completed", "overdue": False, "completed_on": "2026-01-22",
+         "valid_until": "2027-01-22", "score": "92.00", "note": "", "has_certificate": True}]}}
     id: int
     employee_id: int
     employee_name: str

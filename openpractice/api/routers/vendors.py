@@ -37,9 +37,8 @@ class CategoryOut(Schema):
 
 class ContactOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "title": "Annual HIPAA privacy refresher",
-         "email": "jordan.sample@example.org", "phone": "555-0100", "is_primary": False, "is_sales_rep": False,
-         "is_active": True}]}}
+        {"id": 41, "name": "Renee Colton", "title": "Account manager", "email": "renee.colton@medline.example",
+         "phone": "919-555-0177", "is_primary": True, "is_sales_rep": True, "is_active": True}]}}
     id: int
     name: str
     title: str
@@ -52,13 +51,14 @@ class ContactOut(Schema):
 
 class VendorOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "kind": "", "categories": [{"id": 12, "name": "North Clinic"}],
-         "account_number": "A100245", "tax_id_last4": "6789", "payment_terms": "", "order_email": "person@example.org",
-         "phone": "555-0100", "website": "",
-         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
+        {"id": 17, "name": "Medline Industries", "kind": "supplier",
+         "categories": [{"id": 1, "name": "Medical supplies"}], "account_number": "1184220", "tax_id_last4": "3371",
+         "payment_terms": "net30", "order_email": "orders@medline.example", "phone": "800-555-0133",
+         "website": "https://www.medline.example",
+         "address": {"line1": "Three Lakes Drive", "line2": "", "city": "Northfield", "state": "IL", "postal_code": "60093"},
          "handles_phi": False, "notes": "", "is_active": True,
-         "contacts": [{"id": 12, "name": "North Clinic", "title": "Annual HIPAA privacy refresher", "email": "jordan.sample@example.org", "phone": "555-0100", "is_primary": False, "is_sales_rep": False, "is_active": True}],
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+         "contacts": [{"id": 41, "name": "Renee Colton", "title": "Account manager", "email": "renee.colton@medline.example", "phone": "919-555-0177", "is_primary": True, "is_sales_rep": True, "is_active": True}],
+         "created_at": "2024-02-01T15:00:00Z", "updated_at": "2025-06-24T17:30:00Z"}]}}
     id: int
     name: str
     kind: str = Field(description="supplier, service, maintenance, cleaning or sales")

@@ -41,15 +41,15 @@ class WorkOrderAssetOut(Schema):
 
 class WorkOrderOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "title": "Annual HIPAA privacy refresher", "description": "",
-         "location_id": 12, "room": "Exam 3", "asset": {"id": 12, "tag": "EQ-0042", "name": "North Clinic"},
-         "source": "", "priority": "", "status": "open", "asset_down": False, "reported_by_id": 12,
-         "assigned_to_id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "respond_by": "2026-11-02T15:30:00Z",
-         "resolve_by": "2026-11-02T15:30:00Z", "overdue": False, "scheduled_for": "2026-11-02T15:30:00Z",
-         "dispatched_at": "2026-11-02T15:30:00Z", "responded_at": "2026-11-02T15:30:00Z",
-         "completed_at": "2026-11-02T15:30:00Z", "verified_at": "2026-11-02T15:30:00Z", "verified_by_id": 12,
-         "escalated_at": "2026-11-02T15:30:00Z", "created_at": "2026-11-02T15:30:00Z",
-         "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 219, "number": "WO-2026-0219", "title": "Vaccine refrigerator not holding temperature",
+         "description": "Morning log read 9.4 °C; vaccines moved to the backup unit.", "location_id": 1, "room": "Lab",
+         "asset": {"id": 64, "tag": "EQ-0064", "name": "Vaccine refrigerator"}, "source": "safety",
+         "priority": "urgent", "status": "done", "asset_down": True, "reported_by_id": 31, "assigned_to_id": 3,
+         "vendor": {"id": 22, "name": "Carolina Biomedical Services"}, "respond_by": "2026-11-17T17:05:00Z",
+         "resolve_by": "2026-11-18T13:05:00Z", "overdue": False, "scheduled_for": "2026-11-17T19:00:00Z",
+         "dispatched_at": "2026-11-17T14:20:00Z", "responded_at": "2026-11-17T15:10:00Z",
+         "completed_at": "2026-11-17T20:45:00Z", "verified_at": None, "verified_by_id": None, "escalated_at": None,
+         "created_at": "2026-11-17T13:05:00Z", "updated_at": "2026-11-17T20:45:00Z"}]}}
     id: int
     number: str = Field(description="WO-00042")
     title: str
@@ -115,18 +115,19 @@ class EventOut(Schema):
 
 class WorkOrderDetailOut(WorkOrderOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "number": "INV-1042", "title": "Annual HIPAA privacy refresher", "description": "",
-         "location_id": 12, "room": "Exam 3", "asset": {"id": 12, "tag": "EQ-0042", "name": "North Clinic"},
-         "source": "", "priority": "", "status": "open", "asset_down": False, "reported_by_id": 12,
-         "assigned_to_id": 12, "vendor": {"id": 12, "name": "North Clinic"}, "respond_by": "2026-11-02T15:30:00Z",
-         "resolve_by": "2026-11-02T15:30:00Z", "overdue": False, "scheduled_for": "2026-11-02T15:30:00Z",
-         "dispatched_at": "2026-11-02T15:30:00Z", "responded_at": "2026-11-02T15:30:00Z",
-         "completed_at": "2026-11-02T15:30:00Z", "verified_at": "2026-11-02T15:30:00Z", "verified_by_id": 12,
-         "escalated_at": "2026-11-02T15:30:00Z", "created_at": "2026-11-02T15:30:00Z",
-         "updated_at": "2026-11-02T15:30:00Z",
-         "costs": [{"id": 12, "kind": "", "description": "", "hours": None, "amount": "125.00", "invoice_number": "", "via_vendor_link": False, "recorded_by_id": None, "recorded_at": "2026-11-02T15:30:00Z"}],
-         "checklist": [{"id": 12, "position": 1, "text": "", "done": False, "done_at": None}], "photo_ids": [12],
-         "events": [{"at": "2026-11-02T15:30:00Z", "kind": "", "actor_id": None, "by_vendor_id": None, "status_from": "", "status_to": "", "note": ""}]}]}}
+        {"id": 219, "number": "WO-2026-0219", "title": "Vaccine refrigerator not holding temperature",
+         "description": "Morning log read 9.4 °C; vaccines moved to the backup unit.", "location_id": 1, "room": "Lab",
+         "asset": {"id": 64, "tag": "EQ-0064", "name": "Vaccine refrigerator"}, "source": "safety",
+         "priority": "urgent", "status": "done", "asset_down": True, "reported_by_id": 31, "assigned_to_id": 3,
+         "vendor": {"id": 22, "name": "Carolina Biomedical Services"}, "respond_by": "2026-11-17T17:05:00Z",
+         "resolve_by": "2026-11-18T13:05:00Z", "overdue": False, "scheduled_for": "2026-11-17T19:00:00Z",
+         "dispatched_at": "2026-11-17T14:20:00Z", "responded_at": "2026-11-17T15:10:00Z",
+         "completed_at": "2026-11-17T20:45:00Z", "verified_at": None, "verified_by_id": None, "escalated_at": None,
+         "created_at": "2026-11-17T13:05:00Z", "updated_at": "2026-11-17T20:45:00Z",
+         "costs": [{"id": 140, "kind": "vendor_invoice", "description": "Service call and door gasket", "hours": None, "amount": "285.00", "invoice_number": "CBS-10442", "via_vendor_link": True, "recorded_by_id": None, "recorded_at": "2026-11-17T20:45:00Z"}],
+         "checklist": [{"id": 501, "position": 1, "text": "Temperature back in 2–8 °C for 2 hours", "done": True, "done_at": "2026-11-17T20:40:00Z"}],
+         "photo_ids": [],
+         "events": [{"at": "2026-11-17T14:20:00Z", "kind": "dispatched", "actor_id": 3, "by_vendor_id": None, "status_from": "new", "status_to": "scheduled", "note": ""}, {"at": "2026-11-17T20:45:00Z", "kind": "status", "actor_id": None, "by_vendor_id": 22, "status_from": "in_progress", "status_to": "done", "note": "Gasket replaced"}]}]}}
     costs: list[CostOut]
     checklist: list[ChecklistItemOut]
     photo_ids: list[int] = Field(description="Photos (open them in the web interface)")

@@ -27,12 +27,13 @@ class ProviderRefOut(Schema):
 
 class AppointmentOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
-         "provider": {"id": 12, "display_name": "Avery Example, MD"},
-         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "room": {"id": 12, "name": "North Clinic"},
-         "appointment_type": {"id": 12, "name": "North Clinic"}, "starts_at": "2026-11-02T15:30:00Z",
-         "ends_at": "2026-11-02T15:30:00Z", "status": "open", "checked_in_at": "2026-11-02T15:30:00Z",
-         "checked_out_at": "2026-11-02T15:30:00Z", "notes": ""}]}}
+        {"id": 5530,
+         "patient": {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "provider": {"id": 7, "display_name": "Priya Raman, MD"},
+         "location": {"id": 1, "name": "Raleigh Main", "code": "ral"}, "room": {"id": 4, "name": "Exam 3"},
+         "appointment_type": {"id": 2, "name": "Follow-up visit"}, "starts_at": "2026-10-14T13:30:00Z",
+         "ends_at": "2026-10-14T13:50:00Z", "status": "completed", "checked_in_at": "2026-10-14T13:22:41Z",
+         "checked_out_at": "2026-10-14T14:05:10Z", "notes": "Follow-up, blood pressure check"}]}}
     id: int
     patient: PatientRefOut
     provider: ProviderRefOut

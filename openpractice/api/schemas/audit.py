@@ -31,9 +31,11 @@ class AuditEventFilterIn(Schema):
 
 class AuditEventOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"seq": 1, "occurred_at": "2026-11-02T15:30:00Z", "actor_id": 12, "actor_label": "", "action": "",
-         "object_type": "", "object_id": "", "patient_id": 12, "location_id": 12, "ip_address": "", "user_agent": "",
-         "outcome": "", "changed_fields": [""], "reason": "", "hash": ""}]}}
+        {"seq": 184233, "occurred_at": "2026-11-20T16:40:12Z", "actor_id": 6, "actor_label": "tkeller",
+         "action": "patients.viewed", "object_type": "patients.patient", "object_id": "1042", "patient_id": 1042,
+         "location_id": 1, "ip_address": "10.20.1.37", "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+         "outcome": "allowed", "changed_fields": [], "reason": "",
+         "hash": "3b8f1d2c6a90e4f7b15c28d9e03a6f4c7d1e8b25a94c0f3e6d7b2a18c5e9f40d"}]}}
     seq: int
     occurred_at: dt.datetime
     actor_id: int | None

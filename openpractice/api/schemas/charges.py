@@ -36,15 +36,16 @@ class ChargeClaimRefOut(Schema):
 
 class ChargeOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
-         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "appointment_id": 12,
-         "place_of_service": "11", "rendering_provider": {"id": 12, "display_name": "Avery Example, MD"},
-         "billing_provider": {"id": 12, "display_name": "Avery Example, MD"}, "referring_provider_id": 12,
-         "prior_authorization": "", "date_of_service": "2026-11-02", "status": "open", "diagnoses": ["I10"],
-         "lines": [{"id": 12, "line_number": 1, "procedure_code": "99213", "modifiers": ["25"], "units": "1", "service_date_from": "2026-11-02", "service_date_to": "2026-11-02", "pointers": [1], "amount": "125.00"}],
-         "total": "125.00",
-         "claims": [{"id": 12, "claim_number": "C-2026-000187", "status": "open", "payer_rank": 1, "frequency_code": ""}],
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 3318,
+         "patient": {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 1, "name": "Raleigh Main", "code": "ral"}, "appointment_id": 5530, "place_of_service": "11",
+         "rendering_provider": {"id": 7, "display_name": "Priya Raman, MD"}, "billing_provider": None,
+         "referring_provider_id": None, "prior_authorization": "", "date_of_service": "2026-10-14", "status": "billed",
+         "diagnoses": ["I10", "E11.9"],
+         "lines": [{"line_number": 1, "procedure_code": "99214", "modifiers": ["25"], "units": "1", "service_date_from": "2026-10-14", "service_date_to": "2026-10-14", "pointers": [1, 2], "amount": "165.00", "id": 9101}, {"line_number": 2, "procedure_code": "93000", "modifiers": [], "units": "1", "service_date_from": "2026-10-14", "service_date_to": "2026-10-14", "pointers": [1], "amount": "48.00", "id": 9102}],
+         "total": "213.00",
+         "claims": [{"id": 2291, "claim_number": "C-2026-000187", "status": "paid", "payer_rank": 1, "frequency_code": "1"}],
+         "created_at": "2026-10-14T14:11:03Z", "updated_at": "2026-10-15T20:58:12Z"}]}}
     id: int
     patient: PatientRefOut
     location: LocationRefOut

@@ -16,12 +16,12 @@ from .common import LocationRefOut
 
 class ClaimOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "claim_number": "C-2026-000187", "payer_claim_number": "", "charge_id": 12,
-         "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
-         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "payer": {"id": 12, "name": "North Clinic"},
-         "payer_rank": 1, "status": "open", "frequency_code": "", "original_claim_id": 12,
-         "date_of_service": "2026-11-02", "total_charge": "", "submitted_at": "2026-11-02T15:30:00Z",
-         "scrubbed_at": "2026-11-02T15:30:00Z", "error_count": 3, "warning_count": 3}]}}
+        {"id": 2291, "claim_number": "C-2026-000187", "payer_claim_number": "2026288KD41907", "charge_id": 3318,
+         "patient": {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 1, "name": "Raleigh Main", "code": "ral"}, "payer": {"id": 3, "name": "Blue Cross NC"},
+         "payer_rank": 1, "status": "paid", "frequency_code": "1", "original_claim_id": None,
+         "date_of_service": "2026-10-14", "total_charge": "213.00", "submitted_at": "2026-10-15T21:04:00Z",
+         "scrubbed_at": "2026-10-15T20:58:12Z", "error_count": 0, "warning_count": 0}]}}
     id: int
     claim_number: str = Field(description="CLM01, ours.")
     payer_claim_number: str
@@ -68,19 +68,18 @@ class ClaimAdjustmentOut(Schema):
 
 class ClaimDetailOut(ClaimOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "claim_number": "C-2026-000187", "payer_claim_number": "", "charge_id": 12,
-         "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
-         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "payer": {"id": 12, "name": "North Clinic"},
-         "payer_rank": 1, "status": "open", "frequency_code": "", "original_claim_id": 12,
-         "date_of_service": "2026-11-02", "total_charge": "", "submitted_at": "2026-11-02T15:30:00Z",
-         "scrubbed_at": "2026-11-02T15:30:00Z", "error_count": 3, "warning_count": 3, "place_of_service": "11",
-         "rendering_provider": {"id": 12, "display_name": "Avery Example, MD"},
-         "billing_provider": {"id": 12, "display_name": "Avery Example, MD"}, "referring_provider_id": 12,
-         "prior_authorization": "", "diagnoses": ["I10"],
-         "lines": [{"line_number": 1, "procedure_code": "99213", "modifiers": ["25"], "units": "1", "service_date_from": "2026-11-02", "service_date_to": "2026-11-02", "pointers": [1], "amount": "125.00"}],
-         "issues": [{"rule": "", "severity": "", "line_number": None, "message": "", "fix_hint": ""}],
-         "prior_payer_paid": "", "prior_payer_paid_on": "2026-11-02",
-         "prior_adjustments": [{"group_code": "", "reason_code": "", "amount": "125.00"}]}]}}
+        {"id": 2347, "claim_number": "C-2026-000203", "payer_claim_number": "", "charge_id": 3318,
+         "patient": {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 1, "name": "Raleigh Main", "code": "ral"}, "payer": {"id": 5, "name": "Aetna"},
+         "payer_rank": 2, "status": "ready", "frequency_code": "1", "original_claim_id": None,
+         "date_of_service": "2026-10-14", "total_charge": "213.00", "submitted_at": None,
+         "scrubbed_at": "2026-11-04T14:12:40Z", "error_count": 0, "warning_count": 1, "place_of_service": "11",
+         "rendering_provider": {"id": 7, "display_name": "Priya Raman, MD"}, "billing_provider": None,
+         "referring_provider_id": None, "prior_authorization": "", "diagnoses": ["I10", "E11.9"],
+         "lines": [{"line_number": 1, "procedure_code": "99214", "modifiers": ["25"], "units": "1", "service_date_from": "2026-10-14", "service_date_to": "2026-10-14", "pointers": [1, 2], "amount": "165.00"}, {"line_number": 2, "procedure_code": "93000", "modifiers": [], "units": "1", "service_date_from": "2026-10-14", "service_date_to": "2026-10-14", "pointers": [1], "amount": "48.00"}],
+         "issues": [{"rule": "icd10_not_checked", "severity": "warning", "line_number": None, "message": "E11.9 was not checked against this year's ICD-10-CM code set.", "fix_hint": "Load the current code set under Billing > Codes."}],
+         "prior_payer_paid": "142.60", "prior_payer_paid_on": "2026-11-03",
+         "prior_adjustments": [{"group_code": "CO", "reason_code": "45", "amount": "48.40"}, {"group_code": "PR", "reason_code": "3", "amount": "22.00"}]}]}}
     place_of_service: str
     rendering_provider: ProviderRefOut
     billing_provider: ProviderRefOut | None
@@ -125,8 +124,10 @@ class ActorOut(Schema):
 
 class ClaimStatusChangeOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"at": "2026-11-02T15:30:00Z", "from_status": "", "to_status": "", "source": "",
-         "actor": {"id": 12, "username": "jsample"}, "reason": ""}]}}
+        {"at": "2026-10-16T09:12:30Z", "from_status": "submitted", "to_status": "accepted", "source": "277CA",
+         "actor": None, "reason": "A1:20 accepted for processing"},
+        {"at": "2026-11-03T13:20:47Z", "from_status": "accepted", "to_status": "paid", "source": "835",
+         "actor": {"id": 14, "username": "mlopez"}, "reason": ""}]}}
     at: dt.datetime
     from_status: str = Field(description="Empty for the first entry (the claim was built).")
     to_status: str

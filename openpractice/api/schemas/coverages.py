@@ -8,12 +8,12 @@ from ninja import Field, Schema
 
 class CoverageOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "patient_id": 12, "rank": 1, "payer_id": 12, "plan_id": 12, "member_id": "XJH123456789",
-         "group_number": "GRP-004512", "subscriber_relationship": "", "subscriber_first_name": "Example",
-         "subscriber_last_name": "Example", "subscriber_date_of_birth": "2026-11-02", "subscriber_sex": "",
-         "subscriber_address_line1": "", "subscriber_address_line2": "", "subscriber_city": "", "subscriber_state": "",
-         "subscriber_postal_code": "", "effective_from": "2026-11-02", "effective_to": "2026-11-02", "copay": "",
-         "is_active": True}]}}
+        {"id": 731, "patient_id": 1042, "rank": 1, "payer_id": 3, "plan_id": 11, "member_id": "XJH123456789",
+         "group_number": "GRP-004512", "subscriber_relationship": "spouse", "subscriber_first_name": "Casey",
+         "subscriber_last_name": "Sample", "subscriber_date_of_birth": "1981-03-02", "subscriber_sex": "M",
+         "subscriber_address_line1": "100 Example Street", "subscriber_address_line2": "", "subscriber_city": "Raleigh",
+         "subscriber_state": "NC", "subscriber_postal_code": "27609", "effective_from": "2026-01-01",
+         "effective_to": None, "copay": "25.00", "is_active": True}]}}
     id: int
     patient_id: int
     rank: int = Field(description="1 primary, 2 secondary, 3 tertiary")
@@ -39,7 +39,7 @@ class CoverageOut(Schema):
 
 class CoverageIn(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"patient": 1042, "rank": 1, "payer": 12, "member_id": "XJH123456789", "group_number": "GRP-004512",
+        {"patient": 1042, "rank": 1, "payer": 3, "member_id": "XJH123456789", "group_number": "GRP-004512",
          "subscriber_relationship": "self", "effective_from": "2026-01-01", "copay": "25.00"}]}}
     patient: int
     rank: int = 1

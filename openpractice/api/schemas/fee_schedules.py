@@ -14,9 +14,9 @@ class PayerRefOut(Schema):
 
 class FeeScheduleOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "payer": {"id": 12, "name": "North Clinic"}, "is_standard": False,
-         "effective_from": "2026-11-02", "effective_to": "2026-11-02", "entry_count": 3,
-         "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 4, "name": "Blue Cross NC 2026", "payer": {"id": 3, "name": "Blue Cross NC"}, "is_standard": False,
+         "effective_from": "2026-01-01", "effective_to": "2026-12-31", "entry_count": 214,
+         "updated_at": "2026-01-06T15:02:19Z"}]}}
     id: int
     name: str
     payer: PayerRefOut | None = Field(description="Empty for the practice's standard fees")
@@ -34,7 +34,7 @@ class FeeScheduleOut(Schema):
 
 class FeeScheduleIn(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"name": "Commercial 2027", "payer_id": 12, "effective_from": "2027-01-01"}]}}
+        {"name": "Aetna 2027", "payer_id": 5, "effective_from": "2027-01-01"}]}}
     name: str = Field(max_length=80)
     payer_id: int | None = Field(None, description="A payer's id for its contract schedule; empty for standard fees")
     effective_from: dt.date
@@ -51,7 +51,8 @@ class FeeSchedulePatchIn(Schema):
 
 class FeeEntryOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "procedure_code": "99213", "modifier": "25", "amount": "125.00"}]}}
+        {"id": 5120, "procedure_code": "99214", "modifier": "", "amount": "165.00"},
+        {"id": 5188, "procedure_code": "93000", "modifier": "", "amount": "48.00"}]}}
     id: int
     procedure_code: str = Field(description="CPT or HCPCS code")
     modifier: str = Field(description="Empty for the fee of the bare code")

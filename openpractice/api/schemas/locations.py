@@ -20,10 +20,10 @@ class OpeningHoursOut(Schema):
 
 class LocationOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "code": "north", "place_of_service": "11",
-         "place_of_service_name": "Example", "phone": "555-0100", "npi": "1234567893", "is_active": True,
-         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
-         "opening_hours": [{"weekday": 1, "weekday_name": "Example", "opens_at": "08:30:00", "closes_at": "08:30:00"}]}]}}
+        {"id": 1, "name": "Raleigh Main", "code": "ral", "place_of_service": "11", "place_of_service_name": "Office",
+         "phone": "919-555-0142", "npi": "1245319599", "is_active": True,
+         "address": {"line1": "4200 Glenwood Ave", "line2": "Suite 210", "city": "Raleigh", "state": "NC", "postal_code": "27612"},
+         "opening_hours": [{"weekday": 0, "weekday_name": "Monday", "opens_at": "08:00:00", "closes_at": "17:00:00"}, {"weekday": 1, "weekday_name": "Tuesday", "opens_at": "08:00:00", "closes_at": "17:00:00"}]}]}}
     id: int
     name: str
     code: str

@@ -14,10 +14,12 @@ class GrantOut(Schema):
 
 class MeOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "username": "jsample", "display_name": "Avery Example, MD", "email": "jordan.sample@example.org",
-         "auth_method": "", "roles": [{"role": "", "tier": "", "all_locations": False, "location_ids": [12]}],
-         "tiers": [""], "all_locations": False, "locations": [{"id": 12, "name": "North Clinic", "code": "north"}],
-         "permissions": [""]}]}}
+        {"id": 14, "username": "mlopez", "display_name": "Maria Lopez", "email": "maria.lopez@example.org",
+         "auth_method": "token",
+         "roles": [{"role": "biller", "tier": "standard", "all_locations": False, "location_ids": [1, 2]}],
+         "tiers": ["standard"], "all_locations": False,
+         "locations": [{"id": 1, "name": "Raleigh Main", "code": "ral"}, {"id": 2, "name": "Cary Office", "code": "cary"}],
+         "permissions": ["billing.manage", "billing.post_payments", "billing.view", "patients.view_demographics", "patients.view_financial"]}]}}
     id: int
     username: str
     display_name: str

@@ -10,14 +10,14 @@ from .common import AddressOut, address_of
 
 class PatientOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "account_number": "A100245", "first_name": "Jordan", "middle_name": "", "last_name": "Sample",
+        {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "middle_name": "", "last_name": "Sample",
          "date_of_birth": "1984-07-19", "sex": "F",
-         "address": {"line1": "100 Example Street", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
-         "phone_mobile": "555-0100", "phone_home": "", "email": "jordan.sample@example.org",
-         "preferred_contact": "phone", "preferred_language": "en", "home_location_id": 1, "guarantor_id": None,
-         "emergency_contact_name": "Casey Sample", "emergency_contact_phone": "555-0101",
+         "address": {"line1": "100 Example Street", "line2": "", "city": "Raleigh", "state": "NC", "postal_code": "27609"},
+         "phone_mobile": "919-555-0100", "phone_home": "", "email": "jordan.sample@example.org",
+         "preferred_contact": "sms", "preferred_language": "en", "home_location_id": 1, "guarantor_id": None,
+         "emergency_contact_name": "Casey Sample", "emergency_contact_phone": "919-555-0101",
          "emergency_contact_relationship": "spouse", "ssn_last4": "6789", "is_active": True, "merged_into_id": None,
-         "created_at": "2026-11-02T15:30:00Z", "updated_at": "2026-11-02T15:30:00Z"}]}}
+         "created_at": "2024-03-11T14:02:55Z", "updated_at": "2026-09-30T18:47:10Z"}]}}
     id: int
     account_number: str
     first_name: str

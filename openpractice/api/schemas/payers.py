@@ -17,11 +17,12 @@ class PayerPlanOut(Schema):
 
 class PayerOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "payer_id": "EXHP1",
-         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
-         "claim_filing_indicator": "", "timely_filing_days": 30, "phone": "555-0100", "portal_url": "", "notes": "",
-         "is_active": True, "plans": [{"id": 12, "name": "North Clinic", "plan_type": "", "is_active": True}],
-         "updated_at": "2026-11-02T15:30:00Z"}]}}
+        {"id": 3, "name": "Blue Cross NC", "payer_id": "BCBSNC",
+         "address": {"line1": "PO Box 35", "line2": "", "city": "Durham", "state": "NC", "postal_code": "27702"},
+         "claim_filing_indicator": "BL", "timely_filing_days": 180, "phone": "800-555-0166",
+         "portal_url": "https://provider.bcbsnc.example", "notes": "", "is_active": True,
+         "plans": [{"id": 11, "name": "Blue Advantage PPO", "plan_type": "ppo", "is_active": True}, {"id": 12, "name": "Blue Medicare HMO", "plan_type": "medicare_advantage", "is_active": True}],
+         "updated_at": "2026-02-17T19:30:04Z"}]}}
     id: int
     name: str
     payer_id: str = Field(description="Electronic payer ID")

@@ -18,11 +18,11 @@ from .common import LocationRefOut
 
 class PaymentOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
-         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "amount": "125.00", "method": "",
-         "reference": "auth 829301", "received_on": "2026-11-02", "note": "",
-         "received_by": {"id": 12, "username": "jsample"}, "created_at": "2026-11-02T15:30:00Z", "applied": "",
-         "credit": "", "refunded": ""}]}}
+        {"id": 877, "patient": {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 1, "name": "Raleigh Main", "code": "ral"}, "amount": "40.00", "method": "card",
+         "reference": "auth 829301", "received_on": "2026-11-20", "note": "Paid at check-out",
+         "received_by": {"id": 6, "username": "tkeller"}, "created_at": "2026-11-20T16:42:05Z", "applied": "22.00",
+         "credit": "18.00", "refunded": "0.00"}]}}
     id: int
     patient: PatientRefOut
     location: LocationRefOut
@@ -67,13 +67,13 @@ class RefundOut(Schema):
 
 class PaymentDetailOut(PaymentOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "patient": {"id": 12, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
-         "location": {"id": 12, "name": "North Clinic", "code": "north"}, "amount": "125.00", "method": "",
-         "reference": "auth 829301", "received_on": "2026-11-02", "note": "",
-         "received_by": {"id": 12, "username": "jsample"}, "created_at": "2026-11-02T15:30:00Z", "applied": "",
-         "credit": "", "refunded": "",
-         "applications": [{"claim_id": None, "claim_number": "C-2026-000187", "date_of_service": None, "amount": "125.00"}],
-         "refunds": [{"id": 12, "amount": "125.00", "method": "", "refunded_on": "2026-11-02", "reason": ""}]}]}}
+        {"id": 877, "patient": {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"},
+         "location": {"id": 1, "name": "Raleigh Main", "code": "ral"}, "amount": "40.00", "method": "card",
+         "reference": "auth 829301", "received_on": "2026-11-20", "note": "Paid at check-out",
+         "received_by": {"id": 6, "username": "tkeller"}, "created_at": "2026-11-20T16:42:05Z", "applied": "22.00",
+         "credit": "18.00", "refunded": "0.00",
+         "applications": [{"claim_id": 2291, "claim_number": "C-2026-000187", "date_of_service": "2026-10-14", "amount": "22.00"}, {"claim_id": None, "claim_number": "", "date_of_service": None, "amount": "18.00"}],
+         "refunds": []}]}}
     applications: list[PaymentApplicationOut] = Field(description="Where the money went, oldest claim first; the "
                                                                   "credit kept on the account last.")
     refunds: list[RefundOut]

@@ -10,11 +10,11 @@ from .common import AddressOut, address_of
 
 class PracticeOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "name": "North Clinic", "legal_name": "Example Family Medicine PLLC", "ein": "12-3456789",
-         "group_npi": "1234567893", "kind": "", "kind_name": "Example", "timezone": "America/New_York",
-         "phone": "555-0100",
-         "address": {"line1": "", "line2": "", "city": "Springfield", "state": "NC", "postal_code": "27601"},
-         "idle_timeout_minutes": 60, "absolute_session_hours": 1, "updated_at": None}]}}
+        {"id": 1, "name": "Piedmont Family Medicine", "legal_name": "Piedmont Family Medicine PLLC",
+         "ein": "56-1234567", "group_npi": "1234567893", "kind": "medical_group", "kind_name": "Medical group",
+         "timezone": "America/New_York", "phone": "919-555-0140",
+         "address": {"line1": "4200 Glenwood Ave", "line2": "Suite 210", "city": "Raleigh", "state": "NC", "postal_code": "27612"},
+         "idle_timeout_minutes": 15, "absolute_session_hours": 12, "updated_at": "2026-08-05T13:15:00Z"}]}}
     id: int
     name: str
     legal_name: str

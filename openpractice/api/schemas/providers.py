@@ -9,9 +9,10 @@ from .common import LocationRefOut
 
 class ProviderOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "first_name": "Jordan", "last_name": "Sample", "credential": "MD", "kind": "", "npi": "1234567893",
-         "taxonomy_code": "207Q00000X", "is_billing": False, "is_rendering": False, "is_active": True,
-         "locations": [{"id": 12, "name": "North Clinic", "code": "north"}]}]}}
+        {"id": 7, "first_name": "Priya", "last_name": "Raman", "credential": "MD", "kind": "physician",
+         "npi": "1871629352", "taxonomy_code": "207Q00000X", "is_billing": False, "is_rendering": True,
+         "is_active": True,
+         "locations": [{"id": 1, "name": "Raleigh Main", "code": "ral"}, {"id": 2, "name": "Cary Office", "code": "cary"}]}]}}
     id: int
     first_name: str
     last_name: str
@@ -32,8 +33,8 @@ class ProviderOut(Schema):
 
 class ProviderIn(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"first_name": "Avery", "last_name": "Example", "credential": "MD", "kind": "physician", "npi": "1234567893",
-         "taxonomy_code": "207Q00000X", "locations": [1]}]}}
+        {"first_name": "Marcus", "last_name": "Hale", "credential": "FNP", "kind": "np", "npi": "1548763022",
+         "taxonomy_code": "363LF0000X", "locations": [2]}]}}
     first_name: str
     last_name: str
     credential: str = Field(description="MD, DO, DDS, NP, PA …")

@@ -18,10 +18,9 @@ ZERO = Decimal("0.00")
 class ImportSummaryOut(Schema):
     """What an import did; the keys of `openpractice billing import-835 --json`."""
     model_config = {"json_schema_extra": {"examples": [
-        {"payments": 1, "claims_matched": 1, "claims_unmatched": 1, "paid_total": "125.00",
-         "adjustment_total": "125.00", "patient_responsibility_total": "125.00", "denied_claims": 1,
-         "reversed_claims": 1, "duplicates_skipped": 1, "errors": [""], "notices": [""], "dry_run": False,
-         "import_id": 12}]}}
+        {"payments": 1, "claims_matched": 3, "claims_unmatched": 0, "paid_total": "411.42",
+         "adjustment_total": "151.40", "patient_responsibility_total": "60.00", "denied_claims": 0,
+         "reversed_claims": 0, "duplicates_skipped": 0, "errors": [], "notices": [], "dry_run": False, "import_id": 58}]}}
 
     payments: int = Field(0, description="Payments (ST-SE transaction sets) in the file.")
     claims_matched: int = 0
@@ -40,9 +39,11 @@ class ImportSummaryOut(Schema):
 
 class RemittanceImportOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "filename": "", "sha256": "", "size": 1, "status": "open", "error": "",
-         "imported_by": {"id": 12, "username": "jsample"}, "imported_at": "2026-11-02T15:30:00Z",
-         "summary": {"payments": 1, "claims_matched": 1, "claims_unmatched": 1, "paid_total": "125.00", "adjustment_total": "125.00", "patient_responsibility_total": "125.00", "denied_claims": 1, "reversed_claims": 1, "duplicates_skipped": 1, "errors": [""], "notices": [""], "dry_run": False, "import_id": 12}}]}}
+        {"id": 58, "filename": "BCBSNC_835_20261103.edi",
+         "sha256": "9f2c4e81a07b5d3366e1c0fa9b2d47e58c1a6f03d9e2b7c4a5f8061e3d2c9b7a", "size": 18452,
+         "status": "posted", "error": "", "imported_by": {"id": 14, "username": "mlopez"},
+         "imported_at": "2026-11-03T13:20:45Z",
+         "summary": {"payments": 1, "claims_matched": 3, "claims_unmatched": 0, "paid_total": "411.42", "adjustment_total": "151.40", "patient_responsibility_total": "60.00", "denied_claims": 0, "reversed_claims": 0, "duplicates_skipped": 0, "errors": [], "notices": [], "dry_run": False, "import_id": 58}}]}}
     id: int
     filename: str
     sha256: str
@@ -65,10 +66,10 @@ class RemittanceImportOut(Schema):
 
 class RemittanceOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "import_id": 12, "payer": {"id": 12, "name": "North Clinic"}, "payer_key": "",
-         "payer_name": "Example", "trace_number": "TRN-88421", "payment_method": "", "payment_amount": "125.00",
-         "credit_debit": "", "payment_date": "2026-11-02", "production_date": "2026-11-02", "payee_npi": "",
-         "posted_at": "2026-11-02T15:30:00Z", "claim_count": 3}]}}
+        {"id": 61, "import_id": 58, "payer": {"id": 3, "name": "Blue Cross NC"}, "payer_key": "1560894904",
+         "payer_name": "BLUE CROSS BLUE SHIELD OF NC", "trace_number": "883104729", "payment_method": "ACH",
+         "payment_amount": "412.60", "credit_debit": "C", "payment_date": "2026-11-03", "production_date": "2026-10-31",
+         "payee_npi": "1234567893", "posted_at": "2026-11-03T13:20:47Z", "claim_count": 3}]}}
     id: int
     import_id: int = Field(description="The file this payment came in.")
     payer: RefOut | None = Field(description="Our payer, when the 835 names one we know.")
@@ -163,13 +164,13 @@ class ProviderAdjustmentOut(Schema):
 
 class RemittanceDetailOut(RemittanceOut):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "import_id": 12, "payer": {"id": 12, "name": "North Clinic"}, "payer_key": "",
-         "payer_name": "Example", "trace_number": "TRN-88421", "payment_method": "", "payment_amount": "125.00",
-         "credit_debit": "", "payment_date": "2026-11-02", "production_date": "2026-11-02", "payee_npi": "",
-         "posted_at": "2026-11-02T15:30:00Z", "claim_count": 3,
-         "claims": [{"id": 12, "claim_number": "C-2026-000187", "claim_id": None, "patient": None, "location_id": None, "match": "", "status_code": "", "charge_amount": "125.00", "paid_amount": "125.00", "patient_responsibility": None, "filing_indicator": "", "payer_claim_number": "", "patient_name": "Example", "member_id": "XJH123456789", "service_date": None, "remark_codes": [""], "reverses_id": None, "note": "", "adjustments": [{"group_code": "", "reason_code": "", "amount": "125.00", "quantity": None}], "lines": [{"position": 1, "claim_line_id": None, "procedure_code": "99213", "modifiers": [], "charge_amount": "125.00", "paid_amount": "125.00", "units": None, "service_date": None, "control_number": "", "allowed_amount": None, "remark_codes": [], "adjustments": []}]}],
-         "claims_not_shown": 1,
-         "provider_adjustments": [{"reason_code": "", "reference": "auth 829301", "fiscal_period_date": None, "amount": "125.00"}]}]}}
+        {"id": 61, "import_id": 58, "payer": {"id": 3, "name": "Blue Cross NC"}, "payer_key": "1560894904",
+         "payer_name": "BLUE CROSS BLUE SHIELD OF NC", "trace_number": "883104729", "payment_method": "ACH",
+         "payment_amount": "412.60", "credit_debit": "C", "payment_date": "2026-11-03", "production_date": "2026-10-31",
+         "payee_npi": "1234567893", "posted_at": "2026-11-03T13:20:47Z", "claim_count": 1,
+         "claims": [{"id": 204, "claim_number": "C-2026-000187", "claim_id": 2291, "patient": {"id": 1042, "account_number": "A100245", "first_name": "Jordan", "last_name": "Sample"}, "location_id": 1, "match": "matched", "status_code": "1", "charge_amount": "213.00", "paid_amount": "142.60", "patient_responsibility": "22.00", "filing_indicator": "BL", "payer_claim_number": "2026288KD41907", "patient_name": "SAMPLE, JORDAN", "member_id": "XJH123456789", "service_date": "2026-10-14", "remark_codes": [], "reverses_id": None, "note": "", "adjustments": [], "lines": [{"position": 1, "claim_line_id": 9101, "procedure_code": "99214", "modifiers": ["25"], "charge_amount": "165.00", "paid_amount": "98.60", "units": "1", "service_date": "2026-10-14", "control_number": "2291-1", "allowed_amount": "120.60", "remark_codes": [], "adjustments": [{"group_code": "CO", "reason_code": "45", "amount": "44.40", "quantity": None}, {"group_code": "PR", "reason_code": "3", "amount": "22.00", "quantity": None}]}, {"position": 2, "claim_line_id": 9102, "procedure_code": "93000", "modifiers": [], "charge_amount": "48.00", "paid_amount": "44.00", "units": "1", "service_date": "2026-10-14", "control_number": "2291-2", "allowed_amount": "44.00", "remark_codes": [], "adjustments": [{"group_code": "CO", "reason_code": "45", "amount": "4.00", "quantity": None}]}]}],
+         "claims_not_shown": 2,
+         "provider_adjustments": [{"reason_code": "L6", "reference": "INT2026Q3", "fiscal_period_date": "2026-12-31", "amount": "-1.18"}]}]}}
     claims: list[ClaimPaymentOut] = Field(description="The claim payments you may see, in file order.")
     claims_not_shown: int = Field(description="Claim payments at locations you do not cover (or unmatched).")
     provider_adjustments: list[ProviderAdjustmentOut]

@@ -31,11 +31,11 @@ class RoleOut(Schema):
 
 class UserOut(Schema):
     model_config = {"json_schema_extra": {"examples": [
-        {"id": 12, "username": "jsample", "email": "jordan.sample@example.org", "first_name": "Jordan",
-         "last_name": "Sample", "display_name": "Avery Example, MD", "job_title": "", "is_active": True,
-         "status": "open", "date_joined": "2026-11-02T15:30:00Z", "last_login": "2026-11-02T15:30:00Z",
-         "deactivated_at": "2026-11-02T15:30:00Z",
-         "roles": [{"role": "", "role_name": "Example", "tier": "", "tier_name": "Example", "all_locations": False, "locations": [{"id": 12, "name": "North Clinic", "code": "north"}]}]}]}}
+        {"id": 14, "username": "mlopez", "email": "maria.lopez@example.org", "first_name": "Maria",
+         "last_name": "Lopez", "display_name": "Maria Lopez", "job_title": "Billing specialist", "is_active": True,
+         "status": "active", "date_joined": "2025-04-07T13:00:00Z", "last_login": "2026-11-20T13:05:52Z",
+         "deactivated_at": None,
+         "roles": [{"role": "biller", "role_name": "Biller / coder", "tier": "standard", "tier_name": "Standard", "all_locations": False, "locations": [{"id": 1, "name": "Raleigh Main", "code": "ral"}, {"id": 2, "name": "Cary Office", "code": "cary"}]}]}]}}
     id: int
     username: str
     email: str

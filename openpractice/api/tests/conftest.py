@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from django.test import Client
 
 from openpractice.accounts.models import User
@@ -54,7 +55,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         label = getattr(item, "operation_label", None)
         if label and not item.nodeid.endswith("]"):
-            item._nodeid = f"{item.nodeid}[{label}]"
+            # pytest 9 keeps the id as `_id` (schemathesis 4.32 still sets the old `_nodeid`, which is ignored).
+            item._id = coerce_node_id(f"{item.nodeid}[{label}]")  # type: ignore[attr-defined]
 
 
 @pytest.fixture
