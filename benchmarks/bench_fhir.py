@@ -59,7 +59,7 @@ def _busiest_day() -> tuple[int, dt.datetime, dt.datetime]:
     from openpractice.scheduling.models import Appointment
 
     since = timezone.now() - dt.timedelta(days=365)
-    row = (Appointment.objects.filter(start__gte=since).annotate(day=TruncDate("start"))
+    row = (Appointment.objects.filter(starts_at__gte=since).annotate(day=TruncDate("starts_at"))
            .values("location_id", "day").annotate(n=Count("pk")).order_by("-n").first())
     assert row is not None, "the seed has no appointments in the last year"
     zone = timezone.get_current_timezone()

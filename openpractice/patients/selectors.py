@@ -16,7 +16,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from openpractice.accounts.permissions import can, location_ids_where
 from openpractice.accounts.roles import Perm
-from openpractice.audit.services import record
+from openpractice.audit.services import Event, record, record_many
 
 from .models import (
     Coverage,
@@ -133,6 +133,18 @@ def patient_record_viewed(*, actor: Any, patient: Patient, how: str = "") -> Non
     """The audit event for one patient record shown or exported (HIPAA access log)."""
     record(actor=actor, action="patients.viewed", target=patient, patient_id=patient.pk,
            location_id=patient.home_location_id, reason=how)
+
+
+def patient_records_viewed(*, actor: Any, patients: Iterable[Patient], how: str = "") -> None:
+    """patients.viewed once per distinct patient a list shows, written in one statement (a page of 200 rows costs
+    the same few queries as a page of 2)."""
+    shown: dict[int, Patient] = {}
+    for patient in patients:
+        shown.setdefault(patient.pk, patient)
+    record_many(actor=actor, events=[
+        Event(action="patients.viewed", target=patient, patient_id=patient.pk,
+              location_id=patient.home_location_id, reason=how)
+        for patient in shown.values()])
 
 
 def coverage_scoped(*, actor: Any, permission: str = Perm.PATIENTS_DEMOGRAPHICS) -> QuerySet[Coverage]:

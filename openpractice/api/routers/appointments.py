@@ -12,7 +12,7 @@ from ninja import Query, Router, Status
 from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import location_scoped
 from openpractice.core.web import get_scoped_or_404, require
-from openpractice.patients.selectors import patient_record_viewed, patient_scoped
+from openpractice.patients.selectors import patient_record_viewed, patient_records_viewed, patient_scoped
 from openpractice.scheduling import selectors, services
 from openpractice.scheduling.models import Appointment, AppointmentType
 
@@ -51,11 +51,8 @@ def appointments(request: HttpRequest, filters: Query[AppointmentFilters], page:
     result = paginate(queryset.order_by("starts_at", "pk"), page, convert=lambda a: _with_notes(request, a))
     # Rows show the patient's name and account number: one patients.viewed per patient on the page (the patient
     # is joined in by the selector, so this adds no reads).
-    seen: set[int] = set()
-    for row in result["items"]:
-        if row.patient_id not in seen:
-            seen.add(row.patient_id)
-            patient_record_viewed(actor=request.user, patient=row.patient, how="api appointment list")
+    patient_records_viewed(actor=request.user, patients=(row.patient for row in result["items"]),
+                           how="api appointment list")
     return result
 
 

@@ -17,7 +17,7 @@ from openpractice.billing.selectors import charges as selectors
 from openpractice.billing.services import charges as services
 from openpractice.core.selectors import location_scoped
 from openpractice.core.web import get_scoped_or_404, require
-from openpractice.patients.selectors import patient_record_viewed, patient_scoped
+from openpractice.patients.selectors import patient_record_viewed, patient_records_viewed, patient_scoped
 from openpractice.scheduling.models import Provider
 from openpractice.scheduling.selectors import appointment_list, referring_provider_list
 
@@ -34,11 +34,7 @@ def _detail_queryset(request: HttpRequest, permission: str = Perm.BILLING_VIEW) 
 
 
 def _audit_shown(request: HttpRequest, charges: list[Charge], how: str) -> None:
-    seen: set[int] = set()
-    for charge in charges:
-        if charge.patient_id not in seen:
-            seen.add(charge.patient_id)
-            patient_record_viewed(actor=request.user, patient=charge.patient, how=how)
+    patient_records_viewed(actor=request.user, patients=(charge.patient for charge in charges), how=how)
 
 
 @router.get("", response={200: Page[ChargeOut], **COMMON_RESPONSES}, url_name="charge_list",

@@ -13,7 +13,7 @@ from openpractice.billing.models import Claim
 from openpractice.billing.selectors import claims as selectors
 from openpractice.billing.services import claims as services
 from openpractice.core.web import get_scoped_or_404, require
-from openpractice.patients.selectors import patient_record_viewed
+from openpractice.patients.selectors import patient_record_viewed, patient_records_viewed
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
 from ..pagination import Page, PageIn, paginate
@@ -36,11 +36,8 @@ def claim_list(request: HttpRequest, filters: Query[ClaimFilters], page: Query[P
     queryset = selectors.claim_list(actor=request.user, status=filters.status or "", payer_id=filters.payer_id,
                                     location_id=filters.location_id, q=filters.q)
     result = paginate(queryset.order_by("-date_of_service", "-pk"), page)
-    seen: set[int] = set()
-    for claim in result["items"]:
-        if claim.patient_id not in seen:
-            seen.add(claim.patient_id)
-            patient_record_viewed(actor=request.user, patient=claim.patient, how="api claim list")
+    patient_records_viewed(actor=request.user, patients=(claim.patient for claim in result["items"]),
+                           how="api claim list")
     return result
 
 

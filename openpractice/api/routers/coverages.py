@@ -38,11 +38,8 @@ def coverage_list(request: HttpRequest, filters: Query[CoverageFilter]) -> Any:
     page = paginate(queryset.order_by("patient_id", "-is_active", "rank", "pk"), filters)
     # Member ids, copays and subscriber details are PHI: one audit event per patient on the page, as the detail
     # endpoint writes. The patients came with the page (select_related), so no query per row.
-    shown: set[int] = set()
-    for coverage in page["items"]:
-        if coverage.patient_id not in shown:
-            shown.add(coverage.patient_id)
-            selectors.patient_record_viewed(actor=request.user, patient=coverage.patient, how="api coverage list")
+    selectors.patient_records_viewed(actor=request.user, patients=(row.patient for row in page["items"]),
+                                     how="api coverage list")
     return page
 
 

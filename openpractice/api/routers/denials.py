@@ -23,7 +23,7 @@ from openpractice.billing.models import Denial
 from openpractice.billing.selectors import denials as selectors
 from openpractice.billing.services import denials as services
 from openpractice.core.web import get_scoped_or_404, require
-from openpractice.patients.selectors import patient_record_viewed
+from openpractice.patients.selectors import patient_record_viewed, patient_records_viewed
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES
 from ..pagination import Page, PageIn, paginate
@@ -203,11 +203,8 @@ def denial_list(request: HttpRequest, filters: Query[DenialFilter]) -> Any:
     queryset = _filtered(request, filters).select_related("claim__patient__home_location")
     result = paginate(queryset.order_by("-created_at", "-pk"), filters)
     result["items"] = selectors.with_next_steps(result["items"])
-    seen: set[int] = set()
-    for denial in result["items"]:
-        if denial.claim.patient_id not in seen:
-            seen.add(denial.claim.patient_id)
-            patient_record_viewed(actor=request.user, patient=denial.claim.patient, how="api denial list")
+    patient_records_viewed(actor=request.user, patients=(denial.claim.patient for denial in result["items"]),
+                           how="api denial list")
     return result
 
 

@@ -38,7 +38,9 @@ def patient_list(request: HttpRequest, filters: Query[PatientFilter]) -> Any:
     queryset = selectors.patient_search(actor=request.user, text=filters.q,
                                         include_inactive=filters.include_inactive).order_by("search_last_name",
                                                                                             "search_first_name", "pk")
-    return paginate(queryset, filters, convert=lambda patient: _viewed(request, patient))
+    result = paginate(queryset, filters)
+    selectors.patient_records_viewed(actor=request.user, patients=result["items"], how="api")
+    return result
 
 
 @router.get("/{int:patient_id}", response={200: PatientOut, **COMMON_RESPONSES}, url_name="patient_detail",

@@ -16,7 +16,7 @@ from openpractice.billing.models import PatientPayment
 from openpractice.billing.selectors import patient_accounts as selectors
 from openpractice.billing.services import patient_payments as services
 from openpractice.core.web import deny, get_scoped_or_404, require
-from openpractice.patients.selectors import patient_record_viewed
+from openpractice.patients.selectors import patient_record_viewed, patient_records_viewed
 
 from ..errors import COMMON_RESPONSES, WRITE_RESPONSES, ErrorOut, error_body
 from ..idempotency import IDEMPOTENCY_PARAMETER
@@ -59,11 +59,8 @@ def payment_list(request: HttpRequest, filters: Query[PaymentFilters], page: Que
                                       received_from=filters.received_from, received_to=filters.received_to,
                                       method=filters.method or "")
     result = paginate(queryset.order_by("-received_on", "-pk"), page)
-    seen: set[int] = set()
-    for payment in result["items"]:
-        if payment.patient_id not in seen:
-            seen.add(payment.patient_id)
-            patient_record_viewed(actor=request.user, patient=payment.patient, how="api payment list")
+    patient_records_viewed(actor=request.user, patients=(payment.patient for payment in result["items"]),
+                           how="api payment list")
     return result
 
 

@@ -42,6 +42,26 @@ def test_listing_patients_shows_only_the_users_locations_and_audits_each_record(
     assert AuditEvent.objects.filter(action="patients.viewed", patient_id=here.pk, actor=user).count() == 1
 
 
+def test_listing_patients_costs_the_same_queries_for_3_or_40_patients(
+        make_user: Callable[..., User], api_as: Callable[[User], TokenClient], north: Location) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = make_user(Role.FRONT_DESK, locations=[north])
+    client = api_as(user)
+    client.get(f"{API}/patients")  # warm-up: per-minute caches (token last use, practice settings)
+    counts = []
+    for rows in (3, 40):
+        PatientFactory.create_batch(rows - Patient.objects.count(), home_location=north)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"{API}/patients", {"limit": 100})
+        assert len(response.json()["items"]) == rows
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+    # Every patient listed was recorded, each once per listing.
+    assert AuditEvent.objects.filter(action="patients.viewed", actor=user, reason="api").count() == 3 + 40
+
+
 def test_searching_patients_by_birth_date(make_user: Callable[..., User], api_as: Callable[[User], TokenClient],
                                           north: Location) -> None:
     wanted = PatientFactory(home_location=north, date_of_birth=dt.date(1961, 7, 4))
