@@ -159,10 +159,10 @@ def render(results: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Interoperability: the FHIR facade against the REST API",
         "",
-        "The same questions asked of `/fhir/r4/` and `/api/v1/` on the large seed (bench_dashboards' database: 100,000",
-        "patients, 1,000,000 appointments), through Django's test client with a personal API token of the senior",
-        f"practice manager. Target: FHIR within {TARGET_RATIO}× of REST and every search under {TARGET_MS:.0f} ms "
-        "(PostgreSQL).",
+        "The same questions asked of `/fhir/r4/` and `/api/v1/` on bench_dashboards' seeded database (`openpractice demo`",
+        "+ `openpractice seed --size <size>`; the size and row counts are below), through Django's test client with a",
+        f"personal API token of the senior practice manager. Target: FHIR within {TARGET_RATIO}× of REST and every search",
+        f"under {TARGET_MS:.0f} ms (PostgreSQL). Medians of the rounds; query counts of one call.",
         "",
         "| database | question | FHIR median / p95 | REST median / p95 | queries (FHIR / REST) | ratio | target met |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",
@@ -174,6 +174,11 @@ def render(results: list[dict[str, Any]]) -> list[str]:
                          f"{s['median_ms']:.1f} / {s['p95_ms']:.1f} ms | {f['queries']} / {s['queries']} | "
                          f"×{pair['ratio']:.2f} | {'yes' if pair['meets_target'] else '**NO**'} |")
     lines += ["", "`$export` (Patient and Coverage, every patient in scope, the background job timed in one process):", ""]
+    for r in results:
+        c = r["counts"]
+        lines.insert(6, "")
+        lines.insert(7, f"Seed `{r['size']}`: {c['patients']:,} patients, {c['appointments']:,} appointments, "
+                        f"{c['claims']:,} claims ({r['server_version']}, {r['runs']} rounds).")
     for r in results:
         e = r["export"]
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in e["resources"].items())
