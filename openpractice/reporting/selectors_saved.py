@@ -59,6 +59,8 @@ SAVABLE_ROUTES: dict[str, Any] = {
     "facilities:workorder_mine": None, "facilities:cleaninginspection_list": None,
     "frontdesk:queue_home": None,
     "reporting:brief_list": None,
+    # integrations
+    "integrations:webhook_list": None,
 }
 # Never part of a saved report: the page number and the file format of an export.
 DROPPED_PARAMS = ("page", "export")
