@@ -47,7 +47,9 @@ def my_open_tasks(*, actor: Any) -> QuerySet[ChecklistTask]:
 
 
 def template_list() -> QuerySet[ChecklistTemplate]:
-    return ChecklistTemplate.objects.select_related("position").annotate(item_count=Count("items"))
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+    return (ChecklistTemplate.objects.select_related("position").annotate(item_count=Count("items"))
+            .order_by("kind", "name", "pk"))
 
 
 def template_items(*, template: ChecklistTemplate) -> Any:
