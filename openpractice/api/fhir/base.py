@@ -42,11 +42,13 @@ class ResourceType:
     # -- what subclasses provide -------------------------------------------------------------------------------
 
     def scoped(self, request: HttpRequest) -> QuerySet[Any]:
-        """Everything of this type the caller may read."""
-        raise NotImplementedError
+        """Everything of this type the caller may read. Needed by the default search() and read(); types that
+        are not one model (Organization, Slot, Task) override those instead."""
+        raise NotImplementedError(f"{self.name}: define scoped(), or override search() and read()")
 
     def to_resource(self, obj: Any, request: HttpRequest) -> dict[str, Any]:
-        raise NotImplementedError
+        """The FHIR resource (a dict valid against the R4B model) for one object; every type defines it."""
+        raise NotImplementedError(f"{self.name}: define to_resource()")
 
     def prepare(self, objects: list[Any], request: HttpRequest) -> None:
         """Load what to_resource needs for a whole page at once (no query per row). Optional."""
