@@ -260,6 +260,8 @@ class LiveApp:
                 "OPENPRACTICE_BASE_URL": self.url,
                 # Background jobs (the invitation mail) run inside the request instead of in a worker.
                 "OPENPRACTICE_TASKS_IMMEDIATE": "1",
+                # Webhooks may go to a receiver the test runs on 127.0.0.1 over http (as in the test settings).
+                "OPENPRACTICE_WEBHOOKS_ALLOW_PRIVATE": "1",
                 "PYTHONUNBUFFERED": "1",
             }
         )

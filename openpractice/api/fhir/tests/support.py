@@ -1,16 +1,24 @@
-"""FHIR test helpers: a client speaking application/fhir+json with a personal API token, and validation of
-every resource against the FHIR R4B models (fhir.resources)."""
+"""FHIR test helpers: a client speaking application/fhir+json with a personal API token, validation of every
+resource against the FHIR R4B models (fhir.resources), reading a search's pages, and the scheduling fixtures the
+Appointment and Slot tests share. The users the tests act as are in conftest.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import zoneinfo
+from collections.abc import Iterator
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from openpractice.accounts.models import User
 from openpractice.accounts.services.tokens import token_create
+from openpractice.patients.tests.factories import PatientFactory
+from openpractice.scheduling import services as scheduling
+from openpractice.scheduling.models import Appointment
 
 FHIR = "/fhir/r4"
 FHIR_JSON = "application/fhir+json"
@@ -48,3 +56,46 @@ def entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     assert bundle["resourceType"] == "Bundle"
     assert bundle["type"] == "searchset"
     return [entry["resource"] for entry in bundle.get("entry", [])]
+
+
+def resource_ids(bundle: dict[str, Any]) -> list[str]:
+    """The ids of a searchset's resources, in the bundle's order."""
+    return [resource["id"] for resource in entries(bundle)]
+
+
+def search_ids(client: FhirClient, path: str, query: dict[str, Any] | None = None) -> list[str]:
+    """Search `path`, check the answer is a valid FHIR searchset, and return the ids found on its first page."""
+    response = client.get(path, query)
+    assert response.status_code == 200, (path, query, response.content)
+    bundle = body(response)
+    validate(bundle)
+    return resource_ids(bundle)
+
+
+def pages(client: FhirClient, bundle: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The search's first page `bundle`, then each page its `next` link leads to, until a page has none."""
+    while True:
+        yield bundle
+        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
+        if not following:
+            return
+        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+
+
+# --- scheduling (Appointment, Slot) ------------------------------------------------------------------------------
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+
+
+def next_monday(hour: int = 8, minute: int = 0) -> dt.datetime:
+    """Next week's Monday at `hour`:`minute` in the practice's time zone (never today, so always bookable)."""
+    today = timezone.now().astimezone(NY).date()
+    return dt.datetime.combine(today + dt.timedelta(days=7 - today.weekday()), dt.time(hour, minute), tzinfo=NY)
+
+
+def book(actor: Any, provider: Any, location: Any, start: dt.datetime, kind: Any, patient: Any = None,
+         **extra: Any) -> Appointment:
+    """An appointment booked through the scheduling service, for a new patient of `location` unless one is given."""
+    return scheduling.appointment_book(actor=actor, patient=patient or PatientFactory(home_location=location),
+                                       provider=provider, location=location, appointment_type=kind, starts_at=start,
+                                       **extra)

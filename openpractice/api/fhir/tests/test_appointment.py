@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -26,21 +25,10 @@ from openpractice.scheduling.tests.factories import (
     TimeOffFactory,
 )
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, book, entries, next_monday, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
-NY = zoneinfo.ZoneInfo("America/New_York")
 TYPE_SYSTEM = "https://openpractice.org/fhir/appointment-type"
-
-
-def next_monday(hour: int = 8, minute: int = 0) -> dt.datetime:
-    today = timezone.now().astimezone(NY).date()
-    return dt.datetime.combine(today + dt.timedelta(days=7 - today.weekday()), dt.time(hour, minute), tzinfo=NY)
-
-
-@pytest.fixture
-def desk(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.FRONT_DESK, locations=[north])
 
 
 @pytest.fixture
@@ -55,20 +43,13 @@ def kind() -> Any:
     return AppointmentTypeFactory(name="Follow-up", duration_minutes=30)
 
 
-def _book(actor: Any, provider: Any, location: Any, start: dt.datetime, kind: Any, patient: Any = None,
-          **extra: Any) -> Appointment:
-    return services.appointment_book(actor=actor, patient=patient or PatientFactory(home_location=location),
-                                     provider=provider, location=location, appointment_type=kind, starts_at=start,
-                                     **extra)
-
-
 # --- read and search ------------------------------------------------------------------------------------------
 
 
 def test_read_validates_maps_the_status_and_audits_without_naming_the_patient(desk: Any, north: Any, provider: Any,
                                                                              kind: Any) -> None:
     patient = PatientFactory(home_location=north, first_name="Ada", last_name="Lovelace")
-    appointment = _book(desk, provider, north, next_monday(9), kind, patient, notes="needs interpreter")
+    appointment = book(desk, provider, north, next_monday(9), kind, patient, notes="needs interpreter")
     services.appointment_cancel(actor=desk, appointment=appointment, reason="moved away")
     response = FhirClient(desk).get(f"Appointment/{appointment.pk}")
     assert response.status_code == 200, response.content
@@ -91,7 +72,7 @@ def test_read_validates_maps_the_status_and_audits_without_naming_the_patient(de
 
 def test_the_note_is_hidden_from_those_the_schedule_pages_hide_it_from(make_user: Callable[..., Any], desk: Any,
                                                                        north: Any, provider: Any, kind: Any) -> None:
-    appointment = _book(desk, provider, north, next_monday(9), kind, notes="needs interpreter")
+    appointment = book(desk, provider, north, next_monday(9), kind, notes="needs interpreter")
     viewer = make_user(Role.OFFICE_MANAGER, Tier.ENTRY, locations=[north])
     resource = body(FhirClient(viewer).get(f"Appointment/{appointment.pk}"))
     validate(resource)
@@ -100,14 +81,14 @@ def test_the_note_is_hidden_from_those_the_schedule_pages_hide_it_from(make_user
 
 def test_statuses_map_to_the_fhir_value_set(desk: Any, north: Any, provider: Any, kind: Any) -> None:
     past = timezone.now() - dt.timedelta(days=1)
-    checked_in = _book(desk, provider, north, next_monday(8), kind)
+    checked_in = book(desk, provider, north, next_monday(8), kind)
     services.appointment_check_in(actor=desk, appointment=checked_in)
-    done = _book(desk, provider, north, next_monday(10), kind)
+    done = book(desk, provider, north, next_monday(10), kind)
     services.appointment_check_in(actor=desk, appointment=done)
     services.appointment_check_out(actor=desk, appointment=done)
-    missed = _book(desk, provider, north, past, kind)
+    missed = book(desk, provider, north, past, kind)
     services.appointment_mark_no_show(actor=desk, appointment=missed)
-    booked = _book(desk, provider, north, next_monday(11), kind)
+    booked = book(desk, provider, north, next_monday(11), kind)
     client = FhirClient(desk)
     for appointment, code in ((checked_in, "checked-in"), (done, "fulfilled"), (missed, "noshow"),
                               (booked, "booked")):
@@ -125,15 +106,13 @@ def test_search_by_date_practitioner_location_and_patient(make_user: Callable[..
     other = ProviderFactory(locations=[north])
     monday = next_monday(9)
     patient = PatientFactory(home_location=north)
-    first = _book(manager, provider, north, monday, kind, patient)
-    second = _book(manager, other, north, monday + dt.timedelta(days=1), kind)
-    third = _book(manager, provider, south, monday + dt.timedelta(days=2), kind, PatientFactory(home_location=south))
+    first = book(manager, provider, north, monday, kind, patient)
+    second = book(manager, other, north, monday + dt.timedelta(days=1), kind)
+    third = book(manager, provider, south, monday + dt.timedelta(days=2), kind, PatientFactory(home_location=south))
     client = FhirClient(manager)
 
     def ids(query: dict[str, Any]) -> list[int]:
-        bundle = body(client.get("Appointment", query))
-        validate(bundle)
-        return [int(resource["id"]) for resource in entries(bundle)]
+        return [int(ident) for ident in search_ids(client, "Appointment", query)]
 
     day = monday.date()
     assert ids({}) == [first.pk, second.pk, third.pk]
@@ -151,18 +130,13 @@ def test_search_by_date_practitioner_location_and_patient(make_user: Callable[..
 
 def test_paging_covers_every_appointment_once(desk: Any, north: Any, provider: Any, kind: Any) -> None:
     for n in range(7):
-        _book(desk, provider, north, next_monday(8) + dt.timedelta(minutes=30 * n), kind)
+        book(desk, provider, north, next_monday(8) + dt.timedelta(minutes=30 * n), kind)
     client = FhirClient(desk)
     seen: list[str] = []
-    bundle = body(client.get("Appointment", {"_count": "3"}))
-    while True:
+    for bundle in pages(client, body(client.get("Appointment", {"_count": "3"}))):
         validate(bundle)
         assert bundle["total"] == 7
-        seen += [resource["id"] for resource in entries(bundle)]
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+        seen += resource_ids(bundle)
     assert len(seen) == 7 == len(set(seen))
 
 
@@ -170,7 +144,7 @@ def test_out_of_scope_read_is_404_and_audited_and_left_out_of_searches(
         make_user: Callable[..., Any], desk: Any, south: Any, kind: Any) -> None:
     elsewhere = ProviderFactory(locations=[south])
     manager = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR)
-    appointment = _book(manager, elsewhere, south, next_monday(9), kind)
+    appointment = book(manager, elsewhere, south, next_monday(9), kind)
     client = FhirClient(desk)
     response = client.get(f"Appointment/{appointment.pk}")
     assert response.status_code == 404
@@ -189,7 +163,7 @@ def test_out_of_role_search_is_404(make_user: Callable[..., Any]) -> None:
 def test_one_audit_event_per_patient_on_the_page(desk: Any, north: Any, provider: Any, kind: Any) -> None:
     ada, alan = PatientFactory(home_location=north), PatientFactory(home_location=north)
     for n, patient in enumerate((ada, ada, alan)):
-        _book(desk, provider, north, next_monday(8) + dt.timedelta(minutes=30 * n), kind, patient)
+        book(desk, provider, north, next_monday(8) + dt.timedelta(minutes=30 * n), kind, patient)
     assert body(FhirClient(desk).get("Appointment"))["total"] == 3
     viewed = AuditEvent.objects.filter(action="patients.viewed", reason="fhir", actor=desk)
     assert set(viewed.values_list("patient_id", flat=True)) == {ada.pk, alan.pk}
@@ -203,7 +177,7 @@ def test_query_count_does_not_grow_with_the_appointments(desk: Any, north: Any, 
     def count_for(total: int) -> int:
         made = Appointment.objects.count()
         for n in range(made, total):  # each with its own patient: the audit is one write however many
-            _book(desk, provider, north, next_monday(8) + dt.timedelta(minutes=5 * n), short)
+            book(desk, provider, north, next_monday(8) + dt.timedelta(minutes=5 * n), short)
         client.get("Appointment", {"_count": "1"})  # warm the per-request caches (token, practice settings)
         with CaptureQueriesContext(connection) as queries:
             assert body(client.get("Appointment", {"_count": "200"}))["total"] == total
@@ -272,7 +246,7 @@ def test_create_books_through_the_service_and_announces_it(desk: Any, north: Any
 
 
 def test_create_refuses_conflicts_with_409_and_saves_nothing(desk: Any, north: Any, provider: Any, kind: Any) -> None:
-    taken = _book(desk, provider, north, next_monday(9), kind)
+    taken = book(desk, provider, north, next_monday(9), kind)
     TimeOffFactory(provider=provider, starts_at=next_monday(10), ends_at=next_monday(11))
     client = FhirClient(desk)
     patient = PatientFactory(home_location=north)
@@ -303,7 +277,7 @@ def test_create_picks_a_free_room_for_a_type_that_needs_one(desk: Any, north: An
     procedure = AppointmentTypeFactory(duration_minutes=30, needs_room=True)
     first_room, second_room = RoomFactory(location=north, name="A"), RoomFactory(location=north, name="B")
     other = ProviderFactory(locations=[north])
-    _book(desk, other, north, next_monday(9), procedure, room=first_room)
+    book(desk, other, north, next_monday(9), procedure, room=first_room)
     client = FhirClient(desk)
     response = client.post("Appointment", _new(PatientFactory(home_location=north), provider, north, procedure,
                                                next_monday(9)))

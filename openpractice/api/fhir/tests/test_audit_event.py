@@ -17,7 +17,7 @@ from openpractice.audit.services import record
 from openpractice.core.selectors import practice_timezone_name
 from openpractice.scheduling.tests.factories import ProviderFactory
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def north_auditor(make_user: Callable[..., Any], north: Any) -> Any:
     return make_user(Role.AUDITOR, locations=[north])
-
-
-def _ids(bundle: dict[str, Any]) -> list[str]:
-    return [resource["id"] for resource in entries(bundle)]
 
 
 def test_read_maps_an_event(auditor: Any, make_user: Callable[..., Any], north: Any) -> None:
@@ -84,7 +80,7 @@ def test_location_scope_404_and_audited(north_auditor: Any, north: Any, south: A
         validate(body(response))
         assert AuditEvent.objects.filter(action="access.denied", actor=north_auditor,
                                          object_id=str(event.pk)).exists()
-    assert _ids(body(client.get("AuditEvent", {"subtype": "facilities.asset_updated"}))) == [str(here.pk)]
+    assert resource_ids(body(client.get("AuditEvent", {"subtype": "facilities.asset_updated"}))) == [str(here.pk)]
 
 
 def test_out_of_role_is_404(make_user: Callable[..., Any]) -> None:
@@ -102,9 +98,7 @@ def test_search_parameters(auditor: Any, make_user: Callable[..., Any]) -> None:
     client = FhirClient(auditor)
 
     def ids(**query: str) -> list[str]:
-        bundle = body(client.get("AuditEvent", query))
-        validate(bundle)
-        return _ids(bundle)
+        return search_ids(client, "AuditEvent", query)
 
     assert ids(patient="Patient/7") == [str(viewed.pk)]
     assert ids(patient="8") == [str(created.pk)]
@@ -125,15 +119,11 @@ def test_search_parameters(auditor: Any, make_user: Callable[..., Any]) -> None:
 def test_paging_newest_first_covers_every_event_once(auditor: Any) -> None:
     made = [record(actor=None, action="reports.report_viewed", object_id=n) for n in range(7)]
     client = FhirClient(auditor)
-    bundle, seen = body(client.get("AuditEvent", {"_count": "3", "subtype": "reports.report_viewed"})), []
-    while True:
+    seen: list[str] = []
+    for bundle in pages(client, body(client.get("AuditEvent", {"_count": "3", "subtype": "reports.report_viewed"}))):
         validate(bundle)
         assert bundle["total"] == 7
-        seen += _ids(bundle)
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+        seen += resource_ids(bundle)
     assert seen == [str(event.pk) for event in reversed(made)]
 
 

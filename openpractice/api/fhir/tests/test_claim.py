@@ -16,19 +16,9 @@ from openpractice.billing.models import Claim
 from openpractice.billing.tests.factories import make_claim
 
 from ..resources.claim import CLAIM_STATUS_EXTENSION
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def biller_north(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.BILLER, locations=[north], username="biller-north")
-
-
-def _ids(bundle: dict[str, Any]) -> list[str]:
-    validate(bundle)
-    return [resource["id"] for resource in entries(bundle)]
 
 
 def test_read_maps_the_claim_and_validates(biller_north: Any, north: Any) -> None:
@@ -100,9 +90,7 @@ def test_search_by_each_parameter(biller_north: Any, north: Any, south: Any) -> 
     client = FhirClient(biller_north)
 
     def search(**params: str) -> list[str]:
-        response = client.get("Claim", params)
-        assert response.status_code == 200, (params, response.content)
-        return _ids(body(response))
+        return search_ids(client, "Claim", params)
 
     assert search() == [str(c.pk) for c in (draft, held, paid, closed)]
     assert search(_id=str(paid.pk)) == [str(paid.pk)]
@@ -137,14 +125,10 @@ def test_paging_covers_every_claim_once(biller_north: Any, north: Any) -> None:
         make_claim(location=north, actor=biller_north)
     client = FhirClient(biller_north)
     seen: list[str] = []
-    bundle = body(client.get("Claim", {"_count": "2"}))
-    while True:
+    for bundle in pages(client, body(client.get("Claim", {"_count": "2"}))):
+        validate(bundle)
         assert bundle["total"] == 5
-        seen += _ids(bundle)
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+        seen += resource_ids(bundle)
     assert len(seen) == 5 == len(set(seen))
 
 

@@ -15,18 +15,9 @@ from openpractice.audit.models import AuditEvent
 from openpractice.facilities.choices import AssetKind, AssetStatus
 from openpractice.facilities.tests.factories_assets import make_asset
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, validate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def nurse_north(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.CLINICAL_STAFF, locations=[north])
-
-
-def _ids(bundle: dict[str, Any]) -> list[str]:
-    return [resource["id"] for resource in entries(bundle)]
 
 
 def test_read_maps_an_asset(nurse_north: Any, north: Any) -> None:
@@ -78,34 +69,30 @@ def test_search_parameters(nurse_north: Any, north: Any, south: Any) -> None:
     client = FhirClient(nurse_north)
     everything = body(client.get("Device"))
     validate(everything)
-    assert _ids(everything) == [str(autoclave.pk), str(fridge.pk)]
-    assert _ids(body(client.get("Device", {"status": "inactive"}))) == [str(autoclave.pk)]
-    assert _ids(body(client.get("Device", {"status": "active"}))) == [str(fridge.pk)]
-    assert _ids(body(client.get("Device", {"identifier": "a-1"}))) == [str(fridge.pk)]
-    assert _ids(body(client.get("Device", {"identifier": "https://openpractice.org/fhir/serial-number|SN-77"}))) \
+    assert resource_ids(everything) == [str(autoclave.pk), str(fridge.pk)]
+    assert resource_ids(body(client.get("Device", {"status": "inactive"}))) == [str(autoclave.pk)]
+    assert resource_ids(body(client.get("Device", {"status": "active"}))) == [str(fridge.pk)]
+    assert resource_ids(body(client.get("Device", {"identifier": "a-1"}))) == [str(fridge.pk)]
+    assert resource_ids(body(client.get("Device", {"identifier": "https://openpractice.org/fhir/serial-number|SN-77"}))) \
         == [str(fridge.pk)]
-    assert _ids(body(client.get("Device", {"identifier": "https://openpractice.org/fhir/asset-tag|SN-77"}))) == []
-    assert _ids(body(client.get("Device", {"type": "autoclave"}))) == [str(autoclave.pk)]
-    assert _ids(body(client.get("Device", {"manufacturer": "mid"}))) == [str(autoclave.pk)]
-    assert _ids(body(client.get("Device", {"model": "iPR"}))) == [str(fridge.pk)]
+    assert resource_ids(body(client.get("Device", {"identifier": "https://openpractice.org/fhir/asset-tag|SN-77"}))) == []
+    assert resource_ids(body(client.get("Device", {"type": "autoclave"}))) == [str(autoclave.pk)]
+    assert resource_ids(body(client.get("Device", {"manufacturer": "mid"}))) == [str(autoclave.pk)]
+    assert resource_ids(body(client.get("Device", {"model": "iPR"}))) == [str(fridge.pk)]
     assert body(client.get("Device", {"location": f"Location/{north.pk}"}))["total"] == 2
     assert body(client.get("Device", {"location": str(south.pk)}))["total"] == 0
-    assert _ids(body(client.get("Device", {"_id": str(fridge.pk)}))) == [str(fridge.pk)]
+    assert resource_ids(body(client.get("Device", {"_id": str(fridge.pk)}))) == [str(fridge.pk)]
 
 
 def test_paging_covers_every_asset_once(nurse_north: Any, north: Any) -> None:
     for _ in range(7):
         make_asset(location=north)
     client = FhirClient(nurse_north)
-    bundle, seen = body(client.get("Device", {"_count": "3"})), []
-    while True:
+    seen: list[str] = []
+    for bundle in pages(client, body(client.get("Device", {"_count": "3"}))):
         validate(bundle)
         assert bundle["total"] == 7
-        seen += _ids(bundle)
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+        seen += resource_ids(bundle)
     assert len(seen) == 7 == len(set(seen))
 
 

@@ -16,26 +16,16 @@ from openpractice.billing.models import Remittance, RemittanceClaim
 from openpractice.billing.tests.factories import make_claim
 from openpractice.billing.tests.test_remittance_views import a_claim_payment, a_remittance
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
 
 CARC = "https://x12.org/codes/claim-adjustment-reason-codes"
 
 
-@pytest.fixture
-def biller_north(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.BILLER, locations=[north], username="biller-north")
-
-
 def _paid(actor: Any, location: Any, trace: str = "EFT1001", **kwargs: Any) -> RemittanceClaim:
     claim = make_claim(location=location, actor=actor, status="paid")
     return a_claim_payment(a_remittance(actor, trace=trace, payer=claim.payer), claim, **kwargs)
-
-
-def _ids(bundle: dict[str, Any]) -> list[str]:
-    validate(bundle)
-    return [resource["id"] for resource in entries(bundle)]
 
 
 def test_read_maps_the_adjudication_and_validates(biller_north: Any, north: Any) -> None:
@@ -130,9 +120,7 @@ def test_search_by_each_parameter(biller_north: Any, north: Any, south: Any) -> 
     client = FhirClient(biller_north)
 
     def search(**params: str) -> list[str]:
-        response = client.get("ExplanationOfBenefit", params)
-        assert response.status_code == 200, (params, response.content)
-        return _ids(body(response))
+        return search_ids(client, "ExplanationOfBenefit", params)
 
     assert search() == [str(first.pk), str(second.pk)]
     assert search(_id=str(second.pk)) == [str(second.pk)]
@@ -163,12 +151,8 @@ def test_paging_and_flat_query_count(biller_north: Any, north: Any) -> None:
         _paid(biller_north, north, trace=f"B{index}")
     assert queries() == few
     seen: list[str] = []
-    bundle = body(client.get("ExplanationOfBenefit", {"_count": "5"}))
-    while True:
+    for bundle in pages(client, body(client.get("ExplanationOfBenefit", {"_count": "5"}))):
+        validate(bundle)
         assert bundle["total"] == 13
-        seen += _ids(bundle)
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+        seen += resource_ids(bundle)
     assert len(seen) == 13 == len(set(seen))

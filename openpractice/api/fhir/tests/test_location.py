@@ -15,26 +15,15 @@ from openpractice.accounts.tests.factories import UserFactory
 from openpractice.audit.models import AuditEvent
 from openpractice.core.tests.factories import LocationFactory, OpeningHoursFactory
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def front_desk_north(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.FRONT_DESK, locations=[north])
-
-
-def _ids(client: FhirClient, query: dict[str, str]) -> list[str]:
-    bundle = body(client.get("Location", query))
-    validate(bundle)
-    return [resource["id"] for resource in entries(bundle)]
-
-
-def test_read_validates_with_address_and_hours(front_desk_north: Any, north: Any) -> None:
+def test_read_validates_with_address_and_hours(desk: Any, north: Any) -> None:
     OpeningHoursFactory(location=north, weekday=1, opens_at=dt.time(8), closes_at=dt.time(12))
     OpeningHoursFactory(location=north, weekday=1, opens_at=dt.time(13), closes_at=dt.time(17, 30))
-    response = FhirClient(front_desk_north).get(f"Location/{north.pk}")
+    response = FhirClient(desk).get(f"Location/{north.pk}")
     assert response.status_code == 200
     resource = body(response)
     validate(resource)
@@ -54,43 +43,37 @@ def test_search_by_each_parameter(make_user: Callable[..., Any], north: Any, sou
     manager = make_user(Role.PRACTICE_MANAGER, Tier.ENTRY)
     closed = LocationFactory(practice=north.practice, name="West Annex", postal_code="27999", is_active=False)
     client = FhirClient(manager)
-    assert _ids(client, {}) == [str(north.pk), str(south.pk), str(closed.pk)]
-    assert _ids(client, {"_id": str(south.pk)}) == [str(south.pk)]
-    assert _ids(client, {"name": "south"}) == [str(south.pk)]
-    assert _ids(client, {"address-postalcode": "2799"}) == [str(closed.pk)]
-    assert _ids(client, {"status": "inactive"}) == [str(closed.pk)]
-    assert _ids(client, {"status": "active"}) == [str(north.pk), str(south.pk)]
-    assert _ids(client, {"identifier": "NORTH"}) == [str(north.pk)]
-    assert _ids(client, {"name": "south", "status": "inactive"}) == []
+    assert search_ids(client, "Location", {}) == [str(north.pk), str(south.pk), str(closed.pk)]
+    assert search_ids(client, "Location", {"_id": str(south.pk)}) == [str(south.pk)]
+    assert search_ids(client, "Location", {"name": "south"}) == [str(south.pk)]
+    assert search_ids(client, "Location", {"address-postalcode": "2799"}) == [str(closed.pk)]
+    assert search_ids(client, "Location", {"status": "inactive"}) == [str(closed.pk)]
+    assert search_ids(client, "Location", {"status": "active"}) == [str(north.pk), str(south.pk)]
+    assert search_ids(client, "Location", {"identifier": "NORTH"}) == [str(north.pk)]
+    assert search_ids(client, "Location", {"name": "south", "status": "inactive"}) == []
 
 
 def test_paging_links_cover_every_location_once(make_user: Callable[..., Any], practice: Any) -> None:
     for _ in range(7):
         LocationFactory(practice=practice)
     client = FhirClient(make_user(Role.PRACTICE_MANAGER, Tier.ENTRY))
-    bundle = body(client.get("Location", {"_count": "3"}))
+    bundles = list(pages(client, body(client.get("Location", {"_count": "3"}))))
+    assert len(bundles) == 3
     seen: list[str] = []
-    pages = 0
-    while True:
+    for bundle in bundles:
         validate(bundle)
         assert bundle["total"] == 7
-        seen += [resource["id"] for resource in entries(bundle)]
-        pages += 1
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
-    assert pages == 3
+        seen += resource_ids(bundle)
     assert len(seen) == 7 == len(set(seen))
 
 
-def test_out_of_scope_read_is_404_and_audited(front_desk_north: Any, north: Any, south: Any) -> None:
-    client = FhirClient(front_desk_north)
+def test_out_of_scope_read_is_404_and_audited(desk: Any, north: Any, south: Any) -> None:
+    client = FhirClient(desk)
     response = client.get(f"Location/{south.pk}")
     assert response.status_code == 404
     validate(body(response))
-    assert AuditEvent.objects.filter(action="access.denied", actor=front_desk_north, object_id=str(south.pk)).exists()
-    assert _ids(client, {}) == [str(north.pk)]
+    assert AuditEvent.objects.filter(action="access.denied", actor=desk, object_id=str(south.pk)).exists()
+    assert search_ids(client, "Location", {}) == [str(north.pk)]
 
 
 def test_out_of_role_search_is_404_and_audited(practice: Any) -> None:
@@ -101,8 +84,8 @@ def test_out_of_role_search_is_404_and_audited(practice: Any) -> None:
     assert AuditEvent.objects.filter(action="access.denied", actor=nobody).exists()
 
 
-def test_bad_search_values_are_400(front_desk_north: Any) -> None:
-    client = FhirClient(front_desk_north)
+def test_bad_search_values_are_400(desk: Any) -> None:
+    client = FhirClient(desk)
     for query in ({"status": "suspended-ish"}, {"_id": "north"}, {"address-city": "Raleigh"},
                   {"name:missing": "true"}, {"address-postalcode": "x" * 201}):
         response = client.get("Location", query)
@@ -130,8 +113,8 @@ def test_search_costs_the_same_for_3_or_30(make_user: Callable[..., Any], practi
     assert _queries(client) == few
 
 
-def test_metadata_lists_location(front_desk_north: Any) -> None:
-    statement = body(FhirClient(front_desk_north).get("metadata"))
+def test_metadata_lists_location(desk: Any) -> None:
+    statement = body(FhirClient(desk).get("metadata"))
     validate(statement)
     location = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Location")
     assert {p["name"] for p in location["searchParam"]} >= {"_id", "name", "address-postalcode", "status"}

@@ -14,7 +14,7 @@ from openpractice.accounts.tests.factories import UserFactory
 from openpractice.audit.models import AuditEvent
 from openpractice.patients.tests.factories import PayerFactory
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, entries, search_ids, validate
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +26,6 @@ PAYER_ID = "https://openpractice.org/fhir/payer-id"
 @pytest.fixture
 def biller(make_user: Callable[..., Any]) -> Any:
     return make_user(Role.BILLER)  # practice.view and payers.view
-
-
-def _ids(client: FhirClient, query: dict[str, str]) -> list[str]:
-    bundle = body(client.get("Organization", query))
-    validate(bundle)
-    return [resource["id"] for resource in entries(bundle)]
 
 
 def test_practice_and_payer_read_validate(biller: Any, practice: Any) -> None:
@@ -59,20 +53,20 @@ def test_search_by_each_parameter_and_paging(biller: Any, practice: Any) -> None
     client = FhirClient(biller)
     own = f"practice-{practice.pk}"
     everyone = [own, f"payer-{aetna.pk}", f"payer-{blue.pk}"]
-    assert _ids(client, {}) == everyone  # the practice first, then payers by name
-    assert _ids(client, {"type": "prov"}) == [own]
-    assert _ids(client, {"type": "http://terminology.hl7.org/CodeSystem/organization-type|pay"}) == everyone[1:]
-    assert _ids(client, {"name": "riverbend"}) == [own]
-    assert _ids(client, {"name": "Riverbend Family Medicine, P"}) == [own]  # the legal name
-    assert _ids(client, {"name:contains": "ridge"}) == [f"payer-{blue.pk}"]
-    assert _ids(client, {"_id": f"payer-{aetna.pk}"}) == [f"payer-{aetna.pk}"]
-    assert _ids(client, {"_id": own}) == [own]
-    assert _ids(client, {"identifier": f"{NPI}|1234567893"}) == [own]
-    assert _ids(client, {"identifier": f"{EIN}|561234567"}) == [own]
-    assert _ids(client, {"identifier": f"{PAYER_ID}|brh01"}) == [f"payer-{blue.pk}"]
-    assert _ids(client, {"identifier": "60054"}) == [f"payer-{aetna.pk}"]
-    assert _ids(client, {"identifier": "urn:x|60054"}) == []
-    assert _ids(client, {"active": "false"}) == [f"payer-{blue.pk}"]
+    assert search_ids(client, "Organization", {}) == everyone  # the practice first, then payers by name
+    assert search_ids(client, "Organization", {"type": "prov"}) == [own]
+    assert search_ids(client, "Organization", {"type": "http://terminology.hl7.org/CodeSystem/organization-type|pay"}) == everyone[1:]
+    assert search_ids(client, "Organization", {"name": "riverbend"}) == [own]
+    assert search_ids(client, "Organization", {"name": "Riverbend Family Medicine, P"}) == [own]  # the legal name
+    assert search_ids(client, "Organization", {"name:contains": "ridge"}) == [f"payer-{blue.pk}"]
+    assert search_ids(client, "Organization", {"_id": f"payer-{aetna.pk}"}) == [f"payer-{aetna.pk}"]
+    assert search_ids(client, "Organization", {"_id": own}) == [own]
+    assert search_ids(client, "Organization", {"identifier": f"{NPI}|1234567893"}) == [own]
+    assert search_ids(client, "Organization", {"identifier": f"{EIN}|561234567"}) == [own]
+    assert search_ids(client, "Organization", {"identifier": f"{PAYER_ID}|brh01"}) == [f"payer-{blue.pk}"]
+    assert search_ids(client, "Organization", {"identifier": "60054"}) == [f"payer-{aetna.pk}"]
+    assert search_ids(client, "Organization", {"identifier": "urn:x|60054"}) == []
+    assert search_ids(client, "Organization", {"active": "false"}) == [f"payer-{blue.pk}"]
     # Paging runs across both kinds.
     for offset in range(3):
         bundle = body(client.get("Organization", {"_count": "1", "_offset": str(offset)}))
@@ -80,15 +74,15 @@ def test_search_by_each_parameter_and_paging(biller: Any, practice: Any) -> None
         assert bundle["total"] == 3
         assert [r["id"] for r in entries(bundle)] == [everyone[offset]]
         assert any(link["relation"] == "next" for link in bundle["link"]) == (offset < 2)
-    assert _ids(client, {"_count": "2", "_offset": "1"}) == everyone[1:]
+    assert search_ids(client, "Organization", {"_count": "2", "_offset": "1"}) == everyone[1:]
 
 
 def test_a_caller_sees_only_the_kinds_they_may(make_user: Callable[..., Any], practice: Any) -> None:
     payer = PayerFactory()
     clinical = make_user(Role.CLINICAL_STAFF)  # practice.view, no payers.view
     client = FhirClient(clinical)
-    assert _ids(client, {}) == [f"practice-{practice.pk}"]
-    assert _ids(client, {"type": "pay"}) == []
+    assert search_ids(client, "Organization", {}) == [f"practice-{practice.pk}"]
+    assert search_ids(client, "Organization", {"type": "pay"}) == []
     response = client.get(f"Organization/payer-{payer.pk}")
     assert response.status_code == 404
     validate(body(response))

@@ -14,29 +14,18 @@ from openpractice.accounts.roles import Role, Tier
 from openpractice.audit.models import AuditEvent
 from openpractice.scheduling.tests.factories import ProviderFactory, ProviderTemplateFactory
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
 
 NPI = "http://hl7.org/fhir/sid/us-npi"
 
 
-@pytest.fixture
-def front_desk_north(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.FRONT_DESK, locations=[north])
-
-
-def _ids(client: FhirClient, path: str, query: dict[str, str]) -> list[str]:
-    bundle = body(client.get(path, query))
-    validate(bundle)
-    return [resource["id"] for resource in entries(bundle)]
-
-
 # -- Practitioner -----------------------------------------------------------------------------------------------
 
-def test_practitioner_read_validates(front_desk_north: Any, north: Any) -> None:
+def test_practitioner_read_validates(desk: Any, north: Any) -> None:
     provider = ProviderFactory(first_name="Mara", last_name="Quill", credential="DO", locations=[north])
-    response = FhirClient(front_desk_north).get(f"Practitioner/{provider.pk}")
+    response = FhirClient(desk).get(f"Practitioner/{provider.pk}")
     assert response.status_code == 200
     resource = body(response)
     validate(resource)
@@ -52,51 +41,45 @@ def test_practitioner_read_validates(front_desk_north: Any, north: Any) -> None:
     assert not AuditEvent.objects.filter(action="patients.viewed").exists()
 
 
-def test_practitioner_search_by_each_parameter(front_desk_north: Any, north: Any, south: Any) -> None:
+def test_practitioner_search_by_each_parameter(desk: Any, north: Any, south: Any) -> None:
     mara = ProviderFactory(first_name="Mara", last_name="Quill", locations=[north])
     otto = ProviderFactory(first_name="Otto", last_name="Brandt", locations=[north], is_active=False)
     ProviderFactory(first_name="Mara", last_name="Quill", locations=[south])  # out of scope
-    client = FhirClient(front_desk_north)
-    assert _ids(client, "Practitioner", {"_id": str(mara.pk)}) == [str(mara.pk)]
-    assert _ids(client, "Practitioner", {"name": "qui"}) == [str(mara.pk)]
-    assert _ids(client, "Practitioner", {"name": "otto"}) == [str(otto.pk)]
-    assert _ids(client, "Practitioner", {"family": "brandt"}) == [str(otto.pk)]
-    assert _ids(client, "Practitioner", {"given": "Mara"}) == [str(mara.pk)]
-    assert _ids(client, "Practitioner", {"identifier": f"{NPI}|{otto.npi}"}) == [str(otto.pk)]
-    assert _ids(client, "Practitioner", {"identifier": str(mara.npi)}) == [str(mara.pk)]
-    assert _ids(client, "Practitioner", {"identifier": f"urn:other|{mara.npi}"}) == []
-    assert _ids(client, "Practitioner", {"active": "false"}) == [str(otto.pk)]
-    assert _ids(client, "Practitioner", {"active": "true"}) == [str(mara.pk)]
-    assert sorted(_ids(client, "Practitioner", {})) == sorted([str(mara.pk), str(otto.pk)])
+    client = FhirClient(desk)
+    assert search_ids(client, "Practitioner", {"_id": str(mara.pk)}) == [str(mara.pk)]
+    assert search_ids(client, "Practitioner", {"name": "qui"}) == [str(mara.pk)]
+    assert search_ids(client, "Practitioner", {"name": "otto"}) == [str(otto.pk)]
+    assert search_ids(client, "Practitioner", {"family": "brandt"}) == [str(otto.pk)]
+    assert search_ids(client, "Practitioner", {"given": "Mara"}) == [str(mara.pk)]
+    assert search_ids(client, "Practitioner", {"identifier": f"{NPI}|{otto.npi}"}) == [str(otto.pk)]
+    assert search_ids(client, "Practitioner", {"identifier": str(mara.npi)}) == [str(mara.pk)]
+    assert search_ids(client, "Practitioner", {"identifier": f"urn:other|{mara.npi}"}) == []
+    assert search_ids(client, "Practitioner", {"active": "false"}) == [str(otto.pk)]
+    assert search_ids(client, "Practitioner", {"active": "true"}) == [str(mara.pk)]
+    assert sorted(search_ids(client, "Practitioner", {})) == sorted([str(mara.pk), str(otto.pk)])
 
 
-def test_practitioner_paging_links_cover_every_provider_once(front_desk_north: Any, north: Any) -> None:
+def test_practitioner_paging_links_cover_every_provider_once(desk: Any, north: Any) -> None:
     for _ in range(7):
         ProviderFactory(locations=[north])
-    client = FhirClient(front_desk_north)
-    bundle = body(client.get("Practitioner", {"_count": "3"}))
+    client = FhirClient(desk)
+    bundles = list(pages(client, body(client.get("Practitioner", {"_count": "3"}))))
+    assert len(bundles) == 3
     seen: list[str] = []
-    pages = 0
-    while True:
+    for bundle in bundles:
         validate(bundle)
         assert bundle["total"] == 7
-        seen += [resource["id"] for resource in entries(bundle)]
-        pages += 1
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
-    assert pages == 3
+        seen += resource_ids(bundle)
     assert len(seen) == 7 == len(set(seen))
 
 
-def test_practitioner_out_of_scope_read_is_404_and_audited(front_desk_north: Any, south: Any) -> None:
+def test_practitioner_out_of_scope_read_is_404_and_audited(desk: Any, south: Any) -> None:
     other = ProviderFactory(locations=[south])
-    response = FhirClient(front_desk_north).get(f"Practitioner/{other.pk}")
+    response = FhirClient(desk).get(f"Practitioner/{other.pk}")
     assert response.status_code == 404
     validate(body(response))
-    assert AuditEvent.objects.filter(action="access.denied", actor=front_desk_north, object_id=str(other.pk)).exists()
-    assert FhirClient(front_desk_north).get("Practitioner/999999").status_code == 404
+    assert AuditEvent.objects.filter(action="access.denied", actor=desk, object_id=str(other.pk)).exists()
+    assert FhirClient(desk).get("Practitioner/999999").status_code == 404
 
 
 def test_practitioner_out_of_role_is_404_and_audited(make_user: Callable[..., Any], north: Any) -> None:
@@ -110,8 +93,8 @@ def test_practitioner_out_of_role_is_404_and_audited(make_user: Callable[..., An
     assert AuditEvent.objects.filter(action="access.denied", actor=hr).count() == 3
 
 
-def test_practitioner_bad_search_values_are_400(front_desk_north: Any) -> None:
-    client = FhirClient(front_desk_north)
+def test_practitioner_bad_search_values_are_400(desk: Any) -> None:
+    client = FhirClient(desk)
     for query in ({"_id": "x1"}, {"active": "maybe"}, {"npi": "1"}, {"name:above": "x"}, {"_count": "many"},
                   {"identifier:text": "1"}):
         response = client.get("Practitioner", query)
@@ -127,8 +110,8 @@ def _queries(client: FhirClient, path: str) -> int:
     return len(captured)
 
 
-def test_practitioner_search_costs_the_same_for_3_or_30(front_desk_north: Any, north: Any) -> None:
-    client = FhirClient(front_desk_north)
+def test_practitioner_search_costs_the_same_for_3_or_30(desk: Any, north: Any) -> None:
+    client = FhirClient(desk)
     for _ in range(3):
         ProviderFactory(locations=[north])
     few = _queries(client, "Practitioner")
@@ -139,11 +122,11 @@ def test_practitioner_search_costs_the_same_for_3_or_30(front_desk_north: Any, n
 
 # -- PractitionerRole -------------------------------------------------------------------------------------------
 
-def test_practitioner_role_read_validates_with_hours(front_desk_north: Any, north: Any, south: Any) -> None:
+def test_practitioner_role_read_validates_with_hours(desk: Any, north: Any, south: Any) -> None:
     provider = ProviderFactory(last_name="Quill", locations=[north, south], taxonomy_code="363LF0000X", kind="np")
     ProviderTemplateFactory(provider=provider, location=north, weekday=0, start=dt.time(8), end=dt.time(12))
     ProviderTemplateFactory(provider=provider, location=south, weekday=2, start=dt.time(13), end=dt.time(17))
-    response = FhirClient(front_desk_north).get(f"PractitionerRole/{provider.pk}-{north.pk}")
+    response = FhirClient(desk).get(f"PractitionerRole/{provider.pk}-{north.pk}")
     assert response.status_code == 200
     resource = body(response)
     validate(resource)
@@ -158,10 +141,10 @@ def test_practitioner_role_read_validates_with_hours(front_desk_north: Any, nort
     assert resource["active"] is True
 
 
-def test_practitioner_role_at_another_location_is_404_and_audited(front_desk_north: Any, north: Any,
+def test_practitioner_role_at_another_location_is_404_and_audited(desk: Any, north: Any,
                                                                    south: Any) -> None:
     provider = ProviderFactory(locations=[north, south])
-    client = FhirClient(front_desk_north)
+    client = FhirClient(desk)
     response = client.get(f"PractitionerRole/{provider.pk}-{south.pk}")
     assert response.status_code == 404
     validate(body(response))
@@ -169,7 +152,7 @@ def test_practitioner_role_at_another_location_is_404_and_audited(front_desk_nor
     # A pair that does not exist answers the same, without a denial; a malformed id is a 400.
     assert client.get(f"PractitionerRole/{provider.pk}-999999").status_code == 404
     assert client.get("PractitionerRole/abc").status_code == 400
-    assert _ids(client, "PractitionerRole", {}) == [f"{provider.pk}-{north.pk}"]
+    assert search_ids(client, "PractitionerRole", {}) == [f"{provider.pk}-{north.pk}"]
 
 
 def test_practitioner_role_search_by_each_parameter(make_user: Callable[..., Any], north: Any, south: Any) -> None:
@@ -180,14 +163,14 @@ def test_practitioner_role_search_by_each_parameter(make_user: Callable[..., Any
     south.save(update_fields=["is_active"])
     client = FhirClient(manager)
     everyone = [f"{mara.pk}-{north.pk}", f"{mara.pk}-{south.pk}", f"{otto.pk}-{south.pk}"]
-    assert _ids(client, "PractitionerRole", {}) == everyone  # by name, then location
-    assert _ids(client, "PractitionerRole", {"practitioner": f"Practitioner/{otto.pk}"}) == everyone[2:]
-    assert _ids(client, "PractitionerRole", {"practitioner": str(mara.pk)}) == everyone[:2]
-    assert _ids(client, "PractitionerRole", {"location": f"Location/{north.pk}"}) == everyone[:1]
-    assert _ids(client, "PractitionerRole", {"active": "true"}) == everyone[:1]
-    assert _ids(client, "PractitionerRole", {"active": "false"}) == everyone[1:]
-    assert _ids(client, "PractitionerRole", {"_id": everyone[1]}) == everyone[1:2]
-    assert _ids(client, "PractitionerRole", {"_count": "2", "_offset": "2"}) == everyone[2:]
+    assert search_ids(client, "PractitionerRole", {}) == everyone  # by name, then location
+    assert search_ids(client, "PractitionerRole", {"practitioner": f"Practitioner/{otto.pk}"}) == everyone[2:]
+    assert search_ids(client, "PractitionerRole", {"practitioner": str(mara.pk)}) == everyone[:2]
+    assert search_ids(client, "PractitionerRole", {"location": f"Location/{north.pk}"}) == everyone[:1]
+    assert search_ids(client, "PractitionerRole", {"active": "true"}) == everyone[:1]
+    assert search_ids(client, "PractitionerRole", {"active": "false"}) == everyone[1:]
+    assert search_ids(client, "PractitionerRole", {"_id": everyone[1]}) == everyone[1:2]
+    assert search_ids(client, "PractitionerRole", {"_count": "2", "_offset": "2"}) == everyone[2:]
     for query in ({"practitioner": "Patient/1"}, {"location": "north"}, {"active": "yes"}, {"_id": "12"},
                   {"specialty": "x"}):
         response = client.get("PractitionerRole", query)
@@ -195,8 +178,8 @@ def test_practitioner_role_search_by_each_parameter(make_user: Callable[..., Any
         validate(body(response))
 
 
-def test_practitioner_role_search_costs_the_same_for_3_or_30(front_desk_north: Any, north: Any) -> None:
-    client = FhirClient(front_desk_north)
+def test_practitioner_role_search_costs_the_same_for_3_or_30(desk: Any, north: Any) -> None:
+    client = FhirClient(desk)
 
     def add(count: int) -> None:
         for _ in range(count):
@@ -209,8 +192,8 @@ def test_practitioner_role_search_costs_the_same_for_3_or_30(front_desk_north: A
     assert _queries(client, "PractitionerRole") == few
 
 
-def test_metadata_lists_practitioner_types(front_desk_north: Any) -> None:
-    statement = body(FhirClient(front_desk_north).get("metadata"))
+def test_metadata_lists_practitioner_types(desk: Any) -> None:
+    statement = body(FhirClient(desk).get("metadata"))
     validate(statement)
     served = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert {p["name"] for p in served["Practitioner"]["searchParam"]} == {

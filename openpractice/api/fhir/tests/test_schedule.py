@@ -14,14 +14,9 @@ from openpractice.accounts.roles import Role
 from openpractice.audit.models import AuditEvent
 from openpractice.scheduling.tests.factories import AppointmentTypeFactory, ProviderFactory, ProviderTemplateFactory
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.FRONT_DESK, locations=[north])
 
 
 def _provider_with_hours(location: Any, **fields: Any) -> Any:
@@ -65,9 +60,7 @@ def test_search_by_actor_id_and_active(desk: Any, north: Any) -> None:
     client = FhirClient(desk)
 
     def ids(query: dict[str, str]) -> list[str]:
-        bundle = body(client.get("Schedule", query))
-        validate(bundle)
-        return [resource["id"] for resource in entries(bundle)]
+        return search_ids(client, "Schedule", query)
 
     both = [f"{first.pk}-{north.pk}", f"{second.pk}-{north.pk}"]
     assert ids({}) == both
@@ -84,15 +77,10 @@ def test_paging_covers_every_schedule_once(desk: Any, north: Any) -> None:
         _provider_with_hours(north)
     client = FhirClient(desk)
     seen: list[str] = []
-    bundle = body(client.get("Schedule", {"_count": "2"}))
-    while True:
+    for bundle in pages(client, body(client.get("Schedule", {"_count": "2"}))):
         validate(bundle)
         assert bundle["total"] == 5
-        seen += [resource["id"] for resource in entries(bundle)]
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+        seen += resource_ids(bundle)
     assert len(seen) == 5 == len(set(seen))
 
 

@@ -20,14 +20,9 @@ from openpractice.inventory.tests.factories import ItemFactory
 from openpractice.inventory.tests.factories_purchasing import order, vendor
 from openpractice.vendors.models import Vendor
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, validate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def nurse_north(make_user: Callable[..., Any], north: Any) -> Any:
-    return make_user(Role.CLINICAL_STAFF, locations=[north])
 
 
 def _order(location: Any, creator: Any, *, lines: int = 1, status: str = OrderStatus.SENT,
@@ -39,10 +34,6 @@ def _order(location: Any, creator: Any, *, lines: int = 1, status: str = OrderSt
     if created is not None:
         PurchaseOrder.objects.filter(pk=made.pk).update(created_at=created)
     return made
-
-
-def _ids(bundle: dict[str, Any]) -> list[str]:
-    return [resource["id"] for resource in entries(bundle)]
 
 
 def test_read_maps_an_order_line(nurse_north: Any, north: Any) -> None:
@@ -96,32 +87,28 @@ def test_search_parameters(nurse_north: Any, north: Any, south: Any) -> None:
     validate(everything)
     assert everything["total"] == 3
     # Newest order first.
-    assert _ids(everything) == [str(o.lines.get().pk) for o in (draft, received, sent)]
-    assert _ids(body(client.get("SupplyRequest", {"status": "draft"}))) == [str(office.pk)]
-    assert _ids(body(client.get("SupplyRequest", {"status": "completed"}))) == [str(received.lines.get().pk)]
+    assert resource_ids(everything) == [str(o.lines.get().pk) for o in (draft, received, sent)]
+    assert resource_ids(body(client.get("SupplyRequest", {"status": "draft"}))) == [str(office.pk)]
+    assert resource_ids(body(client.get("SupplyRequest", {"status": "completed"}))) == [str(received.lines.get().pk)]
     assert body(client.get("SupplyRequest", {"status": "suspended"}))["total"] == 0
-    assert _ids(body(client.get("SupplyRequest", {"identifier": sent.number.lower()}))) == [
+    assert resource_ids(body(client.get("SupplyRequest", {"identifier": sent.number.lower()}))) == [
         str(sent.lines.get().pk)]
     assert body(client.get("SupplyRequest", {"date": f"lt{(now - dt.timedelta(days=2)).date()}"}))["total"] == 1
-    assert _ids(body(client.get("SupplyRequest", {"category": "office"}))) == [str(office.pk)]
+    assert resource_ids(body(client.get("SupplyRequest", {"category": "office"}))) == [str(office.pk)]
     assert body(client.get("SupplyRequest", {"location": f"Location/{north.pk}"}))["total"] == 3
     assert body(client.get("SupplyRequest", {"location": str(south.pk)}))["total"] == 0
-    assert _ids(body(client.get("SupplyRequest", {"_id": str(office.pk)}))) == [str(office.pk)]
+    assert resource_ids(body(client.get("SupplyRequest", {"_id": str(office.pk)}))) == [str(office.pk)]
 
 
 def test_paging_covers_every_line_once(nurse_north: Any, north: Any) -> None:
     _order(north, nurse_north, lines=4)
     _order(north, nurse_north, lines=3)
     client = FhirClient(nurse_north)
-    bundle, seen = body(client.get("SupplyRequest", {"_count": "3"})), []
-    while True:
+    seen: list[str] = []
+    for bundle in pages(client, body(client.get("SupplyRequest", {"_count": "3"}))):
         validate(bundle)
         assert bundle["total"] == 7
-        seen += _ids(bundle)
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
+        seen += resource_ids(bundle)
     assert len(seen) == 7 == len(set(seen))
 
 

@@ -22,22 +22,10 @@ from openpractice.frontdesk.models import Message
 from openpractice.frontdesk.tests.factories_queue import MessageFactory
 from openpractice.patients.tests.factories import PatientFactory
 
-from .support import FhirClient, body, entries, validate
+from .support import FhirClient, body, pages, resource_ids, search_ids, validate
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now().replace(microsecond=0)
-
-
-@pytest.fixture
-def nurse(make_user: Callable[..., Any], north: Any) -> Any:
-    """facilities.view only."""
-    return make_user(Role.CLINICAL_STAFF, locations=[north])
-
-
-@pytest.fixture
-def desk(make_user: Callable[..., Any], north: Any) -> Any:
-    """frontdesk.view (and demographics) only."""
-    return make_user(Role.FRONT_DESK, locations=[north])
 
 
 @pytest.fixture
@@ -59,15 +47,11 @@ def _message(location: Any, *, hours_ago: float = 0, **fields: Any) -> Message:
                           resolve_due=received + dt.timedelta(days=2), **fields)
 
 
-def _ids(bundle: dict[str, Any]) -> list[str]:
-    return [resource["id"] for resource in entries(bundle)]
-
-
-def test_read_a_work_order(nurse: Any, north: Any) -> None:
+def test_read_a_work_order(nurse_north: Any, north: Any) -> None:
     asset = make_asset(location=north)
     order = _work_order(north, asset=asset, status=WorkOrderStatus.WAITING_FOR_PARTS, priority=Priority.URGENT,
                         resolve_by=NOW + dt.timedelta(days=1), description="Call 919-555-0100")
-    resource = body(FhirClient(nurse).get(f"Task/wo-{order.pk}"))
+    resource = body(FhirClient(nurse_north).get(f"Task/wo-{order.pk}"))
     validate(resource)
     assert resource["status"] == "on-hold"
     assert resource["businessStatus"]["coding"][0]["code"] == "waiting_parts"
@@ -106,17 +90,17 @@ def test_read_a_message_is_audited_and_shows_what_the_rest_api_shows(desk: Any, 
     assert "for" not in other
 
 
-def test_a_caller_reads_only_their_kind(nurse: Any, desk: Any, north: Any) -> None:
+def test_a_caller_reads_only_their_kind(nurse_north: Any, desk: Any, north: Any) -> None:
     order, message = _work_order(north), _message(north)
-    response = FhirClient(nurse).get(f"Task/msg-{message.pk}")
+    response = FhirClient(nurse_north).get(f"Task/msg-{message.pk}")
     assert response.status_code == 404
     validate(body(response))
-    assert AuditEvent.objects.filter(action="access.denied", actor=nurse, object_id=str(message.pk)).exists()
+    assert AuditEvent.objects.filter(action="access.denied", actor=nurse_north, object_id=str(message.pk)).exists()
     assert FhirClient(desk).get(f"Task/wo-{order.pk}").status_code == 404
     assert AuditEvent.objects.filter(action="access.denied", actor=desk, object_id=str(order.pk)).exists()
     # Each sees the kind they may in a search, and only that.
-    assert _ids(body(FhirClient(nurse).get("Task"))) == [f"wo-{order.pk}"]
-    assert _ids(body(FhirClient(desk).get("Task"))) == [f"msg-{message.pk}"]
+    assert resource_ids(body(FhirClient(nurse_north).get("Task"))) == [f"wo-{order.pk}"]
+    assert resource_ids(body(FhirClient(desk).get("Task"))) == [f"msg-{message.pk}"]
 
 
 def test_out_of_scope_read_is_404_and_audited(manager: Any, south: Any) -> None:
@@ -149,25 +133,21 @@ def test_search_merges_both_kinds_newest_first_and_pages(manager: Any, north: An
     ]
     _work_order(south, hours_ago=0)  # out of scope
     client = FhirClient(manager)
-    bundle, seen, pages = body(client.get("Task", {"_count": "3"})), [], 0
-    while True:
+    bundles = list(pages(client, body(client.get("Task", {"_count": "3"}))))
+    assert len(bundles) == 3
+    seen: list[str] = []
+    for bundle in bundles:
         validate(bundle)
         assert bundle["total"] == 7
-        seen += _ids(bundle)
-        pages += 1
-        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        bundle = body(client.client.get(following[0].replace("http://testserver", ""), headers=client.headers))
-    assert pages == 3
+        seen += resource_ids(bundle)
     assert seen == made
     # An offset past the end is an empty page with the total.
     beyond = body(client.get("Task", {"_count": "3", "_offset": "9"}))
     assert beyond["total"] == 7
-    assert _ids(beyond) == []
+    assert resource_ids(beyond) == []
     only_total = body(client.get("Task", {"_count": "0"}))
     assert only_total["total"] == 7
-    assert _ids(only_total) == []
+    assert resource_ids(only_total) == []
 
 
 def test_search_parameters(manager: Any, north: Any) -> None:
@@ -179,9 +159,7 @@ def test_search_parameters(manager: Any, north: Any) -> None:
     client = FhirClient(manager)
 
     def ids(**query: str) -> list[str]:
-        bundle = body(client.get("Task", query))
-        validate(bundle)
-        return _ids(bundle)
+        return search_ids(client, "Task", query)
 
     assert ids(code="message") == [f"msg-{open_message.pk}", f"msg-{closed_message.pk}"]
     assert ids(code="https://openpractice.org/fhir/task-kind|work-order") == [f"wo-{new_order.pk}",
