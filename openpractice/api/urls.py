@@ -21,17 +21,21 @@ from .routers import (
     assets,
     audit,
     budgets,
+    business_associates,
     calendar,
     cases,
     charges,
+    claim_batches,
     claims,
     contracts,
     coverages,
     credentials,
+    cycle_counts,
     denials,
     disclosures,
     employees,
     fee_schedules,
+    hiring,
     incidents,
     items,
     kpis,
@@ -40,28 +44,39 @@ from .routers import (
     me,
     messages,
     patients,
+    pay_periods,
     payers,
+    payment_plans,
     payments,
     policies,
     positions,
     practice,
+    provider_templates,
     providers,
     pto_requests,
     purchase_orders,
     queues,
+    referring_providers,
+    refunds,
     remittances,
     rep_visits,
     risks,
     rooms,
     routing_rules,
     safety_logs,
+    statements,
     stock,
     stock_movements,
+    storage_places,
+    supply_requisitions,
+    time_off,
     timesheets,
     trainings,
     users,
     vendors,
+    waitlist,
     work_orders,
+    write_offs,
 )
 from .throttling import TokenRateThrottle
 
@@ -78,8 +93,10 @@ the `X-CSRFToken` header.
 **Lists** take `limit` (at most 200) and `offset`, and answer `{"items": [...], "count": n}`.
 
 **Idempotency-Key.** Every POST that moves money or stock (charges, payments, 835 imports, stock movements and
-uses, purchase-order receipts and invoices, rep-visit samples) requires an `Idempotency-Key` header: a key you choose
-per operation (e.g. a UUID; printable, at most 80 characters; keys are per user and kept 24 hours). Retrying with
+uses, purchase-order receipts and invoices, rep-visit samples, cycle-count approvals, write-offs and their
+approval, refunds, payment plans) requires an
+`Idempotency-Key` header: a key you choose per operation (e.g. a UUID; printable, at most 80 characters; keys are
+per user and kept 24 hours). Retrying with
 the same key and body does nothing twice and answers what the first call answered (generic operations: same status
 and body plus `Idempotent-Replayed: true`; /payments and /stock-movements: 200 with the first result). The same key
 with another body or path answers 409 `idempotency_key_reused`; while the first call is still running, 409
@@ -150,6 +167,9 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/items", items.router)
     built.add_router("/stock", stock.router)
     built.add_router("/stock-movements", stock_movements.router)
+    built.add_router("/storage-places", storage_places.router)
+    built.add_router("/supply-requisitions", supply_requisitions.router)
+    built.add_router("/cycle-counts", cycle_counts.router)
     built.add_router("/purchase-orders", purchase_orders.router)
     built.add_router("/safety-logs", safety_logs.router)
     built.add_router("/assets", assets.router)
@@ -165,6 +185,21 @@ def build_api() -> OpenPracticeAPI:
     built.add_router("/rooms", rooms.router)
     built.add_router("/denials", denials.router)
     built.add_router("/pto-requests", pto_requests.router)
+    built.add_router("/provider-templates", provider_templates.router)
+    built.add_router("/time-off-periods", time_off.router)
+    built.add_router("/waitlist-entries", waitlist.router)
+    built.add_router("/referring-providers", referring_providers.router)
+    built.add_router("/business-associates", business_associates.router)
+    built.add_router("/business-associate-agreements", business_associates.agreements_router)
+    built.add_router("/pay-periods", pay_periods.router)
+    built.add_router("/job-requisitions", hiring.requisitions_router)
+    built.add_router("/applicants", hiring.applicants_router)
+    built.add_router("/write-offs", write_offs.router)
+    built.add_router("/refunds", refunds.router)
+    built.add_router("/payment-plans", payment_plans.router)
+    built.add_router("/statement-runs", statements.runs_router)
+    built.add_router("/statements", statements.router)
+    built.add_router("/claim-batches", claim_batches.router)
     return built
 
 

@@ -20,7 +20,13 @@ from openpractice.patients.selectors import patient_scoped
 from .choices import PaymentMethod
 from .models import AppointmentType, Provider, ReferringProvider, Room
 from .selectors import appointment_type_list, practice_zone, provider_list, room_list
-from .services import APPOINTMENT_TYPE_FIELDS, PROVIDER_FIELDS, REFERRING_PROVIDER_FIELDS, TemplatePeriod
+from .services import (
+    APPOINTMENT_TYPE_FIELDS,
+    PERIODS_PER_DAY,
+    PROVIDER_FIELDS,
+    REFERRING_PROVIDER_FIELDS,
+    TemplatePeriod,
+)
 
 
 class ProviderForm(ModelForm):
@@ -158,7 +164,6 @@ class RoomEditForm(RoomForm):
                                    help_text=_("A room out of use is not offered for booking."))
 
 
-PERIODS_PER_DAY = 2
 
 
 class WeeklyHoursForm(Form):

@@ -150,15 +150,14 @@ def provider_update(*, actor: Any, provider: Provider, data: Mapping[str, Any],
     return current
 
 
-def provider_set_templates(*, actor: Any, provider: Provider, periods: Iterable[TemplatePeriod]) -> list[ProviderTemplate]:
-    """Replace a provider's weekly template, all at once or not at all. Periods may not overlap on a day
-    (whatever the location) and must be at the provider's locations."""
-    provider_locations = {loc.pk for loc in provider.locations.all()}
-    clean = sorted(periods, key=lambda p: (p[0], p[2]))
-    _authorize(actor=actor, permission=Perm.PRACTICE_MANAGE, action="provider.set_templates", target=provider,
-               locations=provider_locations)
+# The weekly-hours page offers two periods a day; every writer keeps to it so that saving the page never drops one.
+PERIODS_PER_DAY = 2
+
+
+def _week_errors(periods: list[TemplatePeriod], provider_locations: set[int]) -> list[ValidationError]:
+    """What is wrong with a whole week of periods (sorted by weekday and start)."""
     errors: list[ValidationError] = []
-    for weekday, location, start, end in clean:
+    for weekday, location, start, end in periods:
         if weekday not in Weekday.values:
             errors.append(ValidationError(_("Unknown weekday %(day)s."), params={"day": weekday}))
         elif end <= start:
@@ -168,12 +167,31 @@ def provider_set_templates(*, actor: Any, provider: Provider, periods: Iterable[
         if location.pk not in provider_locations:
             errors.append(ValidationError(_("%(location)s is not one of this provider's locations."),
                                           params={"location": location.name}))
-    for earlier, later in pairwise(clean):
+    for earlier, later in pairwise(periods):
         if earlier[0] == later[0] and later[2] < earlier[3]:
             errors.append(ValidationError(
                 _("%(day)s: %(a)s overlaps %(b)s."),
                 params={"day": Weekday(later[0]).label, "a": f"{earlier[2]:%H:%M}–{earlier[3]:%H:%M}",
                         "b": f"{later[2]:%H:%M}–{later[3]:%H:%M}"}, code="overlap"))
+    per_day: dict[int, int] = {}
+    for weekday, *_rest in periods:
+        per_day[weekday] = per_day.get(weekday, 0) + 1
+    for weekday, count in sorted(per_day.items()):
+        if count > PERIODS_PER_DAY and weekday in Weekday.values:
+            errors.append(ValidationError(_("%(day)s: at most %(max)s periods a day."),
+                                          params={"day": Weekday(weekday).label, "max": PERIODS_PER_DAY},
+                                          code="too_many_periods"))
+    return errors
+
+
+def provider_set_templates(*, actor: Any, provider: Provider, periods: Iterable[TemplatePeriod]) -> list[ProviderTemplate]:
+    """Replace a provider's weekly template, all at once or not at all. Periods may not overlap on a day
+    (whatever the location) and must be at the provider's locations."""
+    provider_locations = {loc.pk for loc in provider.locations.all()}
+    clean = sorted(periods, key=lambda p: (p[0], p[2]))
+    _authorize(actor=actor, permission=Perm.PRACTICE_MANAGE, action="provider.set_templates", target=provider,
+               locations=provider_locations)
+    errors = _week_errors(clean, provider_locations)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -185,6 +203,46 @@ def provider_set_templates(*, actor: Any, provider: Provider, periods: Iterable[
         created = ProviderTemplate.objects.bulk_create(rows)
         record(actor=actor, action="provider.templates_set", target=provider, changed_fields=["templates"])
     return created
+
+
+def provider_template_save(*, actor: Any, provider: Provider, period: TemplatePeriod,
+                           template: ProviderTemplate | None = None) -> ProviderTemplate:
+    """Add one period to a provider's week, or change `template` into `period`, checked against the rest of the
+    week as it is under the provider's lock (two writers cannot both pass the check). The other periods keep
+    their rows and ids."""
+    provider_locations = {loc.pk for loc in provider.locations.all()}
+    _authorize(actor=actor, permission=Perm.PRACTICE_MANAGE, action="provider.set_templates", target=provider,
+               locations=provider_locations)
+    if template is not None and template.provider_id != provider.pk:
+        raise ValidationError(_("That period belongs to another provider."))
+    with transaction.atomic():
+        Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk").first()
+        others = [(row.weekday, row.location, row.start, row.end)
+                  for row in provider.templates.select_related("location")
+                  if template is None or row.pk != template.pk]
+        errors = _week_errors(sorted([*others, period], key=lambda p: (p[0], p[2])), provider_locations)
+        if errors:
+            raise ValidationError(errors)
+        row = template or ProviderTemplate(provider=provider)
+        row.weekday, row.location, row.start, row.end = period
+        row.full_clean(validate_unique=False)
+        row.save()
+        record(actor=actor, action="provider.template_added" if template is None else "provider.template_changed",
+               target=row, location_id=row.location_id, changed_fields=["weekday", "location", "start", "end"])
+    return row
+
+
+def provider_template_remove(*, actor: Any, template: ProviderTemplate) -> None:
+    """Drop one period from a provider's week (the page does it by emptying the period)."""
+    provider = template.provider
+    _authorize(actor=actor, permission=Perm.PRACTICE_MANAGE, action="provider.set_templates", target=provider,
+               locations={loc.pk for loc in provider.locations.all()})
+    with transaction.atomic():
+        Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk").first()
+        removed, location_id = template.pk, template.location_id
+        template.delete()
+        record(actor=actor, action="provider.template_removed", object_type="scheduling.providertemplate",
+               object_id=removed, location_id=location_id, reason=f"provider {provider.pk}")
 
 
 def time_off_create(*, actor: Any, provider: Provider, starts_at: dt.datetime, ends_at: dt.datetime,

@@ -2,7 +2,8 @@
 (a complaint they took, or their own grievance) and gets back its status only. Listing needs cases.view (patient
 cases) or cases.staff (staff cases) and shows the cases the caller may see: where they hold the permission, and
 confidential ones only for the senior roles and the assignee. Reading a case shows what the complainant said
-(PHI for a patient case): each read is an audit event naming the patient. Acknowledging and resolving need the
+(PHI for a patient case): each read is an audit event naming the patient. Correcting the intake (PATCH: subject,
+category, severity, confidentiality, location, as the case's edit page), acknowledging and resolving need the
 kind's work permission where the case is. Assignment, notes, links, escalation and letters stay in the web
 interface. Refusals answer 404 and are audited; nothing changes."""
 
@@ -19,7 +20,7 @@ from ninja import Field, Query, Router, Schema, Status
 from openpractice.accounts.permissions import can, reachable_location_ids
 from openpractice.accounts.roles import Perm
 from openpractice.billing.selectors.claims import claim_scoped
-from openpractice.cases import selectors, services
+from openpractice.cases import selectors, selectors_pages, services
 from openpractice.cases.choices import CaseKind, CaseStatus, Confidentiality, Outcome, Severity
 from openpractice.cases.models import Case, CaseCategory
 from openpractice.core.models import Location
@@ -181,6 +182,23 @@ class ResolveIn(Schema):
                             examples=["We refunded the second charge on April 2."])
 
 
+class CasePatchIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"severity": "high"}, {"category_id": 3, "subject": "Charged twice for the October visit"},
+        {"location_id": None}]}}
+    subject: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\x00]*$",
+                                description="A short summary without names or clinical detail",
+                                examples=["Charged twice for the October visit"])
+    category_id: int | None = Field(None, ge=1, le=2_147_483_647,
+                                    description="An active category of the case's kind (or its own)")
+    severity: Severity | None = None
+    confidentiality: Confidentiality | None = Field(
+        None, description="Only a senior role lifts confidentiality")
+    location_id: int | None = Field(None, ge=1, le=2_147_483_647,
+                                    description="A location where you work cases of this kind; null: the whole "
+                                                "practice")
+
+
 class CaseFilter(PageIn):
     q: str = Field("", max_length=100, description="Part of the subject, or the case number")
     status: CaseStatus | None = None
@@ -299,3 +317,37 @@ def case_resolve(request: HttpRequest, case_id: int, payload: ResolveIn) -> Any:
     case = _workable(request, case_id)
     return services.case_resolve(actor=request.user, case=case, outcome=payload.outcome,
                                  resolution=payload.resolution)
+
+
+@router.patch("/{int:case_id}", response={200: CaseListOut, **WRITE_RESPONSES}, url_name="case_update",
+              summary="Correct a case's intake",
+              description=f"Needs `{Perm.CASES_MANAGE}` (patient cases) or `{Perm.CASES_STAFF}` (staff cases) where "
+                          "the case is, or to be its assignee: the subject, the category (of the same kind), the "
+                          "severity, the confidentiality and the location, as on the case's edit page. Send only the "
+                          "fields to change; `location_id` null puts the case at the whole practice. The service "
+                          "levels stay as promised at intake. The answer is the list row (no narrative).")
+def case_update(request: HttpRequest, case_id: int, payload: CasePatchIn) -> Any:
+    case = _workable(request, case_id)
+    sent = payload.model_dump(exclude_unset=True)
+    empty = [name for name in ("subject", "category_id", "severity", "confidentiality") if
+             name in sent and sent[name] is None]
+    if empty:
+        raise ValidationError({name: _("This field cannot be empty.") for name in empty}, code="required")
+    category: CaseCategory | None = case.category
+    if "category_id" in sent and sent["category_id"] != case.category_id:
+        # Another active category of the case's kind (the page offers those, and the case's own).
+        category = CaseCategory.objects.filter(pk=sent["category_id"], kind=case.kind, is_active=True).first()
+    if category is None:
+        raise _unknown("category_id", sent["category_id"])
+    location = case.location
+    if "location_id" in sent:
+        location = None
+        if sent["location_id"] is not None:
+            location = selectors_pages.work_locations(actor=request.user, kind=case.kind,
+                                                      current=case.location_id).filter(pk=sent["location_id"]).first()
+            if location is None:
+                raise _unknown("location_id", sent["location_id"])
+    return services.case_update(actor=request.user, case=case, subject=sent.get("subject", case.subject),
+                                severity=sent.get("severity", case.severity),
+                                confidentiality=sent.get("confidentiality", case.confidentiality),
+                                category=category, location=location)

@@ -2,7 +2,7 @@
 arrived and the vendor's invoices matched three ways. inventory.manage at the location turns an approved
 requisition into orders (one per vendor), emails an order to the vendor (PDF attached) and enters the vendor's
 invoice; inventory.use there records what arrived (partial, damaged, lots), which puts the stock on the shelf.
-Requisitions and their approval stay in the web interface. An order at another location answers 404 (audited);
+Requisitions and their approval are at /supply-requisitions. An order at another location answers 404 (audited);
 refusals change nothing."""
 
 from __future__ import annotations

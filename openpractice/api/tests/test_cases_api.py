@@ -296,3 +296,92 @@ def test_the_assignee_works_a_confidential_case(pm_north: User, north: Location,
     assert response.status_code == 200, response.content
     case.refresh_from_db()
     assert case.status == CaseStatus.ACKNOWLEDGED
+
+
+# --- correcting the intake (PATCH) -----------------------------------------------------------------------------
+
+
+def test_a_case_worker_corrects_the_intake_without_reading_the_narrative(
+        pm_north: User, north: Location, api_as: Api) -> None:
+    case = make_case(location=north, name="Billing dispute")
+    new_category = category(CaseKind.PATIENT, "Staff conduct")
+    response = api_as(pm_north).patch(f"{CASES}/{case.pk}", {"severity": "high", "subject": "Double charge",
+                                                               "category_id": new_category.pk})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["severity"], body["subject"], body["category"], body["location_id"]) == (
+        "high", "Double charge", "Staff conduct", north.pk)
+    assert "narrative" not in body
+    case.refresh_from_db()
+    assert (case.severity, case.subject, case.category) == ("high", "Double charge", new_category)
+    event = AuditEvent.objects.get(actor=pm_north, action="cases.case_updated")
+    assert sorted(event.changed_fields.split(",")) == ["category", "severity", "subject"]
+    assert [entry.body for entry in case.entries.filter(kind="action")] == [
+        "Intake corrected: subject, severity, category."]
+    assert not AuditEvent.objects.filter(action="cases.case_viewed").exists()
+    # Sending nothing changes nothing and records nothing.
+    assert api_as(pm_north).patch(f"{CASES}/{case.pk}", {}).status_code == 200
+    assert AuditEvent.objects.filter(action="cases.case_updated").count() == 1
+
+
+def test_a_case_worker_everywhere_moves_a_case_and_puts_it_at_the_whole_practice(
+        make_user: Callable[..., User], north: Location, south: Location, api_as: Api) -> None:
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.ENTRY)
+    case = make_case(location=north)
+    client = api_as(manager)
+    assert client.patch(f"{CASES}/{case.pk}", {"location_id": south.pk}).json()["location_id"] == south.pk
+    assert client.patch(f"{CASES}/{case.pk}", {"location_id": None}).json()["location_id"] is None
+    case.refresh_from_db()
+    assert case.location is None
+
+
+@pytest.mark.parametrize("body", [
+    {"category_id": "staff"},  # a staff category on a patient case (replaced below)
+    {"category_id": "inactive"},
+    {"category_id": 999999},
+    {"location_id": "south"},
+    {"location_id": None},  # the whole practice: not where this worker works
+    {"subject": None}, {"subject": ""}, {"subject": "x" * 201}, {"subject": "a\x00b"},
+    {"severity": "apocalyptic"}, {"severity": None}, {"confidentiality": "secret"},
+])
+def test_bad_corrections_are_422_and_change_nothing(pm_north: User, north: Location, south: Location,
+                                                    api_as: Api, body: dict[str, Any]) -> None:
+    case = make_case(location=north)
+    inactive = CaseCategory.objects.create(kind=CaseKind.PATIENT, name="Retired", acknowledge_days=1,
+                                           resolve_days=2, is_active=False)
+    stand_ins = {"staff": category(CaseKind.STAFF, "Grievance about pay or hours").pk, "inactive": inactive.pk,
+                 "south": south.pk}
+    body = {name: stand_ins.get(value, value) if isinstance(value, str) else value for name, value in body.items()}
+    before = snapshot()
+    response = api_as(pm_north).patch(f"{CASES}/{case.pk}", body)
+    assert response.status_code == 422, (body, response.content)
+    assert response.json()["code"] == "validation_error"
+    assert snapshot() == before
+
+
+def test_only_a_senior_role_lifts_confidentiality(pm_north: User, north: Location,
+                                                  make_user: Callable[..., User], api_as: Api) -> None:
+    case = make_case(location=north, confidentiality=Confidentiality.CONFIDENTIAL, assignee=pm_north)
+    before = snapshot()
+    assert api_as(pm_north).patch(f"{CASES}/{case.pk}", {"confidentiality": "normal"}).status_code == 422
+    assert snapshot() == before
+    senior = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR)
+    response = api_as(senior).patch(f"{CASES}/{case.pk}", {"confidentiality": "normal"})
+    assert response.status_code == 200, response.content
+    assert response.json()["confidentiality"] == "normal"
+
+
+def test_correcting_a_case_out_of_reach_is_404_audited_and_changes_nothing(
+        pm_north: User, desk: User, north: Location, south: Location, api_as: Api) -> None:
+    cases = [(pm_north, make_case(location=south)),
+             (pm_north, make_case(location=north, confidentiality=Confidentiality.CONFIDENTIAL)),
+             (pm_north, make_case(location=north, kind=CaseKind.STAFF)),
+             (desk, make_case(location=north, filed_by=desk))]
+    for user, case in cases:
+        before, denied = snapshot(), denials(user)
+        response = api_as(user).patch(f"{CASES}/{case.pk}", {"severity": "low"})
+        assert response.status_code == 404, (user.username, case.pk)
+        assert response.json()["code"] == "not_found"
+        assert denials(user) == denied + 1
+        assert snapshot() == before
+    assert api_as(pm_north).patch(f"{CASES}/999999", {"severity": "low"}).status_code == 404

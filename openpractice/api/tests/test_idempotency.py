@@ -151,7 +151,10 @@ def test_the_openapi_document_names_the_header_on_every_applied_operation(api: T
     for url, method in [("/charges", "post"), ("/remittances/imports", "post"),
                         ("/purchase-orders/{order_id}/receipts", "post"),
                         ("/purchase-orders/{order_id}/invoices", "post"), ("/rep-visits", "post"),
-                        ("/payments", "post"), ("/stock-movements", "post"), ("/stock-movements/uses", "post")]:
+                        ("/payments", "post"), ("/stock-movements", "post"), ("/stock-movements/uses", "post"),
+                        ("/cycle-counts/{count_id}/approve", "post"),
+                        ("/write-offs", "post"), ("/write-offs/{write_off_id}/decide", "post"),
+                        ("/refunds", "post"), ("/payment-plans", "post")]:
         operation = document["paths"][f"/api/v1{url}"][method]
         [header] = [p for p in operation["parameters"] if p["in"] == "header" and p["name"] == HEADER]
         assert header["required"] is True

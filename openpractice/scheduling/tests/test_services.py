@@ -111,6 +111,28 @@ def test_overlapping_template_periods_on_one_day_are_refused(
     assert provider.templates.count() == 2
 
 
+def test_a_third_period_on_a_day_is_refused_by_every_writer(
+    make_user: Callable[..., User], provider: Provider, north: Location
+) -> None:
+    """The weekly-hours page shows two periods a day: a third saved elsewhere would be dropped on its next save."""
+    manager = make_user(Role.PRACTICE_MANAGER, Tier.SENIOR)
+    with pytest.raises(ValidationError, match="at most 2 periods"):
+        services.provider_set_templates(actor=manager, provider=provider, periods=[
+            (0, north, dt.time(7), dt.time(8)), (0, north, dt.time(9), dt.time(10)),
+            (0, north, dt.time(11), dt.time(12))])
+    morning = services.provider_template_save(actor=manager, provider=provider,
+                                              period=(0, north, dt.time(7), dt.time(8)))
+    services.provider_template_save(actor=manager, provider=provider, period=(0, north, dt.time(9), dt.time(10)))
+    with pytest.raises(ValidationError, match="at most 2 periods"):
+        services.provider_template_save(actor=manager, provider=provider,
+                                        period=(0, north, dt.time(11), dt.time(12)))
+    # Moving one of the two within the day is no third period; it keeps its row.
+    moved = services.provider_template_save(actor=manager, provider=provider,
+                                            period=(0, north, dt.time(6), dt.time(7)), template=morning)
+    assert moved.pk == morning.pk
+    assert sorted(provider.templates.values_list("start", flat=True)) == [dt.time(6), dt.time(9)]
+
+
 # --- booking -----------------------------------------------------------------------------------------------
 
 
