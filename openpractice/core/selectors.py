@@ -81,6 +81,7 @@ def location_list(*, actor: Any, permission: str) -> QuerySet[Location]:
         locations_where(actor, permission)
         .prefetch_related(Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens_at")))
         .annotate(department_count=Count("departments", filter=Q(departments__is_active=True), distinct=True))
+        .order_by("name", "pk")  # explicit: Meta.ordering is dropped from GROUP BY queries
     )
 
 

@@ -63,7 +63,7 @@ def asset_rows(*, actor: Any, location_id: int | None = None, kind: str = "", st
     return queryset.annotate(
         open_work_orders=Count("work_orders", filter=~Q(work_orders__status__in=CLOSED_STATUSES), distinct=True),
         next_due=Min("plans__next_due_on", filter=Q(plans__is_active=True)),
-    )
+    ).order_by("location__name", "name", "tag", "pk")
 
 
 def asset_view_locations(*, actor: Any) -> QuerySet[Location]:
@@ -132,7 +132,8 @@ def plan_rows(*, actor: Any, location_id: int | None = None, unit: str = "", act
         queryset = queryset.filter(is_active=active)
     if asset_id is not None:
         queryset = queryset.filter(asset_id=asset_id)
-    return queryset
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+    return queryset.order_by("next_due_on", "pk")
 
 
 def plan_checklist(plan: MaintenancePlan) -> list[str]:

@@ -53,7 +53,8 @@ def work_order_costs_by_month(*, actor: Any, permission: str, start: dt.date, en
     grouped = (costs.order_by()
                .values("work_order__location_id", recorded_year=ExtractYear("recorded_at", tzinfo=zone),
                        recorded_month=ExtractMonth("recorded_at", tzinfo=zone))
-               .annotate(amount=Sum("amount", output_field=MONEY), costs=Count("pk")))
+               .annotate(amount=Sum("amount", output_field=MONEY), costs=Count("pk"))
+               .order_by("work_order__location_id", "recorded_year", "recorded_month"))
     return [MonthlyCost(year=row["recorded_year"], month=row["recorded_month"],
                         location_id=row["work_order__location_id"],
                         amount=Decimal(row["amount"] or 0).quantize(CENT, rounding=ROUND_HALF_UP),

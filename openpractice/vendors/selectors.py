@@ -59,7 +59,7 @@ def vendor_rows(*, actor: Any, kind: str = "", category_id: int | None = None,
         queryset = queryset.filter(is_active=active)
     return queryset.annotate(
         active_contracts=Count("contracts", filter=Q(contracts__status=ContractStatus.ACTIVE), distinct=True),
-    ).prefetch_related(
+    ).order_by("name", "pk").prefetch_related(
         "categories",
         Prefetch("contacts", queryset=VendorContact.objects.filter(is_primary=True), to_attr="primary_contacts"),
     )

@@ -59,7 +59,8 @@ def charge_list(
     text = text.strip()[:100]
     if text:
         queryset = queryset.filter(patient_text_q(text))
-    return queryset
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+    return queryset.order_by("-date_of_service", "-pk")
 
 
 def patient_text_q(text: str, *, prefix: str = "") -> Q:

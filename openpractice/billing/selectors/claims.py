@@ -49,7 +49,8 @@ def claim_list(
     q = q.strip()[:100]
     if q:
         queryset = queryset.filter(Q(claim_number__iexact=q) | Q(payer_claim_number__iexact=q) | patient_text_q(q))
-    return queryset
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+    return queryset.order_by("-date_of_service", "-pk")
 
 
 def claim_detail_queryset(*, actor: Any, permission: str = Perm.BILLING_VIEW) -> QuerySet[Claim]:

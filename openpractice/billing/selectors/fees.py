@@ -23,7 +23,9 @@ def fee_schedule_list(*, actor: Any) -> QuerySet[FeeSchedule]:
     """Every schedule with its payer and `entry_count` (one query, whatever the number of schedules)."""
     if not can(actor, Perm.BILLING_VIEW):
         return FeeSchedule.objects.none()
-    return FeeSchedule.objects.select_related("payer").annotate(entry_count=Count("entries"))
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+    return (FeeSchedule.objects.select_related("payer").annotate(entry_count=Count("entries"))
+            .order_by("payer__name", "-effective_from", "pk"))
 
 
 def fee_schedule_get(*, actor: Any, pk: int) -> FeeSchedule:

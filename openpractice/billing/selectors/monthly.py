@@ -55,7 +55,8 @@ def ledger_monthly_totals(*, actor: Any, permission: str, year: int, kinds: Iter
                                                                     posted_on__lt=_month_start(year, month + 1)))
             for month in range(1, 13)}
     rows: list[dict[str, Any]] = [dict(row) for row in
-                                  entries.order_by().values("location_id", "kind").annotate(**sums)]
+                                  entries.order_by().values("location_id", "kind").annotate(**sums)
+                                  .order_by("location_id", "kind")]
     return [MonthlyLedgerTotal(year=year, month=month, location_id=row["location_id"], kind=row["kind"],
                                amount=cents(row[f"m{month}"]))
             for row in rows for month in range(1, 13) if row[f"m{month}"] is not None]

@@ -582,7 +582,7 @@ def payer_performance(*, actor: Any, start: dt.date, end: dt.date, code: str = "
         average_paid=Avg("paid_amount", output_field=MONEY),
         average_days=Avg(days, filter=Q(remittance_claim__claim__submitted_at__isnull=False)),
     )
-    rows = sorted(grouped, key=lambda row: (row["code"], -row["average_paid"], row["payer_name"]))
+    rows = sorted(grouped, key=lambda row: (row["code"], -row["average_paid"], row["payer_name"], row["payer"]))
     result: list[PayerCodeRow] = []
     previous = None
     for row in rows:

@@ -62,12 +62,13 @@ def remittance_scoped(*, actor: Any, permission: str = Perm.BILLING_VIEW) -> Que
     ids = location_ids_where(actor, permission)
     queryset = Remittance.objects.select_related("payer")
     if ids is None:
-        return queryset.annotate(claim_count=Count("claims"))
+        # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+        return queryset.annotate(claim_count=Count("claims")).order_by("-posted_at", "-pk")
     if not ids:
         return queryset.none()
     paid_here = RemittanceClaim.objects.filter(remittance=OuterRef("pk"), claim__location_id__in=ids)
     return queryset.filter(Exists(paid_here)).annotate(
-        claim_count=Count("claims", filter=Q(claims__claim__location_id__in=ids)))
+        claim_count=Count("claims", filter=Q(claims__claim__location_id__in=ids))).order_by("-posted_at", "-pk")
 
 
 def remittance_list(

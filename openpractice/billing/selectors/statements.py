@@ -230,7 +230,7 @@ def statement_run_list(*, actor: Any) -> QuerySet[StatementRun]:
         emailed_count=Count("statements", filter=Q(statements__emailed_at__isnull=False)),
         failed_count=Count("statements", filter=~Q(statements__email_error="")),
         total_due=Sum("statements__amount_due"),
-    )
+    ).order_by("-created_at", "-pk")
 
 
 def statement_scoped(*, actor: Any, permission: str = Perm.BILLING_VIEW) -> QuerySet[Statement]:

@@ -36,7 +36,8 @@ def review_scoped(*, actor: Any) -> QuerySet[AccessReview]:
 
 
 def review_list(*, actor: Any) -> QuerySet[AccessReview]:
-    return review_scoped(actor=actor).annotate(finding_count=Count("findings"))
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+    return review_scoped(actor=actor).annotate(finding_count=Count("findings")).order_by("-period_end", "-pk")
 
 
 def finding_groups(*, review: AccessReview) -> list[FindingGroup]:

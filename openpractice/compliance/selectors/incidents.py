@@ -38,7 +38,7 @@ def incident_list(*, actor: Any) -> QuerySet[Incident]:
     return incident_scoped(actor=actor).annotate(
         affected_count=Count("affected_patients", distinct=True),
         next_due=Min("deadlines__due_on", filter=Q(deadlines__done_on__isnull=True)),
-    )
+    ).order_by("-discovered_on", "-pk")
 
 
 def own_reports(*, actor: Any) -> QuerySet[Incident]:

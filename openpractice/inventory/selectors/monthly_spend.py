@@ -49,7 +49,8 @@ def invoiced_by_month(*, actor: Any, permission: str, start: dt.date, end: dt.da
     grouped = (invoices.order_by()
                .values("order__location_id", invoice_year=ExtractYear("invoice_date"),
                        invoice_month=ExtractMonth("invoice_date"))
-               .annotate(amount=Sum("total", output_field=MONEY), invoices=Count("pk")))
+               .annotate(amount=Sum("total", output_field=MONEY), invoices=Count("pk"))
+               .order_by("order__location_id", "invoice_year", "invoice_month"))
     return [MonthlySpend(year=row["invoice_year"], month=row["invoice_month"], location_id=row["order__location_id"],
                          amount=Decimal(row["amount"] or 0).quantize(CENT, rounding=ROUND_HALF_UP),
                          invoices=row["invoices"])

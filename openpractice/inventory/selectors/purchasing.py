@@ -75,7 +75,9 @@ def requisition_scoped(*, actor: Any) -> QuerySet[Requisition]:
 
 
 def _listed(queryset: QuerySet[Requisition]) -> QuerySet[Requisition]:
-    return queryset.select_related("location", "requested_by").annotate(line_count=Count("lines"))
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
+    return (queryset.select_related("location", "requested_by").annotate(line_count=Count("lines"))
+            .order_by("-created_at", "-pk"))
 
 
 def requisitions_mine(*, actor: Any) -> QuerySet[Requisition]:
@@ -230,7 +232,7 @@ def order_rows(*, actor: Any, status: str = "", vendor_id: int | None = None,
         queryset = queryset.filter(location_id=location_id)
     return queryset.annotate(
         total=Coalesce(Sum(_line_amount("lines__")), Value(Decimal("0")), output_field=MONEY),
-        line_count=Count("lines"))
+        line_count=Count("lines")).order_by("-created_at", "-pk")
 
 
 def order_lines(order: PurchaseOrder) -> list[PurchaseOrderLine]:
@@ -317,7 +319,8 @@ def invoice_match_lines(invoice: VendorInvoice) -> list[MatchLine]:
 
 def rfq_rows() -> QuerySet[RequestForQuote]:
     return RequestForQuote.objects.select_related("awarded_vendor", "created_by").annotate(
-        vendor_count=Count("vendors", distinct=True), line_count=Count("lines", distinct=True))
+        vendor_count=Count("vendors", distinct=True), line_count=Count("lines", distinct=True)
+    ).order_by("-created_at", "-pk")
 
 
 def rfq_all() -> QuerySet[RequestForQuote]:

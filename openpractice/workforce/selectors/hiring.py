@@ -53,7 +53,8 @@ def requisition_list(*, actor: Any, text: str = "", status: str = "", location_i
     if location_id is not None:
         queryset = queryset.filter(location_id=location_id)
     return queryset.select_related("position", "location", "requested_by", "hiring_manager").annotate(
-        active_applicants=Count("applicants", filter=~Q(applicants__stage__in=sorted(CLOSED_STAGES))))
+        active_applicants=Count("applicants", filter=~Q(applicants__stage__in=sorted(CLOSED_STAGES)))
+    ).order_by("-created_at", "-pk")
 
 
 def requisition_scoped(*, actor: Any, permission: str = Perm.WORKFORCE_HIRING) -> QuerySet[Requisition]:

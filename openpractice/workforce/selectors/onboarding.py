@@ -37,8 +37,10 @@ def checklist_tasks(*, checklist: Checklist) -> QuerySet[ChecklistTask]:
 
 
 def checklists_of(*, employee: Any) -> QuerySet[Checklist]:
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries, so PostgreSQL would return any order.
     return employee.checklists.annotate(
-        open_tasks=Count("tasks", filter=Q(tasks__status=TaskStatus.OPEN)), task_count=Count("tasks"))
+        open_tasks=Count("tasks", filter=Q(tasks__status=TaskStatus.OPEN)), task_count=Count("tasks")
+    ).order_by("starts_on", "pk")
 
 
 def my_open_tasks(*, actor: Any) -> QuerySet[ChecklistTask]:
