@@ -38,7 +38,7 @@ from openpractice.integrations.models import BulkExport, ExportStatus
 from openpractice.patients.selectors import patient_scoped
 
 from . import resources  # noqa: F401  (registers every resource type)
-from .base import REGISTRY, ResourceType
+from .base import REGISTRY, ModelResourceType
 from .bundle import base_url
 from .errors import FhirError, operation_outcome
 from .http import fhir_endpoint, fhir_response
@@ -62,8 +62,8 @@ PERMISSION = Perm.PATIENTS_BULK_EXPORT
 
 
 def exportable_types() -> list[str]:
-    """The export types the facade serves (each needs its ResourceType registered)."""
-    return [name for name in PATIENT_OF if name in REGISTRY]
+    """The export types the facade serves: each needs its type registered, and one model to read in chunks."""
+    return [name for name in PATIENT_OF if isinstance(REGISTRY.get(name), ModelResourceType)]
 
 
 # -- kick-off --------------------------------------------------------------------------------------------------
@@ -221,7 +221,9 @@ class _TaskRequest(HttpRequest):
 
 def _build_file(export: BulkExport, type_name: str, request: HttpRequest) -> services.BuiltFile | None:
     """One type's NDJSON, CHUNK_SIZE rows at a time; None when the export was cancelled meanwhile."""
-    kind: ResourceType = REGISTRY[type_name]
+    kind = REGISTRY[type_name]
+    if not isinstance(kind, ModelResourceType):  # kick-off accepts only exportable_types()
+        raise ValueError(f"{type_name} cannot be exported in chunks")
     in_scope = patient_scoped(actor=export.requested_by, permission=PERMISSION).values("pk")
     rows = kind.scoped(request).filter(**{f"{PATIENT_FIELD[type_name]}__in": in_scope})
     if export.since is not None:

@@ -28,7 +28,7 @@ from openpractice.scheduling import selectors, services
 from openpractice.scheduling.choices import AppointmentStatus
 from openpractice.scheduling.models import Appointment, AppointmentType
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import compact, concept, instant, meta, reference
 from ..phi import audit_patients
@@ -55,7 +55,7 @@ def _id_codes(system: str | None, code: str) -> Q:
 
 
 @register
-class AppointmentResource(ResourceType):
+class AppointmentResource(ModelResourceType):
     name = "Appointment"
     permissions = (Perm.SCHEDULE_VIEW,)
     ordering = ("starts_at", "pk")

@@ -23,7 +23,7 @@ from openpractice.audit.models import AuditEvent, Outcome
 from openpractice.audit.selectors import audit_event_list
 from openpractice.scheduling.models import Provider
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import coding, compact, identifier, instant, our_system, reference
 from ..search import choice_token, date, parse_int_id, token
@@ -101,7 +101,7 @@ def _event_type(event: AuditEvent) -> dict[str, str]:
 
 
 @register
-class AuditEventResource(ResourceType):
+class AuditEventResource(ModelResourceType):
     name = "AuditEvent"
     permissions = (Perm.AUDIT_VIEW,)
     ordering = ("-seq", "pk")

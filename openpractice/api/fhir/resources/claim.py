@@ -19,7 +19,7 @@ from openpractice.billing.choices import ClaimFrequency, ClaimStatus
 from openpractice.billing.models import Claim, ClaimLine
 from openpractice.billing.selectors.claims import claim_scoped
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import SYSTEM_BASE, coding, compact, concept, identifier, instant, meta, money, our_system, reference
 from ..phi import audit_patients
@@ -132,7 +132,7 @@ def _diagnosis_pointers(line: ClaimLine, count: int) -> list[int]:
 
 
 @register
-class ClaimResource(ResourceType):
+class ClaimResource(ModelResourceType):
     name = "Claim"
     permissions = (Perm.BILLING_VIEW,)
     ordering = ("pk",)

@@ -17,7 +17,7 @@ from openpractice.core.selectors import practice_today
 from openpractice.patients import selectors
 from openpractice.patients.models import Coverage, SubscriberRelationship
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import (
     coding,
@@ -81,7 +81,7 @@ def _payor_condition(value: str, modifier: str) -> Q:
 
 
 @register
-class CoverageResource(ResourceType):
+class CoverageResource(ModelResourceType):
     name = "Coverage"
     permissions = (Perm.PATIENTS_DEMOGRAPHICS,)
     ordering = ("patient_id", "-is_active", "rank", "pk")

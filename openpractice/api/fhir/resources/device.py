@@ -19,7 +19,7 @@ from openpractice.facilities import selectors_assets as selectors
 from openpractice.facilities.choices import AssetKind, AssetStatus
 from openpractice.facilities.models import Asset
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import SYSTEM_BASE, compact, concept, identifier, meta, our_system, reference
 from ..search import choice_token, parse_int_id, string, token
@@ -62,7 +62,7 @@ def _type_codes(system: str | None, code: str) -> Q:
 
 
 @register
-class DeviceResource(ResourceType):
+class DeviceResource(ModelResourceType):
     name = "Device"
     permissions = (Perm.FACILITIES_VIEW,)
     ordering = ("location__name", "name", "tag", "pk")

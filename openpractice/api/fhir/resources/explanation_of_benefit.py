@@ -25,7 +25,7 @@ from openpractice.billing.choices import ClaimPaymentStatus, RemittanceClaimMatc
 from openpractice.billing.models import RemittanceAdjustment, RemittanceClaim, RemittanceLine
 from openpractice.billing.selectors.remittances import claim_payment_condition
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..mapping import coding, compact, concept, identifier, instant, money, our_system, reference
 from ..phi import audit_patients
 from ..search import date, parse_int_id, token
@@ -94,7 +94,7 @@ class _Notes:
 
 
 @register
-class ExplanationOfBenefitResource(ResourceType):
+class ExplanationOfBenefitResource(ModelResourceType):
     name = "ExplanationOfBenefit"
     permissions = (Perm.BILLING_VIEW,)
     ordering = ("pk",)

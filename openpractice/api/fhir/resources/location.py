@@ -14,7 +14,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.core.models import Location, OpeningHours
 from openpractice.core.selectors import location_scoped
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..mapping import NPI_SYSTEM, address, compact, concept, identifier, meta, our_system, reference, telecom
 from ..search import choice_token, parse_int_id, string, token
 from .practitioner_role import DAYS
@@ -35,7 +35,7 @@ def _identifier_codes(system: str | None, code: str) -> Q:
 
 
 @register
-class LocationResource(ResourceType):
+class LocationResource(ModelResourceType):
     name = "Location"
     permissions = (Perm.PRACTICE_VIEW,)
     ordering = ("name", "pk")

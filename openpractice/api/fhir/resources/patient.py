@@ -19,7 +19,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.patients import selectors, services
 from openpractice.patients.models import Patient, Sex
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import (
     ACCOUNT_NUMBER_SYSTEM,
@@ -55,7 +55,7 @@ def _name_key(value: str) -> str:
 
 
 @register
-class PatientResource(ResourceType):
+class PatientResource(ModelResourceType):
     name = "Patient"
     permissions = (Perm.PATIENTS_DEMOGRAPHICS,)
     ordering = ("search_last_name", "search_first_name", "pk")

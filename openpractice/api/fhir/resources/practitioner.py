@@ -16,7 +16,7 @@ from openpractice.accounts.roles import Perm
 from openpractice.scheduling.models import Provider
 from openpractice.scheduling.selectors import provider_list
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..mapping import NPI_SYSTEM, coding, compact, human_name, identifier, meta, our_system
 from ..search import choice_token, parse_int_id, string, token
 
@@ -38,7 +38,7 @@ def _id_codes(system: str | None, code: str) -> Q:
 
 
 @register
-class PractitionerResource(ResourceType):
+class PractitionerResource(ModelResourceType):
     name = "Practitioner"
     permissions = (Perm.SCHEDULE_VIEW,)
     ordering = ("last_name", "first_name", "pk")

@@ -20,7 +20,7 @@ from openpractice.core.web import deny
 from openpractice.scheduling.models import Provider, ProviderTemplate
 from openpractice.scheduling.selectors import provider_list
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import compact, concept, our_system, reference
 from ..search import reference as reference_param
@@ -56,7 +56,7 @@ def _active_codes(system: str | None, code: str) -> Q:
 
 
 @register
-class PractitionerRoleResource(ResourceType):
+class PractitionerRoleResource(ModelResourceType):
     name = "PractitionerRole"
     permissions = (Perm.SCHEDULE_VIEW,)
     ordering = ("provider__last_name", "provider__first_name", "provider_id", "location__name", "location_id")

@@ -26,7 +26,7 @@ from openpractice.core.web import deny
 from openpractice.scheduling.models import AppointmentType, Provider, ProviderTemplate
 from openpractice.scheduling.selectors import SLOT_HORIZON_DAYS, appointment_type_list
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..errors import FhirError
 from ..mapping import compact, concept, our_system, reference
 from ..search import Criteria, SearchParam, parse_int_id, token
@@ -98,7 +98,7 @@ class ScheduleRow:
 
 
 @register
-class ScheduleResource(ResourceType):
+class ScheduleResource(ModelResourceType):
     name = "Schedule"
     permissions = (Perm.SCHEDULE_VIEW,)
     documentation = ("One schedule per provider and location where the provider has weekly hours; id "

@@ -19,7 +19,7 @@ from openpractice.inventory.choices import ItemCategory, OrderStatus
 from openpractice.inventory.models import PurchaseOrderLine
 from openpractice.inventory.selectors import purchasing as selectors
 
-from ..base import ResourceType, register
+from ..base import ModelResourceType, register
 from ..mapping import compact, concept, identifier, instant, meta, our_system, reference
 from ..search import choice_token, date, parse_int_id, token
 from ..search import reference as reference_param
@@ -54,7 +54,7 @@ def _number_codes(system: str | None, code: str) -> Q:
 
 
 @register
-class SupplyRequestResource(ResourceType):
+class SupplyRequestResource(ModelResourceType):
     name = "SupplyRequest"
     permissions = (Perm.INVENTORY_VIEW,)
     ordering = ("-order__created_at", "-order_id", "pk")
