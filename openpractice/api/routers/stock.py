@@ -15,13 +15,13 @@ from ninja import Field, Query, Router, Schema
 from openpractice.accounts.roles import Perm
 from openpractice.core.selectors import practice_today
 from openpractice.core.web import get_scoped_or_404, require
-from openpractice.inventory.choices import PlaceKind
 from openpractice.inventory.models import StockLevel
 from openpractice.inventory.selectors import stock as selectors
 
 from ..errors import COMMON_RESPONSES
 from ..pagination import Page, PageIn, paginate
 from ..schemas.supply import ItemRefOut, LotOut, PlaceRefOut
+from .storage_places import StoragePlaceFilter, place_rows
 
 router = Router(tags=["stock"])
 ID = Field(None, ge=1, le=2_147_483_647)
@@ -100,12 +100,6 @@ class StockFilter(PageIn):
     include_empty: bool = Field(False, description="Also the rows at zero")
 
 
-class PlaceFilter(PageIn):
-    location_id: int | None = ID
-    kind: PlaceKind | None = None
-    active: bool | None = None
-
-
 class ReorderFilter(PageIn):
     location_id: int | None = ID
 
@@ -136,17 +130,11 @@ def stock_list(request: HttpRequest, filters: Query[StockFilter]) -> Any:
 @router.get("/places", response={200: Page[PlaceOut], **COMMON_RESPONSES}, url_name="stock_place_list",
             summary="Storage places at your locations",
             description=f"Needs `{Perm.INVENTORY_VIEW}`: the supply rooms, exam rooms, sample cabinets ... where you "
-                        "hold it. Their ids are what /stock-movements takes.")
-def stock_place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> Any:
+                        "hold it. Their ids are what /stock-movements takes. The same places as `/storage-places`, "
+                        "where they are also added and changed.")
+def stock_place_list(request: HttpRequest, filters: Query[StoragePlaceFilter]) -> Any:
     require(request, Perm.INVENTORY_VIEW)
-    queryset = selectors.place_scoped(actor=request.user)
-    if filters.location_id is not None:
-        queryset = queryset.filter(location_id=filters.location_id)
-    if filters.kind:
-        queryset = queryset.filter(kind=filters.kind)
-    if filters.active is not None:
-        queryset = queryset.filter(is_active=filters.active)
-    return paginate(queryset.order_by("location__name", "name", "pk"), filters)
+    return paginate(place_rows(request, filters), filters)
 
 
 @router.get("/reorder", response={200: Page[ReorderOut], **COMMON_RESPONSES}, url_name="stock_reorder_list",

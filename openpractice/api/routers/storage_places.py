@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
@@ -69,6 +70,18 @@ class StoragePlaceFilter(PageIn):
     active: bool | None = Field(None, description="true: in use; false: retired")
 
 
+def place_rows(request: HttpRequest, filters: StoragePlaceFilter) -> QuerySet[StoragePlace]:
+    """The places the caller sees, filtered and in a stable order (also behind /stock/places)."""
+    queryset = selectors.place_scoped(actor=request.user)
+    if filters.location_id is not None:
+        queryset = queryset.filter(location_id=filters.location_id)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.active is not None:
+        queryset = queryset.filter(is_active=filters.active)
+    return queryset.order_by("location__name", "name", "pk")
+
+
 def _location(request: HttpRequest, location_id: int) -> Location:
     """A location where the caller sees inventory (422 otherwise); the service refuses (and audits) one they see
     but do not manage."""
@@ -91,14 +104,7 @@ def _managed(request: HttpRequest, place_id: int) -> StoragePlace:
                         "only (anything else: 422).")
 def storage_place_list(request: HttpRequest, filters: Query[StoragePlaceFilter]) -> Any:
     require(request, Perm.INVENTORY_VIEW)
-    queryset = selectors.place_scoped(actor=request.user)
-    if filters.location_id is not None:
-        queryset = queryset.filter(location_id=filters.location_id)
-    if filters.kind:
-        queryset = queryset.filter(kind=filters.kind)
-    if filters.active is not None:
-        queryset = queryset.filter(is_active=filters.active)
-    return paginate(queryset.order_by("location__name", "name", "pk"), filters)
+    return paginate(place_rows(request, filters), filters)
 
 
 @router.get("/{int:place_id}", response={200: StoragePlaceOut, **COMMON_RESPONSES}, url_name="storage_place_detail",
