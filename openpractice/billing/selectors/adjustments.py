@@ -20,12 +20,12 @@ from ..models import PatientPayment, PaymentPlan, Refund, WriteOff
 from .patient_accounts import (
     PaymentRow,
     PlanStatus,
-    _entry_sum,
-    _in_scope,
-    _refund_sum,
     account_location_ids,
     cents,
+    entry_sum,
+    in_scope,
     plan_status,
+    refund_sum,
 )
 
 
@@ -33,19 +33,19 @@ def write_off_readable(*, actor: Any, permission: str | None = None) -> QuerySet
     """Write-offs at the locations where the actor may open patient accounts (or holds `permission`)."""
     queryset = WriteOff.objects.select_related("patient", "patient__home_location", "claim", "location",
                                                "requested_by", "decided_by")
-    return _in_scope(queryset, account_location_ids(actor, permission), "location_id")
+    return in_scope(queryset, account_location_ids(actor, permission), "location_id")
 
 
 def refund_readable(*, actor: Any, permission: str | None = None) -> QuerySet[Refund]:
     """Refunds given at the locations where the actor may open patient accounts (or holds `permission`)."""
     queryset = Refund.objects.select_related("patient", "patient__home_location", "location", "created_by")
-    return _in_scope(queryset, account_location_ids(actor, permission), "location_id")
+    return in_scope(queryset, account_location_ids(actor, permission), "location_id")
 
 
 def payment_plan_readable(*, actor: Any, permission: str | None = None) -> QuerySet[PaymentPlan]:
     """Payment plans at the locations where the actor may open patient accounts (or holds `permission`)."""
     queryset = PaymentPlan.objects.select_related("patient", "patient__home_location", "location", "created_by")
-    return _in_scope(queryset, account_location_ids(actor, permission), "location_id")
+    return in_scope(queryset, account_location_ids(actor, permission), "location_id")
 
 
 def patient_payment_of(*, patient_id: int, payment_id: int) -> PatientPayment | None:
@@ -61,8 +61,8 @@ def plan_statuses(plans: Iterable[PaymentPlan], *, today: dt.date) -> dict[int, 
         return {}
     by_patient: dict[int, list[PaymentRow]] = defaultdict(list)
     payments = (PatientPayment.objects.filter(patient_id__in=sorted({plan.patient_id for plan in plans}))
-                .annotate(applied_total=_entry_sum(claimed=True), credit_total=_entry_sum(claimed=False),
-                          refunded_total=_refund_sum())
+                .annotate(applied_total=entry_sum(claimed=True), credit_total=entry_sum(claimed=False),
+                          refunded_total=refund_sum())
                 .order_by("-received_on", "-pk"))
     for payment in payments:
         by_patient[payment.patient_id].append(PaymentRow(

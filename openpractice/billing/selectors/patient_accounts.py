@@ -46,13 +46,14 @@ def account_location_ids(actor: Any, permission: str | None = None) -> frozenset
     return frozenset(ids)
 
 
-def _in_scope(queryset: QuerySet[Any], ids: frozenset[int] | None, field_name: str) -> QuerySet[Any]:
+def in_scope(queryset: QuerySet[Any], ids: frozenset[int] | None, field_name: str) -> QuerySet[Any]:
+    """`queryset` limited to rows whose `field_name` is one of `ids` (None: every location)."""
     return queryset if ids is None else queryset.filter(**{f"{field_name}__in": ids})
 
 
 def account_patient_scoped(*, actor: Any, permission: str | None = None) -> QuerySet[Patient]:
     """Patients whose account the actor may open (or, with `permission`, act on), by home location."""
-    return _in_scope(Patient.objects.select_related("home_location"), account_location_ids(actor, permission),
+    return in_scope(Patient.objects.select_related("home_location"), account_location_ids(actor, permission),
                      "home_location_id")
 
 
@@ -73,7 +74,7 @@ def cents(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def _entry_sum(*, claimed: bool) -> Any:
+def entry_sum(*, claimed: bool) -> Any:
     """How much of the payment its ledger entries put on claims (or on the account), as a positive amount."""
     entries = (LedgerEntry.objects.filter(payment_id=OuterRef("pk"), claim__isnull=not claimed).order_by()
                .values("payment_id").annotate(total=Sum("amount")).values("total"))
@@ -81,7 +82,7 @@ def _entry_sum(*, claimed: bool) -> Any:
                                                       output_field=MONEY)
 
 
-def _refund_sum() -> Coalesce:
+def refund_sum() -> Coalesce:
     refunds = (Refund.objects.filter(payment_id=OuterRef("pk")).order_by().values("payment_id")
                .annotate(total=Sum("amount")).values("total"))
     return Coalesce(Subquery(refunds, output_field=MONEY), Value(ZERO), output_field=MONEY)
@@ -91,9 +92,9 @@ def payment_scoped(*, actor: Any, permission: str | None = None) -> QuerySet[Pat
     """Payments taken at the actor's locations, each with `applied_total` (put on claims), `credit_total` (kept on
     the account) and `refunded_total` (refunds naming it): one query."""
     queryset = PatientPayment.objects.select_related("patient", "location", "received_by").annotate(
-        applied_total=_entry_sum(claimed=True), credit_total=_entry_sum(claimed=False),
-        refunded_total=_refund_sum())
-    return _in_scope(queryset, account_location_ids(actor, permission), "location_id")
+        applied_total=entry_sum(claimed=True), credit_total=entry_sum(claimed=False),
+        refunded_total=refund_sum())
+    return in_scope(queryset, account_location_ids(actor, permission), "location_id")
 
 
 def payment_list(*, actor: Any, patient_id: int | None = None, received_from: dt.date | None = None,
@@ -338,8 +339,8 @@ def patient_account(*, actor: Any, patient: Patient, today: dt.date) -> PatientA
         PaymentRow(payment, applied=cents(payment.applied_total), credit=cents(payment.credit_total),
                    refunded=cents(payment.refunded_total))
         for payment in (PatientPayment.objects.filter(patient=patient).select_related("received_by").annotate(
-            applied_total=_entry_sum(claimed=True), credit_total=_entry_sum(claimed=False),
-            refunded_total=_refund_sum()).order_by("-received_on", "-pk"))
+            applied_total=entry_sum(claimed=True), credit_total=entry_sum(claimed=False),
+            refunded_total=refund_sum()).order_by("-received_on", "-pk"))
     ]
     account.refunds = list(Refund.objects.filter(patient=patient).select_related("created_by", "payment")
                            .order_by("-refunded_on", "-pk"))
@@ -362,7 +363,7 @@ def patient_account(*, actor: Any, patient: Patient, today: dt.date) -> PatientA
 
 def write_off_scoped(*, actor: Any, permission: str = Perm.BILLING_WRITE_OFF) -> QuerySet[WriteOff]:
     queryset = WriteOff.objects.select_related("patient", "claim", "requested_by", "location")
-    return _in_scope(queryset, location_ids_where(actor, permission), "location_id")
+    return in_scope(queryset, location_ids_where(actor, permission), "location_id")
 
 
 def write_offs_pending(*, actor: Any) -> QuerySet[WriteOff]:

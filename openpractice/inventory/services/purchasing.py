@@ -66,14 +66,14 @@ class LineIn:
     vendor: Any = None  # vendors.Vendor
 
 
-def _money(value: Decimal) -> Decimal:
+def money(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
 # --- requisitions ----------------------------------------------------------------------------------------------
 
 
-def _check_lines(lines: Sequence[LineIn]) -> None:
+def check_lines(lines: Sequence[LineIn]) -> None:
     if not lines:
         raise ValidationError(_("Add at least one line."))
     for number, line in enumerate(lines, start=1):
@@ -95,8 +95,8 @@ def requisition_create(*, actor: Any, location: Location, lines: Sequence[LineIn
     reachable = reachable_location_ids(actor)
     if reachable is not None and location.pk not in reachable:
         raise ValidationError({"location": _("Choose a location you work at.")})
-    _check_lines(lines)
-    total = _money(sum((line.unit_price * line.quantity for line in lines), Decimal("0")))
+    check_lines(lines)
+    total = money(sum((line.unit_price * line.quantity for line in lines), Decimal("0")))
     with transaction.atomic():
         requisition = Requisition(location=location, requested_by=actor, needed_by=needed_by,
                                   justification=justification.strip(), total=total)
@@ -217,7 +217,7 @@ def orders_from_requisition(*, actor: Any, requisition: Requisition, receive_int
 
 
 def order_total(order: PurchaseOrder) -> Decimal:
-    return _money(sum((line.unit_price * line.quantity for line in order.lines.all()), Decimal("0")))
+    return money(sum((line.unit_price * line.quantity for line in order.lines.all()), Decimal("0")))
 
 
 # --- receiving -------------------------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def invoice_match(*, actor: Any, order: PurchaseOrder, number: str, invoice_date
                 "n": number.strip()}})
         variances: list[str] = []
         invoice = VendorInvoice(vendor_id=order.vendor_id, order=order, number=number.strip(),
-                                invoice_date=invoice_date, due_on=due_on, total=_money(total), entered_by=actor)
+                                invoice_date=invoice_date, due_on=due_on, total=money(total), entered_by=actor)
         invoice.save(force_insert=True)
         computed = Decimal("0")
         for entry in lines:
@@ -328,9 +328,9 @@ def invoice_match(*, actor: Any, order: PurchaseOrder, number: str, invoice_date
             VendorInvoiceLine(invoice=invoice, order_line=line, quantity=entry.quantity,
                               unit_price=entry.unit_price).save(force_insert=True)
             computed += entry.unit_price * entry.quantity
-        if _money(computed) != invoice.total:
+        if money(computed) != invoice.total:
             variances.append(_("the lines add up to %(sum)s, the invoice says %(total)s") % {
-                "sum": _money(computed), "total": invoice.total})
+                "sum": money(computed), "total": invoice.total})
         invoice.variances = variances
         invoice.status = InvoiceStatus.VARIANCE if variances else InvoiceStatus.READY
         invoice.save(update_fields=["variances", "status"])

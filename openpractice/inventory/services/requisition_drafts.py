@@ -18,7 +18,7 @@ from openpractice.audit.services import record
 
 from ..choices import RequisitionStatus
 from ..models import Requisition, RequisitionLine
-from .purchasing import LineIn, _check_lines, _money
+from .purchasing import LineIn, check_lines, money
 
 KEEP: Any = object()  # a keyword left at KEEP leaves that field as it is
 
@@ -30,7 +30,7 @@ def requisition_update(*, actor: Any, requisition: Requisition, lines: Sequence[
     if requisition.requested_by_id != getattr(actor, "pk", None):
         raise refuse(actor=actor, permission="requester", action="inventory.requisition_update", target=requisition)
     if lines is not None:
-        _check_lines(lines)
+        check_lines(lines)
     with transaction.atomic():
         locked = Requisition.objects.select_for_update().get(pk=requisition.pk)
         if locked.status != RequisitionStatus.DRAFT:
@@ -44,7 +44,7 @@ def requisition_update(*, actor: Any, requisition: Requisition, lines: Sequence[
             locked.justification = justification.strip()
             changed.append("justification")
         if lines is not None:
-            locked.total = _money(sum((line.unit_price * line.quantity for line in lines), Decimal("0")))
+            locked.total = money(sum((line.unit_price * line.quantity for line in lines), Decimal("0")))
             changed += ["lines", "total"]
         locked.full_clean()
         if lines is not None:
